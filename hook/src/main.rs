@@ -1,0 +1,79 @@
+//! The `secretgate` command: parse the command line, run one command, map the outcome to
+//! an exit code (0 clean, 1 findings, 2 error).
+
+mod cli;
+mod cmd_rules;
+mod cmd_scan;
+mod setup;
+
+use clap::Parser;
+
+use cli::{Cli, Command, RulesCommand};
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing found.
+    Clean = 0,
+    /// Secrets found (or, for `rules check`, failing rules).
+    Findings = 1,
+    /// Something went wrong.
+    Error = 2,
+}
+
+impl ExitStatus {
+    /// Findings win over errors: either way a gate must fail, and findings say more.
+    pub fn from_outcome(findings: bool, errors: bool) -> Self {
+        match (findings, errors) {
+            (true, _) => ExitStatus::Findings,
+            (false, true) => ExitStatus::Error,
+            (false, false) => ExitStatus::Clean,
+        }
+    }
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() {
+                ExitStatus::Error as i32
+            } else {
+                0
+            };
+            let _ = err.print();
+            std::process::exit(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => cmd_scan::run(args),
+        Command::Rules(RulesCommand::List(args)) => cmd_rules::list(args),
+        Command::Rules(RulesCommand::Check(args)) => cmd_rules::check(args),
+    };
+    let status = match result {
+        Ok(status) => status,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                std::process::exit(0);
+            }
+            eprintln!("secretgate: error: {}", one_line(&err));
+            ExitStatus::Error
+        }
+    };
+    std::process::exit(status as i32);
+}
+
+/// The error and its causes on one line.
+fn one_line(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,211 @@
+//! Checks on a candidate secret after its regex matched: entropy, checksum, character
+//! mix, stopwords, and the placeholders people write where a real secret would go.
+
+use secretgate_patterns::Checksum;
+
+/// Shannon entropy of `bytes`, in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    f64::from(entropy::shannon_entropy(bytes))
+}
+
+/// Substrings (ASCII lower case) that mark a value as a placeholder rather than a secret.
+/// Each is unlikely in a random token: a 4+ letter word, or markup no token alphabet has.
+const PLACEHOLDER_MARKERS: &[&str] = &[
+    "example",
+    "xxxx",
+    "changeme",
+    "change_me",
+    "change-me",
+    "placeholder",
+    "dummy",
+    "sample",
+    "your_",
+    "your-",
+    "yourtoken",
+    "yourkey",
+    "yoursecret",
+    "redacted",
+    "insert_",
+    "replace_me",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "$(",
+    "#{",
+    "%(",
+    "****",
+    "...",
+    "\u{2026}",
+];
+
+/// Keyboard runs typed as fake values.
+const KEYBOARD_RUNS: &[&str] = &["qwerty", "asdfgh", "zxcvbn"];
+
+/// Whether `secret` looks like a stand-in for a secret: a marker word, one character
+/// repeated, or a run of six sequential characters (`abcdef`, `123456`, `987654`).
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    if secret.is_empty() {
+        return true;
+    }
+    if secret.iter().all(|&b| b == secret[0]) {
+        return true;
+    }
+    let lower = secret.to_ascii_lowercase();
+    let contains = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
+    if PLACEHOLDER_MARKERS.iter().any(|m| contains(m)) || KEYBOARD_RUNS.iter().any(|m| contains(m))
+    {
+        return true;
+    }
+    has_sequential_run(&lower, 6)
+}
+
+/// Whether `bytes` holds `len` alphanumeric characters in a row that each step up by one,
+/// or each step down by one.
+fn has_sequential_run(bytes: &[u8], len: usize) -> bool {
+    let (mut up, mut down) = (1, 1);
+    for pair in bytes.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let both_alnum = a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric();
+        up = if both_alnum && b == a.wrapping_add(1) {
+            up + 1
+        } else {
+            1
+        };
+        down = if both_alnum && a == b.wrapping_add(1) {
+            down + 1
+        } else {
+            1
+        };
+        if up >= len || down >= len {
+            return true;
+        }
+    }
+    false
+}
+
+/// How many of the classes letters, digits and symbols occur in `secret`. `_`, `-` and
+/// `.` are not symbols here: they join the words of identifiers (`user_password_field`).
+pub fn char_classes(secret: &[u8]) -> u8 {
+    let (mut letter, mut digit, mut symbol) = (false, false, false);
+    for &b in secret {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' => letter = true,
+            b'0'..=b'9' => digit = true,
+            b'_' | b'-' | b'.' => {}
+            _ => symbol = true,
+        }
+    }
+    letter as u8 + digit as u8 + symbol as u8
+}
+
+/// Whether `secret` contains one of `stopwords` (already ASCII lower case).
+pub fn has_stopword(secret: &[u8], stopwords: &[String]) -> bool {
+    if stopwords.is_empty() {
+        return false;
+    }
+    let lower = secret.to_ascii_lowercase();
+    stopwords
+        .iter()
+        .any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some())
+}
+
+/// Whether `secret` carries a valid checksum of kind `checksum`.
+pub fn checksum_ok(checksum: Checksum, secret: &[u8]) -> bool {
+    match checksum {
+        Checksum::GithubCrc32 => github_crc32_ok(secret),
+    }
+}
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// The 6 base62 digits of `value`, most significant first, zero-padded.
+pub fn base62_6(mut value: u32) -> [u8; 6] {
+    let mut digits = [b'0'; 6];
+    for slot in digits.iter_mut().rev() {
+        *slot = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    digits
+}
+
+/// GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`) and npm (`npm_`) tokens: 30 random
+/// base62 characters after the prefix, then their CRC32 as 6 base62 digits.
+fn github_crc32_ok(secret: &[u8]) -> bool {
+    let Some(underscore) = memchr::memchr(b'_', secret) else {
+        return false;
+    };
+    let body = &secret[underscore + 1..];
+    if body.len() != 36 {
+        return false;
+    }
+    let (random, check) = body.split_at(30);
+    base62_6(crc32fast::hash(random)) == check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_recognised() {
+        for value in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "xxxxxxxxxxxxxxxxxxxx",
+            "${GITHUB_TOKEN}",
+            "<your-token>",
+            "changeme",
+            "aaaaaaaaaaaaaaaa",
+            "abcdefgh12",
+            "key-0123456789",
+            "zyxwvu99",
+            "{{ .Values.token }}",
+        ] {
+            assert!(is_placeholder(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn random_values_are_not_placeholders() {
+        for value in [
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq3v9T8a1B",
+            "9fK2mQ7xLp4Zr8Tn",
+            "ghp_R4nd0mV4lu3Str1ng",
+        ] {
+            assert!(!is_placeholder(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn github_checksum_verifies() {
+        let random = b"Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY";
+        let mut token = b"ghp_".to_vec();
+        token.extend_from_slice(random);
+        token.extend_from_slice(&base62_6(crc32fast::hash(random)));
+        assert!(checksum_ok(Checksum::GithubCrc32, &token));
+        let last = token.len() - 1;
+        token[last] = if token[last] == b'A' { b'B' } else { b'A' };
+        assert!(!checksum_ok(Checksum::GithubCrc32, &token));
+    }
+
+    #[test]
+    fn base62_is_zero_padded_most_significant_first() {
+        assert_eq!(&base62_6(0), b"000000");
+        assert_eq!(&base62_6(61), b"00000z");
+        assert_eq!(&base62_6(62), b"000010");
+        assert_eq!(&base62_6(u32::MAX), b"4gfFC3");
+    }
+
+    #[test]
+    fn character_classes_are_counted() {
+        assert_eq!(char_classes(b"user_password-field.x"), 1);
+        assert_eq!(char_classes(b"aB3"), 2);
+        assert_eq!(char_classes(b"aB3!"), 3);
+    }
+
+    #[test]
+    fn entropy_of_uniform_bytes() {
+        assert!((shannon_entropy(b"abcd") - 2.0).abs() < 1e-6);
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+    }
+}

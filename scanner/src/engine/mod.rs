@@ -1,0 +1,511 @@
+//! The matcher: rules compiled into one keyword automaton plus one regex per rule.
+//!
+//! Bytes in, [`RawMatch`]es out. The engine knows nothing of files, git or findings; the
+//! caller says where the bytes came from and turns matches into findings.
+//!
+//! For each buffer:
+//! 1. the [`prefilter`] reports every keyword occurrence;
+//! 2. each occurrence opens a window of `rule.window()` bytes on both sides for the rules
+//!    that keyword belongs to; a rule's overlapping windows are merged, so its regex runs at
+//!    most once over any byte;
+//! 3. the rule's regex runs inside each window (look-around such as `\b` sees the bytes
+//!    outside it); a match that reaches the window's end is retried on a wider window so
+//!    that a secret is never cut short;
+//! 4. the secret group passes the [`checks`]: placeholders, entropy, checksum, character
+//!    classes and stopwords.
+
+pub mod checks;
+pub mod prefilter;
+
+use std::ops::Range;
+
+use regex_automata::{
+    meta::{self, Regex},
+    util::{captures::Captures, syntax},
+    Input,
+};
+use secretgate_patterns::Rule;
+
+use self::prefilter::Prefilter;
+
+/// A rule that cannot be compiled. Names the file and the rule.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The regex does not compile.
+    #[error("{file}: rule `{rule}`: invalid regex: {message}")]
+    Regex {
+        /// Where the rule was read from.
+        file: String,
+        /// The rule id.
+        rule: String,
+        /// The regex engine's message.
+        message: String,
+    },
+    /// `secret_group` names a group the regex does not have.
+    #[error("{file}: rule `{rule}`: secret_group {group} does not exist (the regex has {groups} capture groups)")]
+    SecretGroup {
+        /// Where the rule was read from.
+        file: String,
+        /// The rule id.
+        rule: String,
+        /// The group asked for.
+        group: usize,
+        /// How many explicit groups the regex has.
+        groups: usize,
+    },
+    /// The keyword automaton could not be built.
+    #[error("cannot build the keyword automaton: {0}")]
+    Prefilter(#[from] aho_corasick::BuildError),
+}
+
+/// A rule ready to run.
+#[derive(Debug)]
+pub struct CompiledRule {
+    /// The rule as written.
+    pub rule: Rule,
+    regex: Regex,
+    stopwords: Vec<String>,
+    excluded_secrets: Vec<Regex>,
+}
+
+/// Where one rule matched: the secret, and the whole match around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMatch {
+    /// Index of the rule in its [`RuleSet`].
+    pub rule: usize,
+    /// The bytes of the secret (the rule's secret group).
+    pub secret: Range<usize>,
+    /// The bytes of the whole regex match.
+    pub whole: Range<usize>,
+}
+
+/// Every rule compiled, plus the keyword prefilter. Immutable and shared between threads;
+/// each thread brings its own [`ScanCache`].
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+    prefilter: Prefilter,
+    /// Rules without keywords: their regex runs over the whole buffer.
+    keywordless: Vec<u32>,
+}
+
+/// The lazy DFA's cache per rule regex. The 2 MiB default is cleared and rebuilt often on
+/// rules with wide character classes; 8 MiB keeps them warm (PERF.md measured 1.6x on the
+/// regex stage from a bigger cache). This is a ceiling: a cache grows only as far as used.
+const HYBRID_CACHE_CAPACITY: usize = 8 << 20;
+
+/// How far past its first window a match may be followed before it is cut off.
+const MAX_WINDOW_GROWTH: usize = 64 << 10;
+
+impl RuleSet {
+    /// Compiles `rules`. Fails on the first rule whose regex or secret group is invalid.
+    pub fn new(rules: Vec<Rule>) -> Result<Self, Error> {
+        let mut compiled = Vec::with_capacity(rules.len());
+        for rule in rules {
+            let regex = compile_regex(&rule, &rule.regex)?;
+            let groups = regex.captures_len() - 1;
+            if rule.secret_group > groups {
+                return Err(Error::SecretGroup {
+                    file: rule.source.clone(),
+                    rule: rule.id.clone(),
+                    group: rule.secret_group,
+                    groups,
+                });
+            }
+            let stopwords = rule
+                .stopwords
+                .iter()
+                .map(|w| w.to_ascii_lowercase())
+                .collect();
+            let excluded_secrets = rule
+                .excluded_secrets
+                .iter()
+                .map(|pattern| compile_regex(&rule, pattern))
+                .collect::<Result<_, _>>()?;
+            compiled.push(CompiledRule {
+                rule,
+                regex,
+                stopwords,
+                excluded_secrets,
+            });
+        }
+        let prefilter = Prefilter::new(
+            compiled
+                .iter()
+                .enumerate()
+                .map(|(index, c)| (index as u32, c.rule.keywords.as_slice())),
+        )?;
+        let keywordless = (0..compiled.len() as u32)
+            .filter(|&i| compiled[i as usize].rule.keywords.is_empty())
+            .collect();
+        Ok(RuleSet {
+            rules: compiled,
+            prefilter,
+            keywordless,
+        })
+    }
+
+    /// The compiled rules, in the order they were given.
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// The keyword prefilter.
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
+    }
+
+    /// A fresh per-thread cache for scanning with this rule set.
+    pub fn new_cache(&self) -> ScanCache {
+        ScanCache {
+            regex: (0..self.rules.len()).map(|_| None).collect(),
+            windows: vec![Vec::new(); self.rules.len()],
+            touched: Vec::new(),
+            captures: self
+                .rules
+                .iter()
+                .map(|r| r.regex.create_captures())
+                .collect(),
+        }
+    }
+
+    /// Scans `haystack` and calls `on_match` for every match that passes the rule's checks,
+    /// rule by rule, in increasing offset within a rule.
+    pub fn scan(&self, haystack: &[u8], cache: &mut ScanCache, mut on_match: impl FnMut(RawMatch)) {
+        self.collect_windows(haystack, cache);
+        let mut touched = std::mem::take(&mut cache.touched);
+        touched.sort_unstable();
+        for &rule in &touched {
+            let mut windows = std::mem::take(&mut cache.windows[rule as usize]);
+            merge_windows(&mut windows);
+            for window in windows.iter_mut() {
+                *window = widen_to_token_edges(haystack, window.clone());
+            }
+            merge_windows(&mut windows);
+            self.search_windows(rule as usize, haystack, &windows, cache, &mut on_match);
+            windows.clear();
+            cache.windows[rule as usize] = windows;
+        }
+        touched.clear();
+        cache.touched = touched;
+    }
+
+    /// Runs the prefilter and records, per rule, the windows where its regex must run.
+    fn collect_windows(&self, haystack: &[u8], cache: &mut ScanCache) {
+        let len = haystack.len();
+        let ScanCache {
+            windows, touched, ..
+        } = cache;
+        self.prefilter.for_each_hit(haystack, |hit| {
+            for &rule in self.prefilter.rules_of(hit.keyword) {
+                let reach = self.rules[rule as usize].rule.window();
+                let window =
+                    hit.start.saturating_sub(reach)..hit.end.saturating_add(reach).min(len);
+                let rule_windows = &mut windows[rule as usize];
+                match rule_windows.last_mut() {
+                    // Hits arrive in order of their end, so a rule's windows mostly grow in
+                    // place; anything out of order is fixed by `merge_windows`.
+                    Some(last) if window.start <= last.end && window.start >= last.start => {
+                        last.end = last.end.max(window.end)
+                    }
+                    Some(_) => rule_windows.push(window),
+                    None => {
+                        touched.push(rule);
+                        rule_windows.push(window);
+                    }
+                }
+            }
+        });
+        for &rule in &self.keywordless {
+            touched.push(rule);
+            windows[rule as usize].push(0..len);
+        }
+    }
+
+    fn search_windows(
+        &self,
+        rule_index: usize,
+        haystack: &[u8],
+        windows: &[Range<usize>],
+        cache: &mut ScanCache,
+        on_match: &mut impl FnMut(RawMatch),
+    ) {
+        let compiled = &self.rules[rule_index];
+        let regex_cache =
+            cache.regex[rule_index].get_or_insert_with(|| compiled.regex.create_cache());
+        let captures = &mut cache.captures[rule_index];
+        // Matches already reported end here; a window grown past its end may reach into the
+        // next window, whose search then resumes after the last match.
+        let mut searched_to = 0;
+        for window in windows {
+            let mut at = window.start.max(searched_to);
+            let mut end = window.end;
+            while at < end {
+                compiled.regex.search_captures_with(
+                    regex_cache,
+                    &Input::new(haystack).range(at..end),
+                    captures,
+                );
+                let Some(found) = captures.get_match() else {
+                    break;
+                };
+                if found.end() == end
+                    && end < haystack.len()
+                    && end - window.end < MAX_WINDOW_GROWTH
+                {
+                    // The match may continue past the window: look again with more room.
+                    end = (end + compiled.rule.window().max(4096)).min(haystack.len());
+                    continue;
+                }
+                if let Some(secret) = secret_span(captures, compiled.rule.secret_group) {
+                    if compiled.accepts(&haystack[secret.clone()]) {
+                        on_match(RawMatch {
+                            rule: rule_index,
+                            secret,
+                            whole: found.range(),
+                        });
+                    }
+                }
+                at = if found.is_empty() {
+                    found.end() + 1
+                } else {
+                    found.end()
+                };
+            }
+            searched_to = searched_to.max(at.min(end));
+        }
+    }
+}
+
+impl CompiledRule {
+    /// Whether `secret` passes this rule's checks.
+    pub fn accepts(&self, secret: &[u8]) -> bool {
+        let rule = &self.rule;
+        if checks::is_placeholder(secret) || checks::has_stopword(secret, &self.stopwords) {
+            return false;
+        }
+        if rule
+            .min_char_classes
+            .is_some_and(|min| checks::char_classes(secret) < min)
+        {
+            return false;
+        }
+        if rule
+            .entropy
+            .is_some_and(|min| checks::shannon_entropy(secret) < min)
+        {
+            return false;
+        }
+        if rule
+            .checksum
+            .is_some_and(|kind| !checks::checksum_ok(kind, secret))
+        {
+            return false;
+        }
+        !self
+            .excluded_secrets
+            .iter()
+            .any(|regex| regex.is_match(secret))
+    }
+}
+
+fn secret_span(captures: &Captures, group: usize) -> Option<Range<usize>> {
+    captures
+        .get_group(group)
+        .map(|span| span.range())
+        .filter(|span| !span.is_empty())
+}
+
+/// Whether `byte` can be part of a token: anything but whitespace, quotes, brackets and
+/// the separators that end a value in code and config.
+#[inline]
+fn is_token_byte(byte: u8) -> bool {
+    !matches!(
+        byte,
+        b' ' | b'\t'
+            | b'\n'
+            | b'\r'
+            | b'"'
+            | b'\''
+            | b'`'
+            | b'<'
+            | b'>'
+            | b'('
+            | b')'
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b','
+            | b';'
+    )
+}
+
+/// Moves a window's edges outwards to the nearest byte that cannot be part of a token
+/// (at most [`MAX_WINDOW_GROWTH`] bytes each way).
+///
+/// Look-around in a regex sees past the window, so a window that ends inside a long token
+/// does not yield a shortened secret: it yields no match at all (`\b` fails in the middle
+/// of a word). Widening to token edges means a window never cuts a single-line secret,
+/// however long; secrets that span lines (PEM blocks) need a rule `window` that covers them.
+fn widen_to_token_edges(haystack: &[u8], window: Range<usize>) -> Range<usize> {
+    let floor = window.start.saturating_sub(MAX_WINDOW_GROWTH);
+    let start = haystack[floor..window.start]
+        .iter()
+        .rposition(|&b| !is_token_byte(b))
+        .map_or(floor, |i| floor + i + 1);
+    let ceiling = window
+        .end
+        .saturating_add(MAX_WINDOW_GROWTH)
+        .min(haystack.len());
+    let end = haystack[window.end..ceiling]
+        .iter()
+        .position(|&b| !is_token_byte(b))
+        .map_or(ceiling, |i| window.end + i);
+    start..end
+}
+
+/// Sorts windows by start and merges those that overlap or touch.
+fn merge_windows(windows: &mut Vec<Range<usize>>) {
+    if windows.len() < 2 {
+        return;
+    }
+    windows.sort_unstable_by_key(|w| w.start);
+    let mut merged = 0;
+    for i in 1..windows.len() {
+        if windows[i].start <= windows[merged].end {
+            windows[merged].end = windows[merged].end.max(windows[i].end);
+        } else {
+            merged += 1;
+            windows[merged] = windows[i].clone();
+        }
+    }
+    windows.truncate(merged + 1);
+}
+
+fn compile_regex(rule: &Rule, pattern: &str) -> Result<Regex, Error> {
+    // Bytes, not UTF-8: inputs are arbitrary files and `\w`, `\d`, `\b` mean ASCII, which
+    // also keeps the automata small (no Unicode classes).
+    let syntax = syntax::Config::new().unicode(false).utf8(false);
+    let config = meta::Config::new()
+        .utf8_empty(false)
+        .hybrid_cache_capacity(HYBRID_CACHE_CAPACITY);
+    Regex::builder()
+        .syntax(syntax)
+        .configure(config)
+        .build(pattern)
+        .map_err(|err| Error::Regex {
+            file: rule.source.clone(),
+            rule: rule.id.clone(),
+            message: err.to_string().replace('\n', " "),
+        })
+}
+
+/// Per-thread scratch space: regex caches (made on a rule's first use), capture slots and
+/// window lists. Made by [`RuleSet::new_cache`] and only valid with that rule set.
+#[derive(Debug)]
+pub struct ScanCache {
+    regex: Vec<Option<meta::Cache>>,
+    windows: Vec<Vec<Range<usize>>>,
+    touched: Vec<u32>,
+    captures: Vec<Captures>,
+}
+
+impl ScanCache {
+    /// Heap memory held by the regex caches, in bytes.
+    pub fn memory_usage(&self) -> usize {
+        self.regex.iter().flatten().map(|c| c.memory_usage()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secretgate_patterns::{load::Strictness, parse_rule_file};
+
+    fn rule_set(toml: &str) -> RuleSet {
+        RuleSet::new(parse_rule_file(toml, "test.toml", Strictness::User).unwrap()).unwrap()
+    }
+
+    fn secrets(set: &RuleSet, haystack: &[u8]) -> Vec<String> {
+        let mut cache = set.new_cache();
+        let mut out = Vec::new();
+        set.scan(haystack, &mut cache, |m| {
+            out.push(String::from_utf8_lossy(&haystack[m.secret]).into_owned())
+        });
+        out
+    }
+
+    const DEMO: &str = r#"
+[[rules]]
+id = "demo"
+description = "demo"
+keywords = ["dm_"]
+regex = '''\b(dm_[a-z0-9]{12,})\b'''
+window = 20
+severity = "high"
+examples = ["dm_q8w2e7r4t9y1"]
+"#;
+
+    #[test]
+    fn a_match_longer_than_the_window_is_not_cut_short() {
+        let set = rule_set(DEMO);
+        let long = format!("x dm_{}", "k3m9p2q7w5".repeat(40));
+        assert_eq!(secrets(&set, long.as_bytes()), vec![long[2..].to_string()]);
+    }
+
+    #[test]
+    fn every_occurrence_is_reported_once() {
+        let set = rule_set(DEMO);
+        let text = "dm_q8w2e7r4t9y1 dm_z5x7c2v9b4n6\ndm_q8w2e7r4t9y1";
+        assert_eq!(secrets(&set, text.as_bytes()).len(), 3);
+    }
+
+    #[test]
+    fn word_boundaries_see_outside_the_window() {
+        // The window starts right at the keyword; `\b` must still see the `a` before it.
+        let set = rule_set(DEMO);
+        assert!(secrets(&set, b"aaaaaaaaaaaaaaaadm_q8w2e7r4t9y1").is_empty());
+    }
+
+    #[test]
+    fn bad_regex_names_file_and_rule() {
+        let rules = parse_rule_file(
+            &DEMO.replace("{12,}", "{12,"),
+            "test.toml",
+            Strictness::User,
+        )
+        .unwrap();
+        let err = RuleSet::new(rules).unwrap_err().to_string();
+        assert!(
+            err.starts_with("test.toml: rule `demo`: invalid regex"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_secret_group_is_an_error() {
+        let rules = parse_rule_file(
+            &DEMO.replace("window = 20", "secret_group = 2"),
+            "t.toml",
+            Strictness::User,
+        )
+        .unwrap();
+        let err = RuleSet::new(rules).unwrap_err().to_string();
+        assert!(err.contains("secret_group 2 does not exist"), "{err}");
+    }
+
+    #[test]
+    fn windows_widen_to_token_edges() {
+        let text = b"a = \"tok_abcdef\" + x";
+        assert_eq!(widen_to_token_edges(text, 8..10), 5..15);
+        assert_eq!(widen_to_token_edges(text, 0..1), 0..1);
+    }
+
+    #[test]
+    fn windows_merge() {
+        let mut w = vec![5..10, 0..3, 2..6, 20..30, 30..31];
+        merge_windows(&mut w);
+        assert_eq!(w, vec![0..10, 20..31]);
+    }
+}

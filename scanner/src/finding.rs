@@ -1,0 +1,100 @@
+//! A finding: a secret located in an input, with everything a report or a verdict needs.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use secretgate_patterns::Severity;
+
+/// A secret found at a place.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The rule that found it.
+    pub rule_id: String,
+    /// What kind of credential it is.
+    pub description: String,
+    /// How bad a leak is.
+    pub severity: Severity,
+    /// The file (or `<stdin>`), as given or as walked.
+    pub path: String,
+    /// 1-based line of the secret's first byte.
+    pub line: usize,
+    /// 1-based column (in bytes) of the secret's first byte.
+    pub column: usize,
+    /// 1-based line of the secret's last byte.
+    pub end_line: usize,
+    /// 1-based column (in bytes) just past the secret's last byte.
+    pub end_column: usize,
+    /// The secret, lossily decoded as UTF-8. Reports redact it unless asked not to.
+    pub secret: String,
+    /// Stable identity for ignore files and baselines; see [`fingerprint`].
+    pub fingerprint: String,
+    /// The commit that introduced it, in git sources.
+    pub commit: Option<String>,
+    /// That commit's author name.
+    pub author: Option<String>,
+    /// That commit's author email.
+    pub email: Option<String>,
+    /// That commit's author date (RFC 3339).
+    pub date: Option<String>,
+    /// How to revoke the credential, from the rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke: Option<String>,
+}
+
+impl Finding {
+    /// The secret as reports show it: whole when `show` is set, redacted otherwise.
+    pub fn display_secret(&self, show: bool) -> String {
+        if show {
+            self.secret.clone()
+        } else {
+            redact(&self.secret)
+        }
+    }
+}
+
+/// Keeps the first characters of a secret and hides the rest: four characters (the
+/// provider prefix of most tokens), fewer for short secrets so that at most a quarter
+/// of the secret is ever shown.
+pub fn redact(secret: &str) -> String {
+    let shown = (secret.chars().count() / 4).min(4);
+    let mut out: String = secret.chars().take(shown).collect();
+    out.push('…');
+    out
+}
+
+/// The short hash of a secret that fingerprints carry: the first 16 hex digits of its
+/// SHA-256, enough to tell secrets apart and too little to recover a random one.
+pub fn secret_hash(secret: &[u8]) -> String {
+    let digest = Sha256::digest(secret);
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A finding's fingerprint: `path:rule_id:secret_hash`.
+///
+/// It depends only on what was found and where the file lives, never on the commit or
+/// the line, so an ignore entry or baseline entry survives rebases, squash merges,
+/// cherry-picks and edits elsewhere in the file.
+pub fn fingerprint(path: &str, rule_id: &str, secret: &[u8]) -> String {
+    format!("{path}:{rule_id}:{}", secret_hash(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_shows_at_most_a_quarter_and_four_chars() {
+        assert_eq!(redact("ghp_0123456789abcdefghijklmnopqrstuvwxyz"), "ghp_…");
+        assert_eq!(redact("hunter2x"), "hu…");
+        assert_eq!(redact("abc"), "…");
+    }
+
+    #[test]
+    fn fingerprint_ignores_line_and_commit_but_not_secret() {
+        let a = fingerprint("src/a.py", "rule", b"s3cr3t-one");
+        assert_eq!(a, fingerprint("src/a.py", "rule", b"s3cr3t-one"));
+        assert_ne!(a, fingerprint("src/a.py", "rule", b"s3cr3t-two"));
+        assert!(a.starts_with("src/a.py:rule:"));
+        assert_eq!(a.len(), "src/a.py:rule:".len() + 16);
+    }
+}

@@ -1,0 +1,91 @@
+//! Text for people: one block per finding, coloured when asked.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use super::ReportOptions;
+use crate::{
+    finding::Finding,
+    sink::{FindingSink, ScanSummary},
+};
+use secretgate_patterns::Severity;
+
+/// Writes findings as readable text.
+pub struct TextWriter<W: Write> {
+    out: W,
+    options: ReportOptions,
+}
+
+impl<W: Write> TextWriter<W> {
+    /// A text writer.
+    pub fn new(out: W, options: ReportOptions) -> Self {
+        TextWriter { out, options }
+    }
+
+    fn style(&self, style: Style) -> (String, String) {
+        if self.options.color {
+            (style.render().to_string(), style.render_reset().to_string())
+        } else {
+            (String::new(), String::new())
+        }
+    }
+}
+
+fn severity_style(severity: Severity) -> Style {
+    let color = match severity {
+        Severity::Critical | Severity::High => AnsiColor::Red,
+        Severity::Medium => AnsiColor::Yellow,
+        Severity::Low => AnsiColor::Cyan,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+impl<W: Write> FindingSink for TextWriter<W> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        let (bold, reset) = self.style(Style::new().bold());
+        let (sev, sev_reset) = self.style(severity_style(f.severity));
+        let (dim, dim_reset) = self.style(Style::new().dimmed());
+        writeln!(
+            self.out,
+            "{bold}{}:{}:{}{reset}  {sev}{}{sev_reset} ({})",
+            f.path,
+            f.line,
+            f.column,
+            f.rule_id,
+            f.severity.as_str()
+        )?;
+        writeln!(self.out, "    {}", f.description)?;
+        writeln!(
+            self.out,
+            "    secret:      {}",
+            f.display_secret(self.options.show_secrets)
+        )?;
+        if let Some(commit) = &f.commit {
+            let who = match (&f.author, &f.email) {
+                (Some(a), Some(e)) => format!(" by {a} <{e}>"),
+                (Some(a), None) => format!(" by {a}"),
+                _ => String::new(),
+            };
+            let when = f
+                .date
+                .as_deref()
+                .map(|d| format!(" on {d}"))
+                .unwrap_or_default();
+            writeln!(self.out, "    commit:      {commit}{who}{when}")?;
+        }
+        writeln!(
+            self.out,
+            "    {dim}fingerprint: {}{dim_reset}",
+            f.fingerprint
+        )?;
+        if let Some(revoke) = &f.revoke {
+            writeln!(self.out, "    revoke:      {revoke}")?;
+        }
+        writeln!(self.out)
+    }
+
+    fn finish(&mut self, _summary: &ScanSummary) -> io::Result<()> {
+        self.out.flush()
+    }
+}

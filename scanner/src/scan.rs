@@ -1,0 +1,235 @@
+//! The scan of one buffer: size and binary checks, the engine, then location and inline
+//! suppression, ending in [`Finding`]s.
+
+use std::collections::HashSet;
+
+use secretgate_patterns::Rule;
+
+use crate::{
+    config::DEFAULT_MAX_FILE_SIZE,
+    engine::{self, RawMatch, RuleSet, ScanCache},
+    finding::{fingerprint, Finding},
+    locate::{end_position, lines_around, LineLocator},
+    sink::{ScanSummary, SkipReason},
+    suppress::inline,
+};
+
+/// How many leading bytes are searched for a NUL to call an input binary (git's own
+/// heuristic looks at the first 8000 bytes).
+pub const DEFAULT_BINARY_SNIFF: usize = 8000;
+
+/// A setting that cannot work.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A rule does not compile.
+    #[error(transparent)]
+    Engine(#[from] engine::Error),
+    /// Two rules share an id.
+    #[error(transparent)]
+    Rules(#[from] secretgate_patterns::Error),
+    /// A rule to disable does not exist.
+    #[error("cannot disable rule `{0}`: no rule has that id (see `secretgate rules list`)")]
+    UnknownDisabledRule(String),
+    /// The size limit is zero.
+    #[error("the maximum input size must be at least 1 byte")]
+    ZeroSizeLimit,
+}
+
+/// Builds a [`Scanner`]; settings are frozen by [`ScannerBuilder::build`].
+#[derive(Debug, Clone)]
+pub struct ScannerBuilder {
+    rules: Vec<Rule>,
+    disabled: Vec<String>,
+    max_input_size: u64,
+    binary_sniff: usize,
+}
+
+impl ScannerBuilder {
+    /// A builder over `rules` with default limits.
+    pub fn new(rules: Vec<Rule>) -> Self {
+        ScannerBuilder {
+            rules,
+            disabled: Vec::new(),
+            max_input_size: DEFAULT_MAX_FILE_SIZE,
+            binary_sniff: DEFAULT_BINARY_SNIFF,
+        }
+    }
+
+    /// Adds rules (a team's own) to the set.
+    pub fn add_rules(&mut self, rules: impl IntoIterator<Item = Rule>) -> &mut Self {
+        self.rules.extend(rules);
+        self
+    }
+
+    /// Turns off the rules with these ids.
+    pub fn disable_rules(&mut self, ids: impl IntoIterator<Item = String>) -> &mut Self {
+        self.disabled.extend(ids);
+        self
+    }
+
+    /// Inputs larger than this are skipped and counted.
+    pub fn max_input_size(&mut self, bytes: u64) -> &mut Self {
+        self.max_input_size = bytes;
+        self
+    }
+
+    /// How many leading bytes to search for a NUL byte; 0 turns binary detection off.
+    pub fn binary_sniff(&mut self, bytes: usize) -> &mut Self {
+        self.binary_sniff = bytes;
+        self
+    }
+
+    /// Compiles the rules.
+    pub fn build(&self) -> Result<Scanner, BuildError> {
+        if self.max_input_size == 0 {
+            return Err(BuildError::ZeroSizeLimit);
+        }
+        let ids: HashSet<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
+        if let Some(unknown) = self.disabled.iter().find(|id| !ids.contains(id.as_str())) {
+            return Err(BuildError::UnknownDisabledRule(unknown.clone()));
+        }
+        secretgate_patterns::load::check_unique(&self.rules)?;
+        let rules = self
+            .rules
+            .iter()
+            .filter(|r| !self.disabled.contains(&r.id))
+            .cloned()
+            .collect();
+        Ok(Scanner {
+            rules: RuleSet::new(rules)?,
+            max_input_size: self.max_input_size,
+            binary_sniff: self.binary_sniff,
+        })
+    }
+}
+
+/// The compiled rules and the input limits. Immutable; share it behind an `Arc` and give
+/// each thread its own [`Worker`].
+#[derive(Debug)]
+pub struct Scanner {
+    rules: RuleSet,
+    max_input_size: u64,
+    binary_sniff: usize,
+}
+
+/// Per-thread state for scanning: the engine's caches and reusable buffers.
+#[derive(Debug)]
+pub struct Worker {
+    cache: ScanCache,
+    raw: Vec<RawMatch>,
+}
+
+impl Scanner {
+    /// The compiled rule set.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The size limit, in bytes.
+    pub fn max_input_size(&self) -> u64 {
+        self.max_input_size
+    }
+
+    /// A worker for one thread.
+    pub fn worker(&self) -> Worker {
+        Worker {
+            cache: self.rules.new_cache(),
+            raw: Vec::new(),
+        }
+    }
+
+    /// Why an input of `len` bytes starting with `head` is not to be scanned, if so.
+    pub fn skip_reason(&self, len: u64, head: &[u8]) -> Option<SkipReason> {
+        if len > self.max_input_size {
+            return Some(SkipReason::TooLarge);
+        }
+        let sniff = &head[..head.len().min(self.binary_sniff)];
+        memchr::memchr(0, sniff).map(|_| SkipReason::Binary)
+    }
+
+    /// Scans one input named `path` and appends its findings to `out`; counts it (or why
+    /// it was skipped) in `summary`.
+    pub fn scan_input(
+        &self,
+        haystack: &[u8],
+        path: &str,
+        worker: &mut Worker,
+        summary: &mut ScanSummary,
+        out: &mut Vec<Finding>,
+    ) {
+        if let Some(reason) = self.skip_reason(haystack.len() as u64, haystack) {
+            summary.skip(reason, haystack.len() as u64);
+            return;
+        }
+        summary.inputs += 1;
+        summary.bytes += haystack.len() as u64;
+        let Worker { cache, raw } = worker;
+        raw.clear();
+        self.rules.scan(haystack, cache, |m| raw.push(m));
+        if raw.is_empty() {
+            return;
+        }
+        self.drop_generic_overlaps(raw);
+        raw.sort_unstable_by_key(|m| (m.secret.start, m.rule));
+        let mut locator = LineLocator::new(haystack);
+        for m in raw.iter() {
+            if inline::has_marker(lines_around(haystack, m.whole.start, m.whole.end)) {
+                summary.suppressed += 1;
+                continue;
+            }
+            out.push(self.finding(haystack, path, m, &mut locator));
+            summary.findings += 1;
+        }
+    }
+
+    /// Drops matches of generic rules whose secret overlaps a specific rule's secret: one
+    /// credential is one finding, under its most precise name.
+    fn drop_generic_overlaps(&self, raw: &mut Vec<RawMatch>) {
+        let is_generic = |m: &RawMatch| self.rules.rules()[m.rule].rule.generic;
+        if !raw.iter().any(is_generic) {
+            return;
+        }
+        let specific: Vec<_> = raw
+            .iter()
+            .filter(|m| !is_generic(m))
+            .map(|m| m.secret.clone())
+            .collect();
+        raw.retain(|m| {
+            !is_generic(m)
+                || !specific
+                    .iter()
+                    .any(|s| s.start < m.secret.end && m.secret.start < s.end)
+        });
+    }
+
+    fn finding(
+        &self,
+        haystack: &[u8],
+        path: &str,
+        m: &RawMatch,
+        locator: &mut LineLocator,
+    ) -> Finding {
+        let rule = &self.rules.rules()[m.rule].rule;
+        let secret = &haystack[m.secret.clone()];
+        let (line, column) = locator.locate(m.secret.start);
+        let (end_line, end_column) = end_position(haystack, m.secret.clone(), (line, column));
+        Finding {
+            rule_id: rule.id.clone(),
+            description: rule.description.clone(),
+            severity: rule.severity,
+            path: path.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+            secret: String::from_utf8_lossy(secret).into_owned(),
+            fingerprint: fingerprint(path, &rule.id, secret),
+            commit: None,
+            author: None,
+            email: None,
+            date: None,
+            revoke: rule.revoke.clone(),
+        }
+    }
+}

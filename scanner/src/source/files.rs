@@ -1,0 +1,234 @@
+//! Files, directories and standard input.
+//!
+//! Directories are walked in parallel with the `ignore` crate (ripgrep's walker): hidden
+//! files are scanned (`.env` is where secrets live), `.gitignore` rules and the `.git`
+//! directory are respected unless `no_ignore` is set. Symbolic links are not followed
+//! inside a walk, so a link loop cannot trap it.
+//!
+//! Per file the cost is kept to open, read, close: the walk already knows the file type,
+//! so there is no stat, and one buffer per thread is reused for every file.
+
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::{
+    finding::Finding,
+    scan::{Scanner, Worker},
+    sink::{ScanSummary, SkipReason},
+    suppress::allowlist::PathAllowlist,
+};
+
+/// A path that cannot be scanned at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// It does not exist (or cannot be examined).
+    #[error("{path}: {source}")]
+    Missing {
+        /// The path as given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Standard input could not be read.
+    #[error("cannot read standard input: {0}")]
+    Stdin(std::io::Error),
+}
+
+/// How to walk.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Scan what `.gitignore` excludes, and `.git` itself.
+    pub no_ignore: bool,
+    /// Paths never scanned (counted as allowlisted).
+    pub allowlist: PathAllowlist,
+}
+
+/// What a scan of files found.
+#[derive(Debug, Default)]
+pub struct FilesOutput {
+    /// Findings, sorted by path, line and column.
+    pub findings: Vec<Finding>,
+    /// Counts.
+    pub summary: ScanSummary,
+    /// One line per input that could not be read, in walk order.
+    pub errors: Vec<String>,
+}
+
+impl FilesOutput {
+    fn absorb(&mut self, other: FilesOutput) {
+        self.findings.extend(other.findings);
+        self.summary.merge(&other.summary);
+        self.errors.extend(other.errors);
+    }
+
+    fn finish(mut self, started: Instant) -> Self {
+        self.findings.sort_by(|a, b| {
+            (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        });
+        self.summary.errors = self.errors.len() as u64;
+        self.summary.elapsed = started.elapsed();
+        self
+    }
+}
+
+/// The name findings from standard input carry.
+pub const STDIN_PATH: &str = "<stdin>";
+
+/// Scans standard input as one input.
+pub fn scan_stdin(scanner: &Scanner, input: &mut dyn Read) -> Result<FilesOutput, Error> {
+    let started = Instant::now();
+    let mut buffer = Vec::new();
+    input
+        .take(scanner.max_input_size() + 1)
+        .read_to_end(&mut buffer)
+        .map_err(Error::Stdin)?;
+    let mut output = FilesOutput::default();
+    if buffer.len() as u64 > scanner.max_input_size() {
+        // Drain the rest so the writer does not see a broken pipe, and count it all.
+        let rest = std::io::copy(input, &mut std::io::sink()).map_err(Error::Stdin)?;
+        output
+            .summary
+            .skip(SkipReason::TooLarge, buffer.len() as u64 + rest);
+    } else {
+        let mut worker = scanner.worker();
+        scanner.scan_input(
+            &buffer,
+            STDIN_PATH,
+            &mut worker,
+            &mut output.summary,
+            &mut output.findings,
+        );
+    }
+    Ok(output.finish(started))
+}
+
+/// Scans files and directory trees. Fails before scanning anything if a path is missing.
+pub fn scan_paths(
+    scanner: &Scanner,
+    paths: &[PathBuf],
+    options: &WalkOptions,
+) -> Result<FilesOutput, Error> {
+    let started = Instant::now();
+    for path in paths {
+        std::fs::symlink_metadata(path).map_err(|source| Error::Missing {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    let Some((first, rest)) = paths.split_first() else {
+        return Ok(FilesOutput::default());
+    };
+    let mut builder = WalkBuilder::new(first);
+    for path in rest {
+        builder.add(path);
+    }
+    let no_ignore = options.no_ignore;
+    builder
+        .threads(options.threads.max(1))
+        .hidden(false)
+        .parents(!no_ignore)
+        .ignore(!no_ignore)
+        .git_ignore(!no_ignore)
+        .git_global(!no_ignore)
+        .git_exclude(!no_ignore)
+        .require_git(false)
+        .follow_links(false);
+    if !no_ignore {
+        builder.filter_entry(|entry| entry.file_name() != ".git");
+    }
+
+    let collected = Arc::new(Mutex::new(FilesOutput::default()));
+    builder.build_parallel().run(|| {
+        let mut state = FileWorker {
+            scanner,
+            worker: scanner.worker(),
+            buffer: Vec::new(),
+            output: FilesOutput::default(),
+            collected: Arc::clone(&collected),
+            allowlist: &options.allowlist,
+        };
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                    state.scan_file(entry.path())
+                }
+                Ok(entry)
+                    if entry.path_is_symlink() || entry.file_type().is_some_and(|t| t.is_dir()) => {
+                }
+                Ok(entry) if entry.depth() == 0 => state.scan_file(entry.path()),
+                Ok(_) => {} // sockets, fifos, devices: never read, they can block forever
+                Err(err) => state.output.errors.push(err.to_string()),
+            }
+            WalkState::Continue
+        })
+    });
+    let output = std::mem::take(
+        &mut *collected
+            .lock()
+            .expect("a scan thread panicked while holding the results"),
+    );
+    Ok(output.finish(started))
+}
+
+/// One walker thread's state; hands its results over when the walk drops it.
+struct FileWorker<'s> {
+    scanner: &'s Scanner,
+    worker: Worker,
+    buffer: Vec<u8>,
+    output: FilesOutput,
+    collected: Arc<Mutex<FilesOutput>>,
+    allowlist: &'s PathAllowlist,
+}
+
+impl FileWorker<'_> {
+    fn scan_file(&mut self, path: &Path) {
+        if self.allowlist.is_allowed(path) {
+            self.output.summary.skip(SkipReason::Allowlisted, 0);
+            return;
+        }
+        let limit = self.scanner.max_input_size();
+        self.buffer.clear();
+        let read = std::fs::File::open(path)
+            .and_then(|file| file.take(limit + 1).read_to_end(&mut self.buffer));
+        if let Err(err) = read {
+            self.output.summary.skip(SkipReason::Unreadable, 0);
+            self.output
+                .errors
+                .push(format!("{}: {err}", path.display()));
+            return;
+        }
+        let name = path.to_string_lossy();
+        if self.buffer.len() as u64 > limit {
+            let size = std::fs::metadata(path).map_or(self.buffer.len() as u64, |m| m.len());
+            self.output.summary.skip(SkipReason::TooLarge, size);
+            return;
+        }
+        self.scanner.scan_input(
+            &self.buffer,
+            &name,
+            &mut self.worker,
+            &mut self.output.summary,
+            &mut self.output.findings,
+        );
+        // A huge file should not pin its buffer for the rest of the walk.
+        if self.buffer.capacity() > 16 << 20 {
+            self.buffer = Vec::new();
+        }
+    }
+}
+
+impl Drop for FileWorker<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut collected) = self.collected.lock() {
+            collected.absorb(std::mem::take(&mut self.output));
+        }
+    }
+}
