@@ -56,8 +56,11 @@ pub fn check(args: RulesCheckArgs) -> Result<ExitStatus> {
     for file in &args.files {
         let rules = match read_rule_file(file)
             .map_err(anyhow::Error::from)
-            .and_then(|r| Ok(RuleSet::new(r)?))
-        {
+            .and_then(|r| {
+                let rules = RuleSet::new(r)?;
+                rules.compile_all()?;
+                Ok(rules)
+            }) {
             Ok(rules) => rules,
             Err(err) => {
                 println!("FAIL {err}");

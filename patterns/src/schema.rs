@@ -106,8 +106,9 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Checksum {
-    /// GitHub's and npm's format: a 4-character prefix, 30 base62 characters, then the
-    /// CRC32 of those 30 characters in 6 base62 digits (`0-9A-Za-z`, zero-padded).
+    /// GitHub's, npm's and Vercel's format: a prefix ending in `_`, random base62
+    /// characters, then the CRC32 of those characters in 6 base62 digits (`0-9A-Za-z`,
+    /// most significant first, zero-padded).
     GithubCrc32,
 }
 

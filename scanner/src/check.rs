@@ -92,6 +92,7 @@ mod tests {
     #[test]
     fn every_builtin_example_behaves() {
         let rules = RuleSet::new(secretgate_patterns::builtin::rules().unwrap()).unwrap();
+        rules.compile_all().unwrap();
         let failures = check_examples(&rules);
         let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
         assert!(

@@ -17,7 +17,7 @@
 pub mod checks;
 pub mod prefilter;
 
-use std::ops::Range;
+use std::{ops::Range, sync::OnceLock};
 
 use regex_automata::{
     meta::{self, Regex},
@@ -63,9 +63,45 @@ pub enum Error {
 pub struct CompiledRule {
     /// The rule as written.
     pub rule: Rule,
-    regex: Regex,
+    regex: LazyRegex,
     stopwords: Vec<String>,
-    excluded_secrets: Vec<Regex>,
+    excluded_secrets: Vec<LazyRegex>,
+}
+
+/// A regex whose syntax was checked when its rule was loaded, and which is compiled the
+/// first time its rule's keyword occurs. Compiling all ~400 built-in rules up front takes
+/// tens of milliseconds, which a pre-commit hook (< 50 ms in all) cannot spend; a typical
+/// commit touches a handful of rules.
+#[derive(Debug)]
+struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Result<Regex, String>>,
+}
+
+impl LazyRegex {
+    /// Checks the syntax of `pattern` and returns it with its number of explicit groups.
+    fn parse(rule: &Rule, pattern: &str) -> Result<(Self, usize), Error> {
+        let hir = syntax::parse_with(pattern, &syntax_config())
+            .map_err(|err| regex_error(rule, &err.to_string()))?;
+        let groups = hir.properties().explicit_captures_len();
+        Ok((
+            LazyRegex {
+                pattern: pattern.to_string(),
+                compiled: OnceLock::new(),
+            },
+            groups,
+        ))
+    }
+
+    /// The compiled regex, or the reason it could not be built (a size limit: the syntax
+    /// is known to be valid). A rule whose regex cannot be built never matches;
+    /// [`RuleSet::compile_all`] reports it, and the built-in rules are tested with it.
+    fn get(&self) -> Result<&Regex, &str> {
+        self.compiled
+            .get_or_init(|| compile_regex(&self.pattern))
+            .as_ref()
+            .map_err(String::as_str)
+    }
 }
 
 /// Where one rule matched: the secret, and the whole match around it.
@@ -102,8 +138,7 @@ impl RuleSet {
     pub fn new(rules: Vec<Rule>) -> Result<Self, Error> {
         let mut compiled = Vec::with_capacity(rules.len());
         for rule in rules {
-            let regex = compile_regex(&rule, &rule.regex)?;
-            let groups = regex.captures_len() - 1;
+            let (regex, groups) = LazyRegex::parse(&rule, &rule.regex)?;
             if rule.secret_group > groups {
                 return Err(Error::SecretGroup {
                     file: rule.source.clone(),
@@ -120,7 +155,7 @@ impl RuleSet {
             let excluded_secrets = rule
                 .excluded_secrets
                 .iter()
-                .map(|pattern| compile_regex(&rule, pattern))
+                .map(|pattern| LazyRegex::parse(&rule, pattern).map(|(regex, _)| regex))
                 .collect::<Result<_, _>>()?;
             compiled.push(CompiledRule {
                 rule,
@@ -145,6 +180,19 @@ impl RuleSet {
         })
     }
 
+    /// Compiles every regex now instead of on first use, and reports the first that
+    /// cannot be built. For `rules check`, tests, and a daemon that wants no surprises.
+    pub fn compile_all(&self) -> Result<(), Error> {
+        for compiled in &self.rules {
+            for regex in std::iter::once(&compiled.regex).chain(&compiled.excluded_secrets) {
+                regex
+                    .get()
+                    .map_err(|message| regex_error(&compiled.rule, message))?;
+            }
+        }
+        Ok(())
+    }
+
     /// The compiled rules, in the order they were given.
     pub fn rules(&self) -> &[CompiledRule] {
         &self.rules
@@ -161,11 +209,7 @@ impl RuleSet {
             regex: (0..self.rules.len()).map(|_| None).collect(),
             windows: vec![Vec::new(); self.rules.len()],
             touched: Vec::new(),
-            captures: self
-                .rules
-                .iter()
-                .map(|r| r.regex.create_captures())
-                .collect(),
+            captures: (0..self.rules.len()).map(|_| None).collect(),
         }
     }
 
@@ -231,9 +275,11 @@ impl RuleSet {
         on_match: &mut impl FnMut(RawMatch),
     ) {
         let compiled = &self.rules[rule_index];
-        let regex_cache =
-            cache.regex[rule_index].get_or_insert_with(|| compiled.regex.create_cache());
-        let captures = &mut cache.captures[rule_index];
+        let Ok(regex) = compiled.regex.get() else {
+            return;
+        };
+        let regex_cache = cache.regex[rule_index].get_or_insert_with(|| regex.create_cache());
+        let captures = cache.captures[rule_index].get_or_insert_with(|| regex.create_captures());
         // Matches already reported end here; a window grown past its end may reach into the
         // next window, whose search then resumes after the last match.
         let mut searched_to = 0;
@@ -241,7 +287,7 @@ impl RuleSet {
             let mut at = window.start.max(searched_to);
             let mut end = window.end;
             while at < end {
-                compiled.regex.search_captures_with(
+                regex.search_captures_with(
                     regex_cache,
                     &Input::new(haystack).range(at..end),
                     captures,
@@ -305,7 +351,7 @@ impl CompiledRule {
         !self
             .excluded_secrets
             .iter()
-            .any(|regex| regex.is_match(secret))
+            .any(|regex| regex.get().is_ok_and(|regex| regex.is_match(secret)))
     }
 }
 
@@ -383,22 +429,29 @@ fn merge_windows(windows: &mut Vec<Range<usize>>) {
     windows.truncate(merged + 1);
 }
 
-fn compile_regex(rule: &Rule, pattern: &str) -> Result<Regex, Error> {
-    // Bytes, not UTF-8: inputs are arbitrary files and `\w`, `\d`, `\b` mean ASCII, which
-    // also keeps the automata small (no Unicode classes).
-    let syntax = syntax::Config::new().unicode(false).utf8(false);
+/// Bytes, not UTF-8: inputs are arbitrary files and `\w`, `\d`, `\b` mean ASCII, which
+/// also keeps the automata small (no Unicode classes).
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+fn compile_regex(pattern: &str) -> Result<Regex, String> {
     let config = meta::Config::new()
         .utf8_empty(false)
         .hybrid_cache_capacity(HYBRID_CACHE_CAPACITY);
     Regex::builder()
-        .syntax(syntax)
+        .syntax(syntax_config())
         .configure(config)
         .build(pattern)
-        .map_err(|err| Error::Regex {
-            file: rule.source.clone(),
-            rule: rule.id.clone(),
-            message: err.to_string().replace('\n', " "),
-        })
+        .map_err(|err| err.to_string().replace('\n', " "))
+}
+
+fn regex_error(rule: &Rule, message: &str) -> Error {
+    Error::Regex {
+        file: rule.source.clone(),
+        rule: rule.id.clone(),
+        message: message.replace('\n', " "),
+    }
 }
 
 /// Per-thread scratch space: regex caches (made on a rule's first use), capture slots and
@@ -408,7 +461,7 @@ pub struct ScanCache {
     regex: Vec<Option<meta::Cache>>,
     windows: Vec<Vec<Range<usize>>>,
     touched: Vec<u32>,
-    captures: Vec<Captures>,
+    captures: Vec<Option<Captures>>,
 }
 
 impl ScanCache {
