@@ -21,13 +21,7 @@ pub fn list(args: RulesListArgs) -> Result<ExitStatus> {
             let width = rules.iter().map(|r| r.rule.id.len()).max().unwrap_or(0);
             for compiled in rules {
                 let rule = &compiled.rule;
-                writeln!(
-                    out,
-                    "{:width$}  {:8}  {}",
-                    rule.id,
-                    rule.severity.as_str(),
-                    rule.description
-                )?;
+                writeln!(out, "{:width$}  {:8}  {}", rule.id, rule.severity.as_str(), rule.description)?;
             }
         }
         ListFormat::Json => {
@@ -54,13 +48,11 @@ pub fn list(args: RulesListArgs) -> Result<ExitStatus> {
 pub fn check(args: RulesCheckArgs) -> Result<ExitStatus> {
     let mut failed = false;
     for file in &args.files {
-        let rules = match read_rule_file(file)
-            .map_err(anyhow::Error::from)
-            .and_then(|r| {
-                let rules = RuleSet::new(r)?;
-                rules.compile_all()?;
-                Ok(rules)
-            }) {
+        let rules = match read_rule_file(file).map_err(anyhow::Error::from).and_then(|r| {
+            let rules = RuleSet::new(r)?;
+            rules.compile_all()?;
+            Ok(rules)
+        }) {
             Ok(rules) => rules,
             Err(err) => {
                 println!("FAIL {err}");
@@ -72,11 +64,8 @@ pub fn check(args: RulesCheckArgs) -> Result<ExitStatus> {
         for failure in &failures {
             println!("FAIL {failure}");
         }
-        let examples: usize = rules
-            .rules()
-            .iter()
-            .map(|r| r.rule.examples.len() + r.rule.negative_examples.len())
-            .sum();
+        let examples: usize =
+            rules.rules().iter().map(|r| r.rule.examples.len() + r.rule.negative_examples.len()).sum();
         println!(
             "{} {}: {} rules, {} examples, {} failures",
             if failures.is_empty() { "ok  " } else { "FAIL" },
@@ -87,9 +76,5 @@ pub fn check(args: RulesCheckArgs) -> Result<ExitStatus> {
         );
         failed |= !failures.is_empty();
     }
-    Ok(if failed {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
-    })
+    Ok(if failed { ExitStatus::Findings } else { ExitStatus::Clean })
 }

@@ -8,11 +8,7 @@ use secretgate_scanner::source::files::{self, FilesOutput, WalkOptions};
 use crate::{cli::ScanArgs, setup, ExitStatus};
 
 pub fn run(args: ScanArgs) -> Result<ExitStatus> {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin && paths.len() > 1 {
         anyhow::bail!("`-` (standard input) cannot be combined with other paths");
@@ -24,9 +20,8 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
     let output: FilesOutput = if stdin {
         files::scan_stdin(&scanner, &mut std::io::stdin().lock())?
     } else {
-        let threads = args
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let threads =
+            args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         if threads == 0 {
             anyhow::bail!("--threads must be at least 1");
         }
@@ -34,6 +29,7 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
             threads,
             no_ignore: args.no_ignore,
             allowlist: config.path_allowlist()?,
+            root: config.root.clone(),
         };
         files::scan_paths(&scanner, &paths, &options)?
     };
@@ -47,8 +43,5 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
     }
     writer.finish(&output.summary)?;
     setup::print_summary(&output.summary);
-    Ok(ExitStatus::from_outcome(
-        !output.findings.is_empty(),
-        !output.errors.is_empty(),
-    ))
+    Ok(ExitStatus::from_outcome(!output.findings.is_empty(), !output.errors.is_empty()))
 }

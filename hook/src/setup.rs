@@ -29,10 +29,7 @@ pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner
     builder
         .add_rules(config.config.rules.iter().cloned())
         .disable_rules(config.config.disabled_rules.iter().cloned())
-        .max_input_size(
-            args.max_file_size
-                .unwrap_or(config.config.limits.max_file_size),
-        );
+        .max_input_size(args.max_file_size.unwrap_or(config.config.limits.max_file_size));
     Ok(builder.build()?)
 }
 
@@ -52,19 +49,11 @@ pub fn report_writer(args: &OutputArgs) -> Result<Box<dyn FindingSink>> {
         }
         None => {
             let stdout = std::io::stdout();
-            let color =
-                stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             (Box::new(std::io::BufWriter::new(stdout.lock())), color)
         }
     };
-    Ok(report::writer(
-        format,
-        ReportOptions {
-            show_secrets: args.show_secrets,
-            color,
-        },
-        out,
-    ))
+    Ok(report::writer(format, ReportOptions { show_secrets: args.show_secrets, color }, out))
 }
 
 /// One line on standard error saying what was scanned, skipped and found.
@@ -72,11 +61,7 @@ pub fn print_summary(summary: &ScanSummary) {
     let mut line = format!(
         "secretgate: scanned {} {} ({}) in {:.2}s",
         summary.inputs,
-        if summary.inputs == 1 {
-            "input"
-        } else {
-            "inputs"
-        },
+        if summary.inputs == 1 { "input" } else { "inputs" },
         human_bytes(summary.bytes),
         summary.elapsed.as_secs_f64()
     );

@@ -36,11 +36,7 @@ impl std::fmt::Display for ExampleFailure {
             Problem::UnexpectedMatch => "negative example matches",
             Problem::NoKeyword => "example contains none of the rule's keywords",
         };
-        write!(
-            f,
-            "{}: rule `{}`: {what}: {:?}",
-            self.source, self.rule, self.example
-        )
+        write!(f, "{}: rule `{}`: {what}: {:?}", self.source, self.rule, self.example)
     }
 }
 
@@ -59,10 +55,7 @@ pub fn check_examples(rules: &RuleSet) -> Vec<ExampleFailure> {
         for example in &rule.examples {
             let lower = example.to_ascii_lowercase();
             if !rule.keywords.is_empty()
-                && !rule
-                    .keywords
-                    .iter()
-                    .any(|k| lower.contains(&k.to_ascii_lowercase()))
+                && !rule.keywords.iter().any(|k| lower.contains(&k.to_ascii_lowercase()))
             {
                 failures.push(fail(example, Problem::NoKeyword));
             } else if !matches_rule(rules, &mut cache, index, example.as_bytes()) {
@@ -95,12 +88,7 @@ mod tests {
         rules.compile_all().unwrap();
         let failures = check_examples(&rules);
         let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
-        assert!(
-            failures.is_empty(),
-            "{} failing examples:\n{}",
-            failures.len(),
-            report.join("\n")
-        );
+        assert!(failures.is_empty(), "{} failing examples:\n{}", failures.len(), report.join("\n"));
     }
 
     /// The prefilter's contract, tested: every example contains a keyword of its rule, so
@@ -116,9 +104,7 @@ mod tests {
             for example in &compiled.rule.examples {
                 let haystack = format!("{filler}{example}\n{filler}");
                 let mut found = false;
-                rules.scan(haystack.as_bytes(), &mut cache, |m| {
-                    found |= m.rule == index
-                });
+                rules.scan(haystack.as_bytes(), &mut cache, |m| found |= m.rule == index);
                 assert!(
                     found,
                     "rule {} misses its example inside a larger buffer: {example:?}",

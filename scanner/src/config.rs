@@ -97,9 +97,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-        }
+        Limits { max_file_size: DEFAULT_MAX_FILE_SIZE }
     }
 }
 
@@ -122,31 +120,23 @@ impl LoadedConfig {
     /// Reads and checks a configuration file.
     pub fn read(path: &Path) -> Result<Self, Error> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            file: file.clone(),
-            source,
-        })?;
-        let mut config: RepoConfig = toml::from_str(&text).map_err(|err| Error::Parse {
-            file: file.clone(),
-            message: one_line(&err),
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| Error::Read { file: file.clone(), source })?;
+        let mut config: RepoConfig = toml::from_str(&text)
+            .map_err(|err| Error::Parse { file: file.clone(), message: one_line(&err) })?;
         // Rules in a config are checked like any user rule file.
         for rule in &mut config.rules {
             rule.source = file.clone();
         }
         secretgate_patterns::load::validate_all(&config.rules, Strictness::User)?;
-        let root = crate::suppress::allowlist::normalize(path.parent().unwrap_or(Path::new(".")));
-        Ok(LoadedConfig {
-            file: Some(path.to_path_buf()),
-            root,
-            config,
-        })
+        let root = crate::paths::normalize(path.parent().unwrap_or(Path::new(".")));
+        Ok(LoadedConfig { file: Some(path.to_path_buf()), root, config })
     }
 
     /// Looks for `.secretgate.toml` in `start` and its parents, up to and including the
     /// first directory that holds `.git` (the work tree root). No file is not an error.
     pub fn discover(start: &Path) -> Result<Self, Error> {
-        let start = crate::suppress::allowlist::normalize(start);
+        let start = crate::paths::normalize(start);
         let mut dir = Some(start.as_path());
         while let Some(current) = dir {
             let candidate = current.join(FILE_NAME);
@@ -158,24 +148,17 @@ impl LoadedConfig {
             }
             dir = current.parent();
         }
-        Ok(LoadedConfig {
-            file: None,
-            root: start,
-            config: RepoConfig::default(),
-        })
+        Ok(LoadedConfig { file: None, root: start, config: RepoConfig::default() })
     }
 
     /// The path allowlist, compiled.
     pub fn path_allowlist(&self) -> Result<crate::suppress::allowlist::PathAllowlist, Error> {
-        crate::suppress::allowlist::PathAllowlist::new(&self.root, &self.config.allowlist.paths)
-            .map_err(|source| Error::Glob {
-                file: self
-                    .file
-                    .as_ref()
-                    .map(|f| f.display().to_string())
-                    .unwrap_or_default(),
+        crate::suppress::allowlist::PathAllowlist::new(&self.root, &self.config.allowlist.paths).map_err(
+            |source| Error::Glob {
+                file: self.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default(),
                 source,
-            })
+            },
+        )
     }
 }
 

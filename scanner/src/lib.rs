@@ -18,6 +18,7 @@ pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod locate;
+pub mod paths;
 pub mod report;
 pub mod scan;
 pub mod sink;

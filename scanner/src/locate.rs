@@ -15,12 +15,7 @@ pub struct LineLocator<'a> {
 impl<'a> LineLocator<'a> {
     /// A locator over `haystack`.
     pub fn new(haystack: &'a [u8]) -> Self {
-        LineLocator {
-            haystack,
-            offset: 0,
-            line: 1,
-            line_start: 0,
-        }
+        LineLocator { haystack, offset: 0, line: 1, line_start: 0 }
     }
 
     /// The 1-based line and byte column of `offset`.
@@ -40,18 +35,11 @@ impl<'a> LineLocator<'a> {
 
 /// The 1-based line, and the column just past the end, of `span`, which starts at `start`
 /// (its line and column).
-pub fn end_position(
-    haystack: &[u8],
-    span: std::ops::Range<usize>,
-    start: (usize, usize),
-) -> (usize, usize) {
+pub fn end_position(haystack: &[u8], span: std::ops::Range<usize>, start: (usize, usize)) -> (usize, usize) {
     let bytes = &haystack[span.clone()];
     match memchr::memrchr(b'\n', bytes) {
         None => (start.0, start.1 + bytes.len()),
-        Some(last) => (
-            start.0 + memchr_iter(b'\n', bytes).count(),
-            bytes.len() - last,
-        ),
+        Some(last) => (start.0 + memchr_iter(b'\n', bytes).count(), bytes.len() - last),
     }
 }
 

@@ -18,6 +18,23 @@ use crate::{
 /// heuristic looks at the first 8000 bytes).
 pub const DEFAULT_BINARY_SNIFF: usize = 8000;
 
+/// How an input is named in its findings.
+#[derive(Debug, Clone, Copy)]
+pub struct InputName<'a> {
+    /// Shown in reports: the path as given or walked.
+    pub display: &'a str,
+    /// Used in fingerprints: stable however the input was reached (see
+    /// [`crate::paths::fingerprint_path`]).
+    pub fingerprint: &'a str,
+}
+
+impl<'a> InputName<'a> {
+    /// A name used both ways (standard input, a blob).
+    pub fn same(name: &'a str) -> Self {
+        InputName { display: name, fingerprint: name }
+    }
+}
+
 /// A setting that cannot work.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -90,12 +107,7 @@ impl ScannerBuilder {
             return Err(BuildError::UnknownDisabledRule(unknown.clone()));
         }
         secretgate_patterns::load::check_unique(&self.rules)?;
-        let rules = self
-            .rules
-            .iter()
-            .filter(|r| !self.disabled.contains(&r.id))
-            .cloned()
-            .collect();
+        let rules = self.rules.iter().filter(|r| !self.disabled.contains(&r.id)).cloned().collect();
         Ok(Scanner {
             rules: RuleSet::new(rules)?,
             max_input_size: self.max_input_size,
@@ -133,10 +145,7 @@ impl Scanner {
 
     /// A worker for one thread.
     pub fn worker(&self) -> Worker {
-        Worker {
-            cache: self.rules.new_cache(),
-            raw: Vec::new(),
-        }
+        Worker { cache: self.rules.new_cache(), raw: Vec::new() }
     }
 
     /// Why an input of `len` bytes starting with `head` is not to be scanned, if so.
@@ -153,7 +162,7 @@ impl Scanner {
     pub fn scan_input(
         &self,
         haystack: &[u8],
-        path: &str,
+        name: InputName,
         worker: &mut Worker,
         summary: &mut ScanSummary,
         out: &mut Vec<Finding>,
@@ -178,7 +187,7 @@ impl Scanner {
                 summary.suppressed += 1;
                 continue;
             }
-            out.push(self.finding(haystack, path, m, &mut locator));
+            out.push(self.finding(haystack, name, m, &mut locator));
             summary.findings += 1;
         }
     }
@@ -190,26 +199,13 @@ impl Scanner {
         if !raw.iter().any(is_generic) {
             return;
         }
-        let specific: Vec<_> = raw
-            .iter()
-            .filter(|m| !is_generic(m))
-            .map(|m| m.secret.clone())
-            .collect();
+        let specific: Vec<_> = raw.iter().filter(|m| !is_generic(m)).map(|m| m.secret.clone()).collect();
         raw.retain(|m| {
-            !is_generic(m)
-                || !specific
-                    .iter()
-                    .any(|s| s.start < m.secret.end && m.secret.start < s.end)
+            !is_generic(m) || !specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end)
         });
     }
 
-    fn finding(
-        &self,
-        haystack: &[u8],
-        path: &str,
-        m: &RawMatch,
-        locator: &mut LineLocator,
-    ) -> Finding {
+    fn finding(&self, haystack: &[u8], name: InputName, m: &RawMatch, locator: &mut LineLocator) -> Finding {
         let rule = &self.rules.rules()[m.rule].rule;
         let secret = &haystack[m.secret.clone()];
         let (line, column) = locator.locate(m.secret.start);
@@ -218,13 +214,13 @@ impl Scanner {
             rule_id: rule.id.clone(),
             description: rule.description.clone(),
             severity: rule.severity,
-            path: path.to_string(),
+            path: name.display.to_string(),
             line,
             column,
             end_line,
             end_column,
             secret: String::from_utf8_lossy(secret).into_owned(),
-            fingerprint: fingerprint(path, &rule.id, secret),
+            fingerprint: fingerprint(name.fingerprint, &rule.id, secret),
             commit: None,
             author: None,
             email: None,

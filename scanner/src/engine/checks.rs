@@ -53,8 +53,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     }
     let lower = secret.to_ascii_lowercase();
     let contains = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
-    if PLACEHOLDER_MARKERS.iter().any(|m| contains(m)) || KEYBOARD_RUNS.iter().any(|m| contains(m))
-    {
+    if PLACEHOLDER_MARKERS.iter().any(|m| contains(m)) || KEYBOARD_RUNS.iter().any(|m| contains(m)) {
         return true;
     }
     has_sequential_run(&lower, 6)
@@ -67,16 +66,8 @@ fn has_sequential_run(bytes: &[u8], len: usize) -> bool {
     for pair in bytes.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         let both_alnum = a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric();
-        up = if both_alnum && b == a.wrapping_add(1) {
-            up + 1
-        } else {
-            1
-        };
-        down = if both_alnum && a == b.wrapping_add(1) {
-            down + 1
-        } else {
-            1
-        };
+        up = if both_alnum && b == a.wrapping_add(1) { up + 1 } else { 1 };
+        down = if both_alnum && a == b.wrapping_add(1) { down + 1 } else { 1 };
         if up >= len || down >= len {
             return true;
         }
@@ -105,9 +96,7 @@ pub fn has_stopword(secret: &[u8], stopwords: &[String]) -> bool {
         return false;
     }
     let lower = secret.to_ascii_lowercase();
-    stopwords
-        .iter()
-        .any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some())
+    stopwords.iter().any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some())
 }
 
 /// Whether `secret` carries a valid checksum of kind `checksum`.
@@ -167,11 +156,8 @@ mod tests {
 
     #[test]
     fn random_values_are_not_placeholders() {
-        for value in [
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq3v9T8a1B",
-            "9fK2mQ7xLp4Zr8Tn",
-            "ghp_R4nd0mV4lu3Str1ng",
-        ] {
+        for value in ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq3v9T8a1B", "9fK2mQ7xLp4Zr8Tn", "ghp_R4nd0mV4lu3Str1ng"]
+        {
             assert!(!is_placeholder(value.as_bytes()), "{value}");
         }
     }

@@ -42,7 +42,9 @@ pub enum Error {
         message: String,
     },
     /// `secret_group` names a group the regex does not have.
-    #[error("{file}: rule `{rule}`: secret_group {group} does not exist (the regex has {groups} capture groups)")]
+    #[error(
+        "{file}: rule `{rule}`: secret_group {group} does not exist (the regex has {groups} capture groups)"
+    )]
     SecretGroup {
         /// Where the rule was read from.
         file: String,
@@ -84,23 +86,14 @@ impl LazyRegex {
         let hir = syntax::parse_with(pattern, &syntax_config())
             .map_err(|err| regex_error(rule, &err.to_string()))?;
         let groups = hir.properties().explicit_captures_len();
-        Ok((
-            LazyRegex {
-                pattern: pattern.to_string(),
-                compiled: OnceLock::new(),
-            },
-            groups,
-        ))
+        Ok((LazyRegex { pattern: pattern.to_string(), compiled: OnceLock::new() }, groups))
     }
 
     /// The compiled regex, or the reason it could not be built (a size limit: the syntax
     /// is known to be valid). A rule whose regex cannot be built never matches;
     /// [`RuleSet::compile_all`] reports it, and the built-in rules are tested with it.
     fn get(&self) -> Result<&Regex, &str> {
-        self.compiled
-            .get_or_init(|| compile_regex(&self.pattern))
-            .as_ref()
-            .map_err(String::as_str)
+        self.compiled.get_or_init(|| compile_regex(&self.pattern)).as_ref().map_err(String::as_str)
     }
 }
 
@@ -147,37 +140,20 @@ impl RuleSet {
                     groups,
                 });
             }
-            let stopwords = rule
-                .stopwords
-                .iter()
-                .map(|w| w.to_ascii_lowercase())
-                .collect();
+            let stopwords = rule.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect();
             let excluded_secrets = rule
                 .excluded_secrets
                 .iter()
                 .map(|pattern| LazyRegex::parse(&rule, pattern).map(|(regex, _)| regex))
                 .collect::<Result<_, _>>()?;
-            compiled.push(CompiledRule {
-                rule,
-                regex,
-                stopwords,
-                excluded_secrets,
-            });
+            compiled.push(CompiledRule { rule, regex, stopwords, excluded_secrets });
         }
         let prefilter = Prefilter::new(
-            compiled
-                .iter()
-                .enumerate()
-                .map(|(index, c)| (index as u32, c.rule.keywords.as_slice())),
+            compiled.iter().enumerate().map(|(index, c)| (index as u32, c.rule.keywords.as_slice())),
         )?;
-        let keywordless = (0..compiled.len() as u32)
-            .filter(|&i| compiled[i as usize].rule.keywords.is_empty())
-            .collect();
-        Ok(RuleSet {
-            rules: compiled,
-            prefilter,
-            keywordless,
-        })
+        let keywordless =
+            (0..compiled.len() as u32).filter(|&i| compiled[i as usize].rule.keywords.is_empty()).collect();
+        Ok(RuleSet { rules: compiled, prefilter, keywordless })
     }
 
     /// Compiles every regex now instead of on first use, and reports the first that
@@ -185,9 +161,7 @@ impl RuleSet {
     pub fn compile_all(&self) -> Result<(), Error> {
         for compiled in &self.rules {
             for regex in std::iter::once(&compiled.regex).chain(&compiled.excluded_secrets) {
-                regex
-                    .get()
-                    .map_err(|message| regex_error(&compiled.rule, message))?;
+                regex.get().map_err(|message| regex_error(&compiled.rule, message))?;
             }
         }
         Ok(())
@@ -237,14 +211,11 @@ impl RuleSet {
     /// Runs the prefilter and records, per rule, the windows where its regex must run.
     fn collect_windows(&self, haystack: &[u8], cache: &mut ScanCache) {
         let len = haystack.len();
-        let ScanCache {
-            windows, touched, ..
-        } = cache;
+        let ScanCache { windows, touched, .. } = cache;
         self.prefilter.for_each_hit(haystack, |hit| {
             for &rule in self.prefilter.rules_of(hit.keyword) {
                 let reach = self.rules[rule as usize].rule.window();
-                let window =
-                    hit.start.saturating_sub(reach)..hit.end.saturating_add(reach).min(len);
+                let window = hit.start.saturating_sub(reach)..hit.end.saturating_add(reach).min(len);
                 let rule_windows = &mut windows[rule as usize];
                 match rule_windows.last_mut() {
                     // Hits arrive in order of their end, so a rule's windows mostly grow in
@@ -287,36 +258,21 @@ impl RuleSet {
             let mut at = window.start.max(searched_to);
             let mut end = window.end;
             while at < end {
-                regex.search_captures_with(
-                    regex_cache,
-                    &Input::new(haystack).range(at..end),
-                    captures,
-                );
+                regex.search_captures_with(regex_cache, &Input::new(haystack).range(at..end), captures);
                 let Some(found) = captures.get_match() else {
                     break;
                 };
-                if found.end() == end
-                    && end < haystack.len()
-                    && end - window.end < MAX_WINDOW_GROWTH
-                {
+                if found.end() == end && end < haystack.len() && end - window.end < MAX_WINDOW_GROWTH {
                     // The match may continue past the window: look again with more room.
                     end = (end + compiled.rule.window().max(4096)).min(haystack.len());
                     continue;
                 }
                 if let Some(secret) = secret_span(captures, compiled.rule.secret_group) {
                     if compiled.accepts(&haystack[secret.clone()]) {
-                        on_match(RawMatch {
-                            rule: rule_index,
-                            secret,
-                            whole: found.range(),
-                        });
+                        on_match(RawMatch { rule: rule_index, secret, whole: found.range() });
                     }
                 }
-                at = if found.is_empty() {
-                    found.end() + 1
-                } else {
-                    found.end()
-                };
+                at = if found.is_empty() { found.end() + 1 } else { found.end() };
             }
             searched_to = searched_to.max(at.min(end));
         }
@@ -330,36 +286,21 @@ impl CompiledRule {
         if checks::is_placeholder(secret) || checks::has_stopword(secret, &self.stopwords) {
             return false;
         }
-        if rule
-            .min_char_classes
-            .is_some_and(|min| checks::char_classes(secret) < min)
-        {
+        if rule.min_char_classes.is_some_and(|min| checks::char_classes(secret) < min) {
             return false;
         }
-        if rule
-            .entropy
-            .is_some_and(|min| checks::shannon_entropy(secret) < min)
-        {
+        if rule.entropy.is_some_and(|min| checks::shannon_entropy(secret) < min) {
             return false;
         }
-        if rule
-            .checksum
-            .is_some_and(|kind| !checks::checksum_ok(kind, secret))
-        {
+        if rule.checksum.is_some_and(|kind| !checks::checksum_ok(kind, secret)) {
             return false;
         }
-        !self
-            .excluded_secrets
-            .iter()
-            .any(|regex| regex.get().is_ok_and(|regex| regex.is_match(secret)))
+        !self.excluded_secrets.iter().any(|regex| regex.get().is_ok_and(|regex| regex.is_match(secret)))
     }
 }
 
 fn secret_span(captures: &Captures, group: usize) -> Option<Range<usize>> {
-    captures
-        .get_group(group)
-        .map(|span| span.range())
-        .filter(|span| !span.is_empty())
+    captures.get_group(group).map(|span| span.range()).filter(|span| !span.is_empty())
 }
 
 /// Whether `byte` can be part of a token: anything but whitespace, quotes, brackets and
@@ -400,10 +341,7 @@ fn widen_to_token_edges(haystack: &[u8], window: Range<usize>) -> Range<usize> {
         .iter()
         .rposition(|&b| !is_token_byte(b))
         .map_or(floor, |i| floor + i + 1);
-    let ceiling = window
-        .end
-        .saturating_add(MAX_WINDOW_GROWTH)
-        .min(haystack.len());
+    let ceiling = window.end.saturating_add(MAX_WINDOW_GROWTH).min(haystack.len());
     let end = haystack[window.end..ceiling]
         .iter()
         .position(|&b| !is_token_byte(b))
@@ -436,9 +374,7 @@ fn syntax_config() -> syntax::Config {
 }
 
 fn compile_regex(pattern: &str) -> Result<Regex, String> {
-    let config = meta::Config::new()
-        .utf8_empty(false)
-        .hybrid_cache_capacity(HYBRID_CACHE_CAPACITY);
+    let config = meta::Config::new().utf8_empty(false).hybrid_cache_capacity(HYBRID_CACHE_CAPACITY);
     Regex::builder()
         .syntax(syntax_config())
         .configure(config)
@@ -447,11 +383,7 @@ fn compile_regex(pattern: &str) -> Result<Regex, String> {
 }
 
 fn regex_error(rule: &Rule, message: &str) -> Error {
-    Error::Regex {
-        file: rule.source.clone(),
-        rule: rule.id.clone(),
-        message: message.replace('\n', " "),
-    }
+    Error::Regex { file: rule.source.clone(), rule: rule.id.clone(), message: message.replace('\n', " ") }
 }
 
 /// Per-thread scratch space: regex caches (made on a rule's first use), capture slots and
@@ -523,27 +455,16 @@ examples = ["dm_q8w2e7r4t9y1"]
 
     #[test]
     fn bad_regex_names_file_and_rule() {
-        let rules = parse_rule_file(
-            &DEMO.replace("{12,}", "{12,"),
-            "test.toml",
-            Strictness::User,
-        )
-        .unwrap();
+        let rules = parse_rule_file(&DEMO.replace("{12,}", "{12,"), "test.toml", Strictness::User).unwrap();
         let err = RuleSet::new(rules).unwrap_err().to_string();
-        assert!(
-            err.starts_with("test.toml: rule `demo`: invalid regex"),
-            "{err}"
-        );
+        assert!(err.starts_with("test.toml: rule `demo`: invalid regex"), "{err}");
     }
 
     #[test]
     fn missing_secret_group_is_an_error() {
-        let rules = parse_rule_file(
-            &DEMO.replace("window = 20", "secret_group = 2"),
-            "t.toml",
-            Strictness::User,
-        )
-        .unwrap();
+        let rules =
+            parse_rule_file(&DEMO.replace("window = 20", "secret_group = 2"), "t.toml", Strictness::User)
+                .unwrap();
         let err = RuleSet::new(rules).unwrap_err().to_string();
         assert!(err.contains("secret_group 2 does not exist"), "{err}");
     }

@@ -61,10 +61,7 @@ impl Prefilter {
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)?;
-        Ok(Prefilter {
-            automaton,
-            rules_by_keyword,
-        })
+        Ok(Prefilter { automaton, rules_by_keyword })
     }
 
     /// Calls `on_hit` for every keyword occurrence in `haystack`, overlapping ones included.
@@ -120,9 +117,7 @@ mod tests {
         let prefilter = Prefilter::new([(0, a.as_slice()), (1, b.as_slice())]).unwrap();
         assert_eq!(prefilter.keyword_count(), 2);
         let mut rules = Vec::new();
-        prefilter.for_each_hit(b"my_Token", |hit| {
-            rules.extend_from_slice(prefilter.rules_of(hit.keyword))
-        });
+        prefilter.for_each_hit(b"my_Token", |hit| rules.extend_from_slice(prefilter.rules_of(hit.keyword)));
         assert_eq!(rules, vec![0, 1]);
     }
 }

@@ -19,12 +19,7 @@ pub struct JsonWriter<W: Write> {
 impl<W: Write> JsonWriter<W> {
     /// A writer of a JSON array, or of JSON Lines when `lines`.
     pub fn new(out: W, options: ReportOptions, lines: bool) -> Self {
-        JsonWriter {
-            out,
-            options,
-            lines,
-            written: 0,
-        }
+        JsonWriter { out, options, lines, written: 0 }
     }
 }
 
@@ -41,8 +36,7 @@ impl<W: Write> FindingSink for JsonWriter<W> {
         if self.lines {
             serde_json::to_writer(&mut self.out, &shown)?;
         } else {
-            self.out
-                .write_all(if self.written == 0 { b"\n  " } else { b",\n  " })?;
+            self.out.write_all(if self.written == 0 { b"\n  " } else { b",\n  " })?;
             serde_json::to_writer(&mut self.out, &shown)?;
         }
         if self.lines {
@@ -54,8 +48,7 @@ impl<W: Write> FindingSink for JsonWriter<W> {
 
     fn finish(&mut self, _summary: &ScanSummary) -> io::Result<()> {
         if !self.lines {
-            self.out
-                .write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?;
+            self.out.write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?;
         }
         self.out.flush()
     }

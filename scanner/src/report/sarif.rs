@@ -23,11 +23,7 @@ pub struct SarifWriter<W: Write> {
 impl<W: Write> SarifWriter<W> {
     /// A SARIF writer.
     pub fn new(out: W, options: ReportOptions) -> Self {
-        SarifWriter {
-            out,
-            options,
-            findings: Vec::new(),
-        }
+        SarifWriter { out, options, findings: Vec::new() }
     }
 }
 

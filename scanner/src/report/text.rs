@@ -56,29 +56,17 @@ impl<W: Write> FindingSink for TextWriter<W> {
             f.severity.as_str()
         )?;
         writeln!(self.out, "    {}", f.description)?;
-        writeln!(
-            self.out,
-            "    secret:      {}",
-            f.display_secret(self.options.show_secrets)
-        )?;
+        writeln!(self.out, "    secret:      {}", f.display_secret(self.options.show_secrets))?;
         if let Some(commit) = &f.commit {
             let who = match (&f.author, &f.email) {
                 (Some(a), Some(e)) => format!(" by {a} <{e}>"),
                 (Some(a), None) => format!(" by {a}"),
                 _ => String::new(),
             };
-            let when = f
-                .date
-                .as_deref()
-                .map(|d| format!(" on {d}"))
-                .unwrap_or_default();
+            let when = f.date.as_deref().map(|d| format!(" on {d}")).unwrap_or_default();
             writeln!(self.out, "    commit:      {commit}{who}{when}")?;
         }
-        writeln!(
-            self.out,
-            "    {dim}fingerprint: {}{dim_reset}",
-            f.fingerprint
-        )?;
+        writeln!(self.out, "    {dim}fingerprint: {}{dim_reset}", f.fingerprint)?;
         if let Some(revoke) = &f.revoke {
             writeln!(self.out, "    revoke:      {revoke}")?;
         }

@@ -19,7 +19,8 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::{
     finding::Finding,
-    scan::{Scanner, Worker},
+    paths::fingerprint_path,
+    scan::{InputName, Scanner, Worker},
     sink::{ScanSummary, SkipReason},
     suppress::allowlist::PathAllowlist,
 };
@@ -49,6 +50,8 @@ pub struct WalkOptions {
     pub no_ignore: bool,
     /// Paths never scanned (counted as allowlisted).
     pub allowlist: PathAllowlist,
+    /// The work tree root: fingerprints name files relative to it.
+    pub root: PathBuf,
 }
 
 /// What a scan of files found.
@@ -86,22 +89,17 @@ pub const STDIN_PATH: &str = "<stdin>";
 pub fn scan_stdin(scanner: &Scanner, input: &mut dyn Read) -> Result<FilesOutput, Error> {
     let started = Instant::now();
     let mut buffer = Vec::new();
-    input
-        .take(scanner.max_input_size() + 1)
-        .read_to_end(&mut buffer)
-        .map_err(Error::Stdin)?;
+    input.take(scanner.max_input_size() + 1).read_to_end(&mut buffer).map_err(Error::Stdin)?;
     let mut output = FilesOutput::default();
     if buffer.len() as u64 > scanner.max_input_size() {
         // Drain the rest so the writer does not see a broken pipe, and count it all.
         let rest = std::io::copy(input, &mut std::io::sink()).map_err(Error::Stdin)?;
-        output
-            .summary
-            .skip(SkipReason::TooLarge, buffer.len() as u64 + rest);
+        output.summary.skip(SkipReason::TooLarge, buffer.len() as u64 + rest);
     } else {
         let mut worker = scanner.worker();
         scanner.scan_input(
             &buffer,
-            STDIN_PATH,
+            InputName::same(STDIN_PATH),
             &mut worker,
             &mut output.summary,
             &mut output.findings,
@@ -111,17 +109,11 @@ pub fn scan_stdin(scanner: &Scanner, input: &mut dyn Read) -> Result<FilesOutput
 }
 
 /// Scans files and directory trees. Fails before scanning anything if a path is missing.
-pub fn scan_paths(
-    scanner: &Scanner,
-    paths: &[PathBuf],
-    options: &WalkOptions,
-) -> Result<FilesOutput, Error> {
+pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], options: &WalkOptions) -> Result<FilesOutput, Error> {
     let started = Instant::now();
     for path in paths {
-        std::fs::symlink_metadata(path).map_err(|source| Error::Missing {
-            path: path.display().to_string(),
-            source,
-        })?;
+        std::fs::symlink_metadata(path)
+            .map_err(|source| Error::Missing { path: path.display().to_string(), source })?;
     }
     let Some((first, rest)) = paths.split_first() else {
         return Ok(FilesOutput::default());
@@ -145,6 +137,7 @@ pub fn scan_paths(
         builder.filter_entry(|entry| entry.file_name() != ".git");
     }
 
+    let cwd = std::env::current_dir().unwrap_or_default();
     let collected = Arc::new(Mutex::new(FilesOutput::default()));
     builder.build_parallel().run(|| {
         let mut state = FileWorker {
@@ -153,16 +146,13 @@ pub fn scan_paths(
             buffer: Vec::new(),
             output: FilesOutput::default(),
             collected: Arc::clone(&collected),
-            allowlist: &options.allowlist,
+            options,
+            cwd: &cwd,
         };
         Box::new(move |entry| {
             match entry {
-                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                    state.scan_file(entry.path())
-                }
-                Ok(entry)
-                    if entry.path_is_symlink() || entry.file_type().is_some_and(|t| t.is_dir()) => {
-                }
+                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => state.scan_file(entry.path()),
+                Ok(entry) if entry.path_is_symlink() || entry.file_type().is_some_and(|t| t.is_dir()) => {}
                 Ok(entry) if entry.depth() == 0 => state.scan_file(entry.path()),
                 Ok(_) => {} // sockets, fifos, devices: never read, they can block forever
                 Err(err) => state.output.errors.push(err.to_string()),
@@ -170,11 +160,8 @@ pub fn scan_paths(
             WalkState::Continue
         })
     });
-    let output = std::mem::take(
-        &mut *collected
-            .lock()
-            .expect("a scan thread panicked while holding the results"),
-    );
+    let output =
+        std::mem::take(&mut *collected.lock().expect("a scan thread panicked while holding the results"));
     Ok(output.finish(started))
 }
 
@@ -185,35 +172,36 @@ struct FileWorker<'s> {
     buffer: Vec<u8>,
     output: FilesOutput,
     collected: Arc<Mutex<FilesOutput>>,
-    allowlist: &'s PathAllowlist,
+    options: &'s WalkOptions,
+    cwd: &'s Path,
 }
 
 impl FileWorker<'_> {
     fn scan_file(&mut self, path: &Path) {
-        if self.allowlist.is_allowed(path) {
+        if self.options.allowlist.is_allowed(path) {
             self.output.summary.skip(SkipReason::Allowlisted, 0);
             return;
         }
         let limit = self.scanner.max_input_size();
         self.buffer.clear();
-        let read = std::fs::File::open(path)
-            .and_then(|file| file.take(limit + 1).read_to_end(&mut self.buffer));
+        let read =
+            std::fs::File::open(path).and_then(|file| file.take(limit + 1).read_to_end(&mut self.buffer));
         if let Err(err) = read {
             self.output.summary.skip(SkipReason::Unreadable, 0);
-            self.output
-                .errors
-                .push(format!("{}: {err}", path.display()));
+            self.output.errors.push(format!("{}: {err}", path.display()));
             return;
         }
-        let name = path.to_string_lossy();
         if self.buffer.len() as u64 > limit {
             let size = std::fs::metadata(path).map_or(self.buffer.len() as u64, |m| m.len());
             self.output.summary.skip(SkipReason::TooLarge, size);
             return;
         }
+        let display = path.to_string_lossy();
+        let fingerprint = fingerprint_path(&self.options.root, &self.cwd, path);
+        let name = InputName { display: &display, fingerprint: &fingerprint };
         self.scanner.scan_input(
             &self.buffer,
-            &name,
+            name,
             &mut self.worker,
             &mut self.output.summary,
             &mut self.output.findings,

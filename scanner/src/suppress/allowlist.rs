@@ -1,6 +1,8 @@
 //! Path allowlists: files a repository's config says never to report.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use crate::paths::{normalize, normalize_in};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
@@ -11,6 +13,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 #[derive(Debug, Clone)]
 pub struct PathAllowlist {
     root: PathBuf,
+    cwd: PathBuf,
     globs: GlobSet,
     empty: bool,
 }
@@ -21,19 +24,12 @@ impl PathAllowlist {
         let mut builder = GlobSetBuilder::new();
         for glob in globs {
             let glob = glob.trim_start_matches("./");
-            let anchored = if glob.contains('/') {
-                glob.to_string()
-            } else {
-                format!("**/{glob}")
-            };
-            builder.add(
-                GlobBuilder::new(&anchored)
-                    .literal_separator(true)
-                    .build()?,
-            );
+            let anchored = if glob.contains('/') { glob.to_string() } else { format!("**/{glob}") };
+            builder.add(GlobBuilder::new(&anchored).literal_separator(true).build()?);
         }
         Ok(PathAllowlist {
             root: normalize(root),
+            cwd: std::env::current_dir().unwrap_or_default(),
             globs: builder.build()?,
             empty: globs.is_empty(),
         })
@@ -41,11 +37,7 @@ impl PathAllowlist {
 
     /// An allowlist that allows nothing.
     pub fn none() -> Self {
-        PathAllowlist {
-            root: PathBuf::new(),
-            globs: GlobSet::empty(),
-            empty: true,
-        }
+        PathAllowlist { root: PathBuf::new(), cwd: PathBuf::new(), globs: GlobSet::empty(), empty: true }
     }
 
     /// Whether `path` (absolute, or relative to the current directory) is allowlisted.
@@ -53,33 +45,12 @@ impl PathAllowlist {
         if self.empty {
             return false;
         }
-        let path = normalize(path);
+        let path = normalize_in(&self.cwd, path);
         match path.strip_prefix(&self.root) {
             Ok(relative) => self.globs.is_match(relative),
             Err(_) => false,
         }
     }
-}
-
-/// An absolute path with `.` and `..` resolved lexically (symlinks are not followed, so
-/// that the path a user typed is the path the globs see).
-pub fn normalize(path: &Path) -> PathBuf {
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    let mut out = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -89,8 +60,7 @@ mod tests {
     #[test]
     fn globs_are_relative_to_the_root() {
         let root = Path::new("/repo");
-        let list =
-            PathAllowlist::new(root, &["patterns/rules/*.toml".into(), "*.lock".into()]).unwrap();
+        let list = PathAllowlist::new(root, &["patterns/rules/*.toml".into(), "*.lock".into()]).unwrap();
         assert!(list.is_allowed(Path::new("/repo/patterns/rules/cloud.toml")));
         assert!(list.is_allowed(Path::new("/repo/./patterns/x/../rules/cloud.toml")));
         assert!(!list.is_allowed(Path::new("/repo/patterns/rules/sub/cloud.toml")));

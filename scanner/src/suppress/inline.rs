@@ -5,18 +5,12 @@
 
 /// The markers, matched ASCII case-insensitively anywhere on the line, in any comment
 /// syntax (`#`, `//`, `/* */`, `--`, `<!-- -->`, ...).
-pub const MARKERS: &[&str] = &[
-    "secretgate:allow",
-    "gitleaks:allow",
-    "pragma: allowlist secret",
-];
+pub const MARKERS: &[&str] = &["secretgate:allow", "gitleaks:allow", "pragma: allowlist secret"];
 
 /// Whether `line` carries an inline allow marker. Runs once per finding, not per line.
 pub fn has_marker(line: &[u8]) -> bool {
     let lower = line.to_ascii_lowercase();
-    MARKERS
-        .iter()
-        .any(|marker| memchr::memmem::find(&lower, marker.as_bytes()).is_some())
+    MARKERS.iter().any(|marker| memchr::memmem::find(&lower, marker.as_bytes()).is_some())
 }
 
 #[cfg(test)]
