@@ -6,7 +6,7 @@
 //! whole binary over a real tree.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use secretgate_scanner::{Scanner, ScannerBuilder, ScanSummary};
+use secretgate_scanner::{scan::InputName, ScanSummary, Scanner, ScannerBuilder};
 
 /// A small deterministic PRNG (xorshift64*), so every run scans the same bytes.
 struct Rng(u64);
@@ -35,7 +35,8 @@ const SIZE: usize = 4 << 20;
 /// Source code in the style of a web service: functions, config reads, HTTP calls, and
 /// the words (`token`, `secret`, `key`, `password`) that make keyword prefilters work.
 fn source_code(rng: &mut Rng, secrets_every: Option<usize>) -> Vec<u8> {
-    let idents = ["user", "request", "session", "token", "config", "handler", "key", "value", "items", "cache"];
+    let idents =
+        ["user", "request", "session", "token", "config", "handler", "key", "value", "items", "cache"];
     let templates = [
         "    let {a}_{b} = self.{c}.get(\"{a}\").unwrap_or_default();\n",
         "def {a}_{b}(self, {c}):\n    return self.{c}_{a} or {b}\n",
@@ -75,7 +76,21 @@ fn source_code(rng: &mut Rng, secrets_every: Option<usize>) -> Vec<u8> {
 
 /// Minified JavaScript: very long lines of short identifiers and punctuation.
 fn minified_js(rng: &mut Rng) -> Vec<u8> {
-    let pieces = ["function(e,t){", "return e&&t}", "var n=", "t.exports=", "r(", "\"use strict\";", "a.push(o);", "})", ",i=", "key:", "token:n,", "0x1f", "null"];
+    let pieces = [
+        "function(e,t){",
+        "return e&&t}",
+        "var n=",
+        "t.exports=",
+        "r(",
+        "\"use strict\";",
+        "a.push(o);",
+        "})",
+        ",i=",
+        "key:",
+        "token:n,",
+        "0x1f",
+        "null",
+    ];
     let mut out = String::with_capacity(SIZE + 64);
     while out.len() < SIZE {
         for _ in 0..4000 {
@@ -125,7 +140,7 @@ fn engine(c: &mut Criterion) {
             b.iter(|| {
                 let mut summary = ScanSummary::default();
                 findings.clear();
-                scanner.scan_input(input, "bench", &mut worker, &mut summary, &mut findings);
+                scanner.scan_input(input, InputName::same("bench"), &mut worker, &mut summary, &mut findings);
                 findings.len()
             })
         });

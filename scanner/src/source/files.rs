@@ -139,27 +139,31 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], options: &WalkOptions) -
 
     let cwd = std::env::current_dir().unwrap_or_default();
     let collected = Arc::new(Mutex::new(FilesOutput::default()));
-    builder.build_parallel().run(|| {
-        let mut state = FileWorker {
-            scanner,
-            worker: scanner.worker(),
-            buffer: Vec::new(),
-            output: FilesOutput::default(),
-            collected: Arc::clone(&collected),
-            options,
-            cwd: &cwd,
-        };
-        Box::new(move |entry| {
-            match entry {
-                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => state.scan_file(entry.path()),
-                Ok(entry) if entry.path_is_symlink() || entry.file_type().is_some_and(|t| t.is_dir()) => {}
-                Ok(entry) if entry.depth() == 0 => state.scan_file(entry.path()),
-                Ok(_) => {} // sockets, fifos, devices: never read, they can block forever
-                Err(err) => state.output.errors.push(err.to_string()),
-            }
-            WalkState::Continue
-        })
-    });
+    let new_state = || FileWorker {
+        scanner,
+        worker: scanner.worker(),
+        buffer: Vec::new(),
+        output: FilesOutput::default(),
+        collected: Arc::clone(&collected),
+        options,
+        cwd: &cwd,
+    };
+    if options.threads <= 1 {
+        // The parallel walker with one thread pays for its work-stealing machinery
+        // (measured: 3x the system time of a plain walk); walk in this thread instead.
+        let mut state = new_state();
+        for entry in builder.build() {
+            state.visit(entry);
+        }
+    } else {
+        builder.build_parallel().run(|| {
+            let mut state = new_state();
+            Box::new(move |entry| {
+                state.visit(entry);
+                WalkState::Continue
+            })
+        });
+    }
     let output =
         std::mem::take(&mut *collected.lock().expect("a scan thread panicked while holding the results"));
     Ok(output.finish(started))
@@ -177,6 +181,16 @@ struct FileWorker<'s> {
 }
 
 impl FileWorker<'_> {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) {
+        match entry {
+            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => self.scan_file(entry.path()),
+            Ok(entry) if entry.path_is_symlink() || entry.file_type().is_some_and(|t| t.is_dir()) => {}
+            Ok(entry) if entry.depth() == 0 => self.scan_file(entry.path()),
+            Ok(_) => {} // sockets, fifos, devices: never read, they can block forever
+            Err(err) => self.output.errors.push(err.to_string()),
+        }
+    }
+
     fn scan_file(&mut self, path: &Path) {
         if self.options.allowlist.is_allowed(path) {
             self.output.summary.skip(SkipReason::Allowlisted, 0);
