@@ -16,10 +16,7 @@ fn main() {
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path.file_name().unwrap().to_string_lossy();
-        generated.push_str(&format!(
-            "    (\"{name}\", include_str!({:?})),\n",
-            path.display().to_string()
-        ));
+        generated.push_str(&format!("    (\"{name}\", include_str!({:?})),\n", path.display().to_string()));
     }
     generated.push(']');
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("builtin_files.rs");

@@ -15,11 +15,7 @@ pub const FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_f
 pub fn rules() -> Result<Vec<Rule>, Error> {
     let mut rules = Vec::new();
     for (name, text) in FILES {
-        rules.extend(parse_rule_file(
-            text,
-            &format!("builtin:{name}"),
-            Strictness::Builtin,
-        )?);
+        rules.extend(parse_rule_file(text, &format!("builtin:{name}"), Strictness::Builtin)?);
     }
     check_unique(&rules)?;
     Ok(rules)

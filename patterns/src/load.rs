@@ -59,11 +59,7 @@ pub enum Strictness {
 }
 
 /// Parses the text of a rule file named `source` and checks each rule.
-pub fn parse_rule_file(
-    text: &str,
-    source: &str,
-    strictness: Strictness,
-) -> Result<Vec<Rule>, Error> {
+pub fn parse_rule_file(text: &str, source: &str, strictness: Strictness) -> Result<Vec<Rule>, Error> {
     let file: RuleFile = toml::from_str(text).map_err(|err| Error::Parse {
         file: source.to_string(),
         message: err.to_string().trim_end().replace('\n', " "),
@@ -87,10 +83,7 @@ pub fn validate_all(rules: &[Rule], strictness: Strictness) -> Result<(), Error>
 /// Reads and parses a rule file from disk.
 pub fn read_rule_file(path: &Path) -> Result<Vec<Rule>, Error> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        file: file.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { file: file.clone(), source })?;
     parse_rule_file(&text, &file, Strictness::User)
 }
 
@@ -112,22 +105,13 @@ pub fn check_unique(rules: &[Rule]) -> Result<(), Error> {
 fn validate(rule: &Rule, strictness: Strictness) -> Result<(), Error> {
     let invalid = |message: String| Error::Invalid {
         file: rule.source.clone(),
-        rule: if rule.id.is_empty() {
-            "<no id>".into()
-        } else {
-            rule.id.clone()
-        },
+        rule: if rule.id.is_empty() { "<no id>".into() } else { rule.id.clone() },
         message,
     };
     let id_ok = !rule.id.is_empty()
-        && rule
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        && rule.id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if !id_ok {
-        return Err(invalid(
-            "the id must be non-empty ASCII letters, digits, `-`, `_` or `.`".into(),
-        ));
+        return Err(invalid("the id must be non-empty ASCII letters, digits, `-`, `_` or `.`".into()));
     }
     if rule.description.trim().is_empty() {
         return Err(invalid("the description is empty".into()));
@@ -136,24 +120,18 @@ fn validate(rule: &Rule, strictness: Strictness) -> Result<(), Error> {
         return Err(invalid("the regex is empty".into()));
     }
     if let Some(keyword) = rule.keywords.iter().find(|k| k.is_empty() || !k.is_ascii()) {
-        return Err(invalid(format!(
-            "keyword {keyword:?} must be non-empty ASCII"
-        )));
+        return Err(invalid(format!("keyword {keyword:?} must be non-empty ASCII")));
     }
     if let Some(entropy) = rule.entropy {
         if !(0.0..=8.0).contains(&entropy) {
-            return Err(invalid(format!(
-                "entropy {entropy} is outside 0.0..=8.0 bits per byte"
-            )));
+            return Err(invalid(format!("entropy {entropy} is outside 0.0..=8.0 bits per byte")));
         }
     }
     if rule.window == Some(0) {
         return Err(invalid("window must be at least 1 byte".into()));
     }
     if rule.examples.is_empty() {
-        return Err(invalid(
-            "no examples: add at least one input that must produce a finding".into(),
-        ));
+        return Err(invalid("no examples: add at least one input that must produce a finding".into()));
     }
     if strictness == Strictness::Builtin && rule.negative_examples.is_empty() {
         return Err(invalid(
@@ -200,10 +178,7 @@ negative_examples = ["demo_short"]
     fn missing_examples_name_the_rule() {
         let text = GOOD.replace("examples = [\"demo_k3j5h2g8\"]", "");
         let err = parse_rule_file(&text, "demo.toml", Strictness::User).unwrap_err();
-        assert!(
-            err.to_string().contains("rule `demo-token`: no examples"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("rule `demo-token`: no examples"), "{err}");
     }
 
     #[test]
@@ -218,9 +193,6 @@ negative_examples = ["demo_short"]
     fn duplicate_ids_are_reported_with_both_places() {
         let twice = format!("{GOOD}\n{GOOD}");
         let err = parse_rule_file(&twice, "demo.toml", Strictness::User).unwrap_err();
-        assert!(
-            matches!(err, Error::Duplicate { ref rule, .. } if rule == "demo-token"),
-            "{err}"
-        );
+        assert!(matches!(err, Error::Duplicate { ref rule, .. } if rule == "demo-token"), "{err}");
     }
 }

@@ -9,10 +9,10 @@ pub fn shannon_entropy(bytes: &[u8]) -> f64 {
 }
 
 /// Substrings (ASCII lower case) that mark a value as a placeholder rather than a secret.
-/// Each is unlikely in a random token: a 4+ letter word, or markup no token alphabet has.
+/// Each is unlikely in a random token: a 5+ letter word, or markup no token alphabet has.
+/// (`xxxx` is checked apart, case-sensitively: `xXXx` turns up in long random keys.)
 const PLACEHOLDER_MARKERS: &[&str] = &[
     "example",
-    "xxxx",
     "changeme",
     "change_me",
     "change-me",
@@ -49,6 +49,9 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         return true;
     }
     if secret.iter().all(|&b| b == secret[0]) {
+        return true;
+    }
+    if [b"xxxx", b"XXXX"].iter().any(|run| memchr::memmem::find(secret, *run).is_some()) {
         return true;
     }
     let lower = secret.to_ascii_lowercase();

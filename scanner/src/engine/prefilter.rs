@@ -91,7 +91,7 @@ impl Prefilter {
         let Ok(start) = dfa.start_state(Anchored::No) else { return };
         let lane_len = haystack.len() / LANES;
         if lane_len < MIN_LANE.max(self.longest) {
-            self.walk(start, &haystack[..], 0, haystack.len(), 0, &mut on_hit);
+            self.walk(start, haystack, 0, haystack.len(), 0, &mut on_hit);
             return;
         }
         // Lane i reports keywords ending in its stretch [i * lane_len, next stretch); it
@@ -133,8 +133,8 @@ impl Prefilter {
         report_from: usize,
         on_hit: &mut impl FnMut(KeywordHit),
     ) {
-        for at in from..to {
-            sid = self.automaton.next_state(Anchored::No, sid, haystack[at]);
+        for (at, &byte) in haystack.iter().enumerate().take(to).skip(from) {
+            sid = self.automaton.next_state(Anchored::No, sid, byte);
             if self.automaton.is_special(sid) && at >= report_from {
                 self.report(sid, at + 1, on_hit);
             }

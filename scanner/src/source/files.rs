@@ -211,7 +211,7 @@ impl FileWorker<'_> {
             return;
         }
         let display = path.to_string_lossy();
-        let fingerprint = fingerprint_path(&self.options.root, &self.cwd, path);
+        let fingerprint = fingerprint_path(&self.options.root, self.cwd, path);
         let name = InputName { display: &display, fingerprint: &fingerprint };
         self.scanner.scan_input(
             &self.buffer,
