@@ -229,3 +229,84 @@ impl Scanner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn scanner() -> Scanner {
+        ScannerBuilder::new(secretgate_patterns::builtin::rules().unwrap()).build().unwrap()
+    }
+
+    /// Pieces that make hostile input: keywords, quotes, escapes, newlines, NUL, bytes
+    /// that are not UTF-8, and token characters.
+    const PIECES: &[&[u8]] = &[
+        b"ghp_",
+        b"AKIA",
+        b"-----BEGIN RSA PRIVATE KEY-----",
+        b"-----END RSA PRIVATE KEY-----",
+        b"password",
+        b" = ",
+        b"\"",
+        b"'",
+        b"\\",
+        b"\n",
+        b"\r\n",
+        b"\0",
+        b"\xff\xfe",
+        b"\xc3\x28",
+        b"eyJ",
+        b".",
+        b"postgres://",
+        b":",
+        b"@",
+        b"xoxb-",
+        b"Zq8LmW3xT5vN0pR7",
+        b"0123",
+        b"==",
+        b"%",
+        b"\t",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Arbitrary bytes never panic the scan, and every finding points inside the input.
+        #[test]
+        fn any_input_gives_findings_inside_it(parts in proptest::collection::vec(0..PIECES.len(), 0..400)) {
+            static SCANNER: std::sync::OnceLock<Scanner> = std::sync::OnceLock::new();
+            let scanner = SCANNER.get_or_init(scanner);
+            let input: Vec<u8> = parts.iter().flat_map(|&i| PIECES[i].iter().copied()).collect();
+            let mut worker = scanner.worker();
+            let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
+            scanner.scan_input(&input, InputName::same("fuzz"), &mut worker, &mut summary, &mut findings);
+            let lines = input.iter().filter(|&&b| b == b'\n').count() + 1;
+            for finding in &findings {
+                prop_assert!(finding.line >= 1 && finding.end_line <= lines && finding.line <= finding.end_line);
+                prop_assert!(finding.column >= 1);
+            }
+        }
+    }
+
+    #[test]
+    fn generic_matches_yield_to_specific_ones() {
+        let scanner = scanner();
+        let random: String = "Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY".into();
+        let token = format!(
+            "ghp_{random}{}",
+            String::from_utf8_lossy(&crate::engine::checks::base62_6(crc32fast::hash(random.as_bytes())))
+        );
+        let input = format!("github_token = \"{token}\"\n");
+        let mut worker = scanner.worker();
+        let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
+        scanner.scan_input(
+            input.as_bytes(),
+            InputName::same("x.py"),
+            &mut worker,
+            &mut summary,
+            &mut findings,
+        );
+        let rules: Vec<_> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(rules, vec!["github-pat-classic"]);
+    }
+}
