@@ -160,6 +160,18 @@ fn gitignore_and_dot_git_are_respected_unless_no_ignore() {
     assert_eq!(paths, vec!["./.git/config", "./local.env"]);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_symlink_named_on_the_command_line_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = database_url();
+    fs::write(dir.path().join("real.env"), format!("DB={url}\n")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("real.env"), dir.path().join("link.env")).unwrap();
+    let out = secretgate(&["scan", "--format", "json", "link.env"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(json(&out.stdout)[0]["path"], "link.env");
+}
+
 #[test]
 fn hidden_files_are_scanned() {
     let dir = tempfile::tempdir().unwrap();

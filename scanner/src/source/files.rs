@@ -184,8 +184,12 @@ impl FileWorker<'_> {
     fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) {
         match entry {
             Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => self.scan_file(entry.path()),
+            // A path named on the command line is scanned even through a symlink; links met
+            // inside a walk are not followed.
+            Ok(entry) if entry.depth() == 0 && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) => {
+                self.scan_file(entry.path())
+            }
             Ok(entry) if entry.path_is_symlink() || entry.file_type().is_some_and(|t| t.is_dir()) => {}
-            Ok(entry) if entry.depth() == 0 => self.scan_file(entry.path()),
             Ok(_) => {} // sockets, fifos, devices: never read, they can block forever
             Err(err) => self.output.errors.push(err.to_string()),
         }
