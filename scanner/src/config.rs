@@ -7,7 +7,7 @@
 //! [limits]
 //! max_file_size = 10485760                   # bytes; larger inputs are skipped and counted
 //!
-//! disabled_rules = ["generic-password"]     # built-in rules to turn off
+//! disabled_rules = ["generic-secret-unquoted"] # built-in rules to turn off
 //!
 //! [[rules]]                                  # the team's own rules, same schema as built-ins
 //! id = "acme-internal-token"
