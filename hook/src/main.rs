@@ -2,6 +2,9 @@
 //! an exit code (0 clean, 1 findings, 2 error).
 
 mod cli;
+mod cmd_git;
+mod cmd_hooks;
+mod cmd_install;
 mod cmd_rules;
 mod cmd_scan;
 mod setup;
@@ -43,6 +46,11 @@ fn main() {
     };
     let result = match cli.command {
         Command::Scan(args) => cmd_scan::run(args),
+        Command::Git(args) => cmd_git::run(args),
+        Command::PreCommit(args) => cmd_hooks::pre_commit(args),
+        Command::PrePush(args) => cmd_hooks::pre_push(args),
+        Command::Install(args) => cmd_install::install(args),
+        Command::Uninstall(args) => cmd_install::uninstall(args),
         Command::Rules(RulesCommand::List(args)) => cmd_rules::list(args),
         Command::Rules(RulesCommand::Check(args)) => cmd_rules::check(args),
     };

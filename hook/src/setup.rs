@@ -58,10 +58,23 @@ pub fn report_writer(args: &OutputArgs) -> Result<Box<dyn FindingSink>> {
 
 /// One line on standard error saying what was scanned, skipped and found.
 pub fn print_summary(summary: &ScanSummary) {
+    print_summary_with_commits(summary, None)
+}
+
+/// The summary line, naming the commits walked when there were any.
+pub fn print_summary_with_commits(summary: &ScanSummary, commits: Option<u64>) {
+    let commits_given = commits.is_some();
+    let commits = commits.map(|n| format!("{n} {}, ", if n == 1 { "commit" } else { "commits" }));
     let mut line = format!(
-        "secretgate: scanned {} {} ({}) in {:.2}s",
+        "secretgate: scanned {}{} {} ({}) in {:.2}s",
+        commits.unwrap_or_default(),
         summary.inputs,
-        if summary.inputs == 1 { "input" } else { "inputs" },
+        match (commits_given, summary.inputs == 1) {
+            (true, true) => "unique blob",
+            (true, false) => "unique blobs",
+            (false, true) => "input",
+            (false, false) => "inputs",
+        },
         human_bytes(summary.bytes),
         summary.elapsed.as_secs_f64()
     );
@@ -101,4 +114,39 @@ fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
+}
+
+/// The configuration for a git command: `--config FILE`; else `.secretgate.toml` at the work
+/// tree root; else, in a bare repository, the one committed at `HEAD`.
+pub fn load_repo_config(args: &ConfigArgs, repo: &gix::Repository) -> Result<LoadedConfig> {
+    if let Some(file) = &args.config {
+        return Ok(LoadedConfig::read(file)?);
+    }
+    if let Some(root) = repo.workdir() {
+        return Ok(LoadedConfig::discover(root)?);
+    }
+    let root = repo.git_dir().to_path_buf();
+    let committed = repo.head_tree().ok().and_then(|tree| {
+        let entry = tree.find_entry(secretgate_scanner::config::FILE_NAME)?;
+        let object = entry.object().ok()?;
+        Some(String::from_utf8_lossy(&object.data).into_owned())
+    });
+    match committed {
+        Some(text) => Ok(LoadedConfig::parse(&text, "HEAD:.secretgate.toml", root)?),
+        None => Ok(LoadedConfig { file: None, root, config: Default::default() }),
+    }
+}
+
+/// Writes findings and the summary: the report to its writer, the summary line to stderr.
+pub fn emit(
+    writer: &mut dyn FindingSink,
+    findings: &[secretgate_scanner::Finding],
+    summary: &ScanSummary,
+) -> Result<()> {
+    writer.begin()?;
+    for finding in findings {
+        writer.finding(finding)?;
+    }
+    writer.finish(summary)?;
+    Ok(())
 }

@@ -122,15 +122,24 @@ impl LoadedConfig {
         let file = path.display().to_string();
         let text =
             std::fs::read_to_string(path).map_err(|source| Error::Read { file: file.clone(), source })?;
-        let mut config: RepoConfig = toml::from_str(&text)
+        let root = crate::paths::normalize(path.parent().unwrap_or(Path::new(".")));
+        let mut loaded = Self::parse(&text, &file, root)?;
+        loaded.file = Some(path.to_path_buf());
+        Ok(loaded)
+    }
+
+    /// Checks a configuration held in memory (read from a git tree, say); `name` says where
+    /// it came from in messages, and path globs are relative to `root`.
+    pub fn parse(text: &str, name: &str, root: PathBuf) -> Result<Self, Error> {
+        let file = name.to_string();
+        let mut config: RepoConfig = toml::from_str(text)
             .map_err(|err| Error::Parse { file: file.clone(), message: one_line(&err) })?;
         // Rules in a config are checked like any user rule file.
         for rule in &mut config.rules {
             rule.source = file.clone();
         }
         secretgate_patterns::load::validate_all(&config.rules, Strictness::User)?;
-        let root = crate::paths::normalize(path.parent().unwrap_or(Path::new(".")));
-        Ok(LoadedConfig { file: Some(path.to_path_buf()), root, config })
+        Ok(LoadedConfig { file: None, root, config })
     }
 
     /// Looks for `.secretgate.toml` in `start` and its parents, up to and including the

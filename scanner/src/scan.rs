@@ -167,6 +167,22 @@ impl Scanner {
         summary: &mut ScanSummary,
         out: &mut Vec<Finding>,
     ) {
+        self.scan_input_where(haystack, name, worker, summary, out, |_, _| true)
+    }
+
+    /// Like [`Scanner::scan_input`], but reports only the matches whose secret spans a line
+    /// that `keep(first_line, last_line)` accepts (1-based). Git sources pass "touches an
+    /// added line": the rules still see the whole input, so a multi-line secret that is only
+    /// partly new is found.
+    pub fn scan_input_where(
+        &self,
+        haystack: &[u8],
+        name: InputName,
+        worker: &mut Worker,
+        summary: &mut ScanSummary,
+        out: &mut Vec<Finding>,
+        keep: impl Fn(usize, usize) -> bool,
+    ) {
         if let Some(reason) = self.skip_reason(haystack.len() as u64, haystack) {
             summary.skip(reason, haystack.len() as u64);
             return;
@@ -183,11 +199,15 @@ impl Scanner {
         raw.sort_unstable_by_key(|m| (m.secret.start, m.rule));
         let mut locator = LineLocator::new(haystack);
         for m in raw.iter() {
+            let finding = self.finding(haystack, name, m, &mut locator);
+            if !keep(finding.line, finding.end_line) {
+                continue;
+            }
             if inline::has_marker(lines_around(haystack, m.whole.start, m.whole.end)) {
                 summary.suppressed += 1;
                 continue;
             }
-            out.push(self.finding(haystack, name, m, &mut locator));
+            out.push(finding);
             summary.findings += 1;
         }
     }

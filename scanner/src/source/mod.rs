@@ -2,3 +2,4 @@
 //! to a [`crate::scan::Scanner`] and collect what it finds.
 
 pub mod files;
+pub mod git;

@@ -51,6 +51,12 @@ impl PathAllowlist {
             Err(_) => false,
         }
     }
+
+    /// Whether `relative`, a path relative to the root (a path inside a git tree), is
+    /// allowlisted.
+    pub fn is_allowed_relative(&self, relative: &Path) -> bool {
+        !self.empty && self.globs.is_match(relative)
+    }
 }
 
 #[cfg(test)]

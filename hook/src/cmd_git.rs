@@ -1,0 +1,80 @@
+//! `secretgate git`: the historical sweep.
+
+use std::{
+    io::IsTerminal,
+    path::PathBuf,
+    sync::atomic::{AtomicBool, Ordering::Relaxed},
+    time::Duration,
+};
+
+use anyhow::{Context, Result};
+use secretgate_scanner::source::git::{
+    history::{self, Progress, Selection},
+    repo,
+};
+
+use crate::{cli::GitArgs, setup, ExitStatus};
+
+pub fn run(args: GitArgs) -> Result<ExitStatus> {
+    let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let repo = repo::discover(&path)?;
+    let config = setup::load_repo_config(&args.config, &repo)?;
+    let scanner = setup::build_scanner(&config, &args.config)?;
+    let allowlist = config.path_allowlist()?;
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    let since = args
+        .since
+        .as_deref()
+        .map(|date| {
+            gix::date::parse(date, Some(gix::date::Zoned::now()))
+                .map(|time| time.seconds)
+                .with_context(|| format!("--since: cannot read `{date}` as a date"))
+        })
+        .transpose()?;
+    let selection = Selection { revision: args.range.clone().or(args.branch.clone()), since };
+    let mut writer = setup::report_writer(&args.output)?;
+
+    let progress = Progress::default();
+    let done = AtomicBool::new(false);
+    let show_bar = !args.no_progress && std::io::stderr().is_terminal();
+    let output = std::thread::scope(|scope| {
+        if show_bar {
+            scope.spawn(|| draw_progress(&progress, &done));
+        }
+        let output = history::sweep(&repo, &scanner, &allowlist, &selection, threads, &progress);
+        done.store(true, Relaxed);
+        output
+    })?;
+
+    setup::emit(writer.as_mut(), &output.findings, &output.summary)?;
+    drop(writer);
+    setup::print_summary_with_commits(&output.summary, Some(output.commits));
+    Ok(ExitStatus::from_outcome(!output.findings.is_empty(), output.summary.errors > 0))
+}
+
+/// A progress bar on stderr: blobs and bytes scanned, rate, ETA.
+fn draw_progress(progress: &Progress, done: &AtomicBool) {
+    use indicatif::{ProgressBar, ProgressStyle};
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} blobs, {msg} ({per_sec}, ETA {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    while !done.load(Relaxed) {
+        let total = progress.blobs_total.load(Relaxed);
+        if total == 0 {
+            bar.set_message(format!("walking history: {} commits", progress.commits.load(Relaxed)));
+        } else {
+            bar.set_length(total);
+            bar.set_position(progress.blobs_done.load(Relaxed));
+            bar.set_message(indicatif::HumanBytes(progress.bytes_done.load(Relaxed)).to_string());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+}

@@ -1,0 +1,122 @@
+//! `secretgate install` and `secretgate uninstall`: secretgate's hooks in a repository's hooks
+//! directory (`core.hooksPath` when set).
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{bail, Context, Result};
+use secretgate_scanner::source::git::repo;
+
+use crate::{
+    cli::{InstallArgs, UninstallArgs},
+    ExitStatus,
+};
+
+/// The hooks secretgate installs, and the command each runs.
+const HOOKS: [(&str, &str); 2] = [("pre-commit", "pre-commit"), ("pre-push", "pre-push")];
+
+/// The line that marks a hook as ours, so that `uninstall` removes only what `install` wrote.
+const MARKER: &str = "# secretgate-managed-hook";
+
+const BACKUP_SUFFIX: &str = ".secretgate-backup";
+
+pub fn install(args: InstallArgs) -> Result<ExitStatus> {
+    let dir = hooks_dir(args.repo.as_deref())?;
+    fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the hooks directory {}", dir.display()))?;
+    let exe = std::env::current_exe().context("cannot find secretgate's own path")?;
+    // Refuse before writing anything: a half-installed pair is worse than none.
+    if !args.force {
+        for (hook, _) in HOOKS {
+            let path = dir.join(hook);
+            if is_foreign(&path)? {
+                bail!(
+                    "{} exists and was not written by secretgate; rerun with --force to replace it (it is kept as {hook}{BACKUP_SUFFIX})",
+                    path.display()
+                );
+            }
+        }
+    }
+    for (hook, command) in HOOKS {
+        let path = dir.join(hook);
+        if is_foreign(&path)? {
+            let backup = dir.join(format!("{hook}{BACKUP_SUFFIX}"));
+            if backup.exists() {
+                bail!("{} exists already; move it away first", backup.display());
+            }
+            fs::rename(&path, &backup).with_context(|| format!("cannot back up {}", path.display()))?;
+            eprintln!("secretgate: kept the previous {hook} hook as {}", backup.display());
+        }
+        write_hook(&path, &script(&exe, command))?;
+        eprintln!("secretgate: installed {}", path.display());
+    }
+    Ok(ExitStatus::Clean)
+}
+
+pub fn uninstall(args: UninstallArgs) -> Result<ExitStatus> {
+    let dir = hooks_dir(args.repo.as_deref())?;
+    let mut removed = 0;
+    for (hook, _) in HOOKS {
+        let path = dir.join(hook);
+        if !path.exists() || is_foreign(&path)? {
+            continue;
+        }
+        fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        removed += 1;
+        let backup = dir.join(format!("{hook}{BACKUP_SUFFIX}"));
+        if backup.exists() {
+            fs::rename(&backup, &path).with_context(|| format!("cannot restore {}", backup.display()))?;
+            eprintln!("secretgate: removed {} and restored the hook it replaced", path.display());
+        } else {
+            eprintln!("secretgate: removed {}", path.display());
+        }
+    }
+    if removed == 0 {
+        eprintln!("secretgate: no secretgate hooks in {}", dir.display());
+    }
+    Ok(ExitStatus::Clean)
+}
+
+/// The hooks directory: `core.hooksPath` (relative to the work tree root, as git reads it)
+/// or `$GIT_DIR/hooks`.
+fn hooks_dir(repo_path: Option<&Path>) -> Result<PathBuf> {
+    let repo = repo::discover(repo_path.unwrap_or(Path::new(".")))?;
+    let configured =
+        repo.config_snapshot().trusted_path("core.hooksPath").context("cannot read core.hooksPath")?;
+    Ok(match configured {
+        Some(path) if path.is_absolute() => path,
+        Some(path) => repo.workdir().unwrap_or(repo.git_dir()).join(path),
+        None => repo.git_dir().join("hooks"),
+    })
+}
+
+/// Whether `path` holds a hook secretgate did not write.
+fn is_foreign(path: &Path) -> Result<bool> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(!String::from_utf8_lossy(&bytes).lines().any(|line| line.trim() == MARKER)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// The hook script: runs the installing binary, or `secretgate` from `PATH` if it moved.
+fn script(exe: &Path, command: &str) -> String {
+    let exe = exe.display().to_string().replace('\'', r"'\''");
+    format!(
+        "#!/bin/sh\n{MARKER}\n# Written by `secretgate install`; `secretgate uninstall` removes it.\n\
+         sg='{exe}'\n[ -x \"$sg\" ] || sg=secretgate\nexec \"$sg\" {command} \"$@\"\n"
+    )
+}
+
+fn write_hook(path: &Path, text: &str) -> Result<()> {
+    fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot make {} executable", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! Which lines of a new blob are new: present in none of the old versions.
+
+use gix::diff::blob::{sources::byte_lines, Algorithm, Diff, InternedInput};
+
+/// The lines of a new version that its old versions did not have (1-based line numbers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddedLines {
+    /// Every line (the file is new).
+    All,
+    /// Only these lines; `added[n - 1]` says whether line `n` is new.
+    Some(Vec<bool>),
+}
+
+impl AddedLines {
+    /// The lines of `new` missing from every one of `olds` (`None`: that side had no such
+    /// file, so everything is new against it). A merge resolution's own lines are new
+    /// against both parents; a line taken from either parent is not.
+    pub fn between<'a>(new: &[u8], olds: impl IntoIterator<Item = Option<&'a [u8]>>) -> Self {
+        let mut result = AddedLines::All;
+        for old in olds {
+            let Some(old) = old else { continue };
+            let against = added_against(old, new);
+            result = match result {
+                AddedLines::All => AddedLines::Some(against),
+                AddedLines::Some(mut lines) => {
+                    for (line, also) in lines.iter_mut().zip(against) {
+                        *line &= also;
+                    }
+                    AddedLines::Some(lines)
+                }
+            };
+        }
+        result
+    }
+
+    /// Whether nothing is new (only deletions).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            AddedLines::All => false,
+            AddedLines::Some(lines) => !lines.contains(&true),
+        }
+    }
+
+    /// Whether any line from `first` to `last` (1-based, inclusive) is new.
+    pub fn touches(&self, first: usize, last: usize) -> bool {
+        match self {
+            AddedLines::All => true,
+            AddedLines::Some(lines) => {
+                (first.max(1)..=last).any(|line| lines.get(line - 1).copied().unwrap_or(false))
+            }
+        }
+    }
+}
+
+/// For each line of `new`, whether a line diff from `old` inserts it.
+fn added_against(old: &[u8], new: &[u8]) -> Vec<bool> {
+    let input = InternedInput::new(byte_lines(old), byte_lines(new));
+    let diff = Diff::compute(Algorithm::Histogram, &input);
+    (0..input.after.len() as u32).map(|line| diff.is_added(line)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_file_is_all_new() {
+        assert_eq!(AddedLines::between(b"a\nb\n", [None]), AddedLines::All);
+    }
+
+    #[test]
+    fn only_inserted_lines_are_new() {
+        let added = AddedLines::between(b"a\nX\nb\nc\n", [Some(&b"a\nb\nc\n"[..])]);
+        assert_eq!(added, AddedLines::Some(vec![false, true, false, false]));
+        assert!(added.touches(2, 2) && !added.touches(3, 4) && added.touches(1, 3));
+    }
+
+    #[test]
+    fn merge_keeps_lines_new_against_both_parents() {
+        let ours = b"a\nours\nz\n";
+        let theirs = b"a\ntheirs\nz\n";
+        let merged = b"a\nours\ntheirs\nresolution\nz\n";
+        let added = AddedLines::between(merged, [Some(&ours[..]), Some(&theirs[..])]);
+        assert_eq!(added, AddedLines::Some(vec![false, false, false, true, false]));
+    }
+
+    #[test]
+    fn crlf_and_missing_final_newline() {
+        let added = AddedLines::between(b"a\r\nb\r\nnew", [Some(&b"a\r\nb\r\n"[..])]);
+        assert_eq!(added, AddedLines::Some(vec![false, false, true]));
+    }
+
+    #[test]
+    fn pure_deletion_adds_nothing() {
+        let added = AddedLines::between(b"a\nc\n", [Some(&b"a\nb\nc\n"[..])]);
+        assert!(added.is_empty());
+    }
+}

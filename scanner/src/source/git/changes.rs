@@ -1,0 +1,178 @@
+//! What a commit (or the index) changes, as blob pairs: for each path, the new blob and the
+//! blob that each parent had there.
+
+use std::collections::HashMap;
+
+use gix::{bstr::BString, prelude::*, ObjectId};
+
+use super::{Context, Error};
+
+/// One path whose content a commit (or the index) changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobChange {
+    /// The path, as git stores it (bytes; not necessarily UTF-8).
+    pub path: BString,
+    /// The new content.
+    pub new: ObjectId,
+    /// What each parent held at this path: `None` where the path was absent (or not a
+    /// blob). One entry per parent; a root commit has one `None`.
+    pub old: Vec<Option<ObjectId>>,
+}
+
+/// The changes of the index against `HEAD` (the empty tree before the first commit): what
+/// `git commit` is about to record. Submodules and deletions are left out.
+pub fn staged(repo: &gix::Repository) -> Result<Vec<BlobChange>, Error> {
+    use gix::diff::index::ChangeRef;
+    use gix::index::entry::Mode;
+    let index = repo.open_index().context(|| "reading the index".into())?;
+    let head_tree = repo.head_tree_id_or_empty().context(|| "reading HEAD".into())?;
+    let mut changes = Vec::new();
+    let mut deleted = Vec::new();
+    repo.tree_index_status(
+        &head_tree,
+        &index,
+        None,
+        gix::status::tree_index::TrackRenames::Disabled,
+        |change, _, _| {
+            match change {
+                ChangeRef::Addition { location, entry_mode, id, .. } if entry_mode != Mode::COMMIT => {
+                    changes.push(BlobChange {
+                        path: location.into_owned(),
+                        new: id.into_owned(),
+                        old: vec![None],
+                    });
+                }
+                ChangeRef::Modification {
+                    location,
+                    previous_id,
+                    previous_entry_mode,
+                    entry_mode,
+                    id,
+                    ..
+                } if entry_mode != Mode::COMMIT => {
+                    let old = (previous_entry_mode != Mode::COMMIT).then(|| previous_id.into_owned());
+                    changes.push(BlobChange {
+                        path: location.into_owned(),
+                        new: id.into_owned(),
+                        old: vec![old],
+                    });
+                }
+                ChangeRef::Deletion { id, entry_mode, .. } if entry_mode != Mode::COMMIT => {
+                    deleted.push(id.into_owned());
+                }
+                _ => {}
+            }
+            Ok::<_, gix::Error>(std::ops::ControlFlow::Continue(()))
+        },
+    )
+    .context(|| "comparing the index with HEAD".into())?;
+    pair_exact_renames(&mut changes, &[deleted]);
+    Ok(changes)
+}
+
+/// A reusable differ of commits against their parents.
+#[derive(Default)]
+pub struct CommitDiffer {
+    state: gix::diff::tree::State,
+    commit_buf: Vec<u8>,
+    old_buf: Vec<u8>,
+    new_buf: Vec<u8>,
+}
+
+impl CommitDiffer {
+    /// The changes `commit` makes against every parent (against the empty tree for a root
+    /// commit). A path is listed only if it differs from *every* parent: a merge that takes
+    /// a file from one side unchanged adds nothing there.
+    pub fn changes(
+        &mut self,
+        repo: &gix::Repository,
+        commit: ObjectId,
+        out: &mut Vec<BlobChange>,
+    ) -> Result<(), Error> {
+        use gix::diff::tree::recorder::Change;
+        let c = repo
+            .objects
+            .find_commit_iter(&commit, &mut self.commit_buf)
+            .context(|| format!("reading commit {commit}"))?;
+        let tree = c.clone().tree_id().context(|| format!("reading commit {commit}"))?;
+        let parents: Vec<ObjectId> = c.parent_ids().collect();
+        let parent_count = parents.len().max(1);
+        let mut by_path: HashMap<BString, BlobChange> = HashMap::new();
+        let mut deleted: Vec<Vec<ObjectId>> = Vec::with_capacity(parent_count);
+        let parent_list: Vec<Option<ObjectId>> =
+            if parents.is_empty() { vec![None] } else { parents.into_iter().map(Some).collect() };
+        for (nth, parent) in parent_list.into_iter().enumerate() {
+            let old_tree = match parent {
+                // The parents of a shallow clone's oldest commits are absent: like git, treat
+                // those commits as roots.
+                Some(p) if !repo.has_object(p) => None,
+                Some(p) => Some(
+                    repo.objects
+                        .find_commit_iter(&p, &mut self.old_buf)
+                        .and_then(|mut c| c.tree_id())
+                        .context(|| format!("reading commit {p}, parent of {commit}"))?,
+                ),
+                None => None,
+            };
+            let old_iter = match old_tree {
+                Some(t) => repo
+                    .objects
+                    .find_tree_iter(&t, &mut self.old_buf)
+                    .context(|| format!("reading tree {t}"))?,
+                None => gix::objs::TreeRefIter::from_bytes(&[], repo.object_hash()),
+            };
+            let new_iter = repo
+                .objects
+                .find_tree_iter(&tree, &mut self.new_buf)
+                .context(|| format!("reading tree {tree}"))?;
+            let mut recorder = gix::diff::tree::Recorder::default();
+            gix::diff::tree(old_iter, new_iter, &mut self.state, &repo.objects, &mut recorder)
+                .context(|| format!("diffing commit {commit}"))?;
+            let mut gone = Vec::new();
+            for change in recorder.records {
+                let (path, new, old) = match change {
+                    Change::Addition { entry_mode, oid, path, .. } if entry_mode.is_blob_or_symlink() => {
+                        (path, oid, None)
+                    }
+                    Change::Modification { previous_oid, previous_entry_mode, entry_mode, oid, path }
+                        if entry_mode.is_blob_or_symlink() =>
+                    {
+                        (path, oid, previous_entry_mode.is_blob_or_symlink().then_some(previous_oid))
+                    }
+                    Change::Deletion { entry_mode, oid, .. } if entry_mode.is_blob_or_symlink() => {
+                        gone.push(oid);
+                        continue;
+                    }
+                    _ => continue,
+                };
+                if nth == 0 {
+                    by_path.insert(path.clone(), BlobChange { path, new, old: vec![old] });
+                } else if let Some(entry) = by_path.get_mut(&path) {
+                    if entry.old.len() == nth {
+                        entry.old.push(old);
+                    }
+                }
+            }
+            deleted.push(gone);
+        }
+        let start = out.len();
+        out.extend(by_path.into_values().filter(|c| c.old.len() == parent_count));
+        out[start..].sort_by(|a, b| a.path.cmp(&b.path));
+        let mut mine = out.split_off(start);
+        pair_exact_renames(&mut mine, &deleted);
+        out.extend(mine);
+        Ok(())
+    }
+}
+
+/// A path added with exactly the content that a deleted path had is a rename: nothing in it
+/// is new, so its "previous" content is the deleted blob (per parent).
+fn pair_exact_renames(changes: &mut [BlobChange], deleted: &[Vec<ObjectId>]) {
+    for change in changes.iter_mut() {
+        for (old, gone) in change.old.iter_mut().zip(deleted) {
+            if old.is_none() && gone.contains(&change.new) {
+                *old = Some(change.new);
+            }
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The historical sweep: every blob the selected history holds is read and scanned once,
+//! however many commits contain it; each finding is then traced to the oldest commit that
+//! introduced it at its path.
+//!
+//! One walk over the selected commits, diffing each against every parent, yields for every
+//! blob the (path, commit) pairs that introduced it. That same walk is the blob enumeration,
+//! so a blob that only a merge resolution introduced is found as surely as any other.
+//! Findings are then reported once per fingerprint (path, rule, secret): a secret that stays
+//! in a file over many versions is one finding, attributed to the commit that added it.
+
+use std::{
+    collections::HashMap,
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
+    time::Instant,
+};
+
+use gix::{bstr::ByteSlice, ObjectId};
+use rayon::prelude::*;
+
+use super::{changes::CommitDiffer, repo, scan::attribute, Context, Error};
+use crate::{
+    finding::fingerprint,
+    scan::InputName,
+    sink::{ScanSummary, SkipReason},
+    suppress::allowlist::PathAllowlist,
+    Finding, Scanner,
+};
+
+/// Which history to sweep.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// A revision (`main`, a commit) or a range `A..B`; `None`: every ref.
+    pub revision: Option<String>,
+    /// Only commits made at or after this time (seconds since the epoch).
+    pub since: Option<i64>,
+}
+
+/// Counters a progress display can read while the sweep runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Commits walked.
+    pub commits: AtomicU64,
+    /// Distinct blobs to scan, once known.
+    pub blobs_total: AtomicU64,
+    /// Bytes of those blobs, once known.
+    pub bytes_total: AtomicU64,
+    /// Blobs scanned (or skipped) so far.
+    pub blobs_done: AtomicU64,
+    /// Bytes scanned (or skipped) so far.
+    pub bytes_done: AtomicU64,
+}
+
+/// What a sweep found.
+#[derive(Debug, Default)]
+pub struct HistoryOutput {
+    /// One finding per fingerprint, oldest introduction first.
+    pub findings: Vec<Finding>,
+    /// Blobs scanned and skipped, bytes, findings, time.
+    pub summary: ScanSummary,
+    /// Commits walked.
+    pub commits: u64,
+}
+
+/// Where a blob entered history: at `path`, in the commit at `order` (oldest first).
+#[derive(Debug, Clone)]
+struct Introduction {
+    path: gix::bstr::BString,
+    order: usize,
+}
+
+/// Sweeps `repo`'s history on `threads` threads.
+pub fn sweep(
+    repo: &gix::Repository,
+    scanner: &Scanner,
+    allowlist: &PathAllowlist,
+    selection: &Selection,
+    threads: usize,
+    progress: &Progress,
+) -> Result<HistoryOutput, Error> {
+    let started = Instant::now();
+    let commits = select_commits(repo, selection)?;
+    progress.commits.store(commits.len() as u64, Relaxed);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|err| Error::Input(format!("cannot start {threads} threads: {err}")))?;
+    let shared = repo.clone().into_sync();
+
+    let introductions = pool.install(|| introductions(&shared, &commits))?;
+    let mut blobs: Vec<ObjectId> = introductions.keys().copied().collect();
+    blobs.sort_unstable();
+    progress.blobs_total.store(blobs.len() as u64, Relaxed);
+
+    // Scan each distinct blob once; a blob all of whose paths are allowlisted is not read.
+    let scanned: Vec<(ObjectId, Vec<Finding>, ScanSummary)> = pool.install(|| {
+        blobs
+            .par_iter()
+            .map_init(
+                || (shared.to_thread_local(), scanner.worker()),
+                |(repo, worker), &blob| {
+                    let mut summary = ScanSummary::default();
+                    let mut found = Vec::new();
+                    let paths = &introductions[&blob];
+                    if paths.iter().all(|i| {
+                        allowlist.is_allowed_relative(std::path::Path::new(i.path.to_str_lossy().as_ref()))
+                    }) {
+                        summary.skip(SkipReason::Allowlisted, 0);
+                    } else {
+                        match repo.try_find_object(blob) {
+                            Ok(Some(object)) => {
+                                progress.bytes_done.fetch_add(object.data.len() as u64, Relaxed);
+                                scanner.scan_input(
+                                    &object.data,
+                                    InputName::same(""),
+                                    worker,
+                                    &mut summary,
+                                    &mut found,
+                                );
+                            }
+                            // Shallow and partial clones lack some blobs: counted, not fatal.
+                            Ok(None) => summary.skip(SkipReason::Unreadable, 0),
+                            Err(_) => {
+                                summary.errors += 1;
+                            }
+                        }
+                    }
+                    progress.blobs_done.fetch_add(1, Relaxed);
+                    (blob, found, summary)
+                },
+            )
+            .filter(|(_, found, summary)| {
+                !found.is_empty() || summary.errors > 0 || !summary.skipped.is_empty() || summary.inputs > 0
+            })
+            .collect()
+    });
+
+    let mut summary = ScanSummary::default();
+    let mut best: HashMap<String, (usize, Finding)> = HashMap::new();
+    for (blob, found, blob_summary) in &scanned {
+        summary.merge(blob_summary);
+        for introduction in &introductions[blob] {
+            let path = introduction.path.to_str_lossy();
+            if allowlist.is_allowed_relative(std::path::Path::new(path.as_ref())) {
+                continue;
+            }
+            for finding in found {
+                let print = fingerprint(&path, &finding.rule_id, finding.secret.as_bytes());
+                let keep = best.get(&print).is_none_or(|(order, _)| introduction.order < *order);
+                if keep {
+                    let mut finding = finding.clone();
+                    finding.path = path.clone().into_owned();
+                    finding.fingerprint = print.clone();
+                    best.insert(print, (introduction.order, finding));
+                }
+            }
+        }
+    }
+    let mut findings: Vec<(usize, Finding)> = best.into_values().collect();
+    findings.sort_by(|(a, fa), (b, fb)| {
+        a.cmp(b).then_with(|| (&fa.path, fa.line, fa.column).cmp(&(&fb.path, fb.line, fb.column)))
+    });
+    let mut infos: HashMap<usize, repo::CommitInfo> = HashMap::new();
+    let mut out = Vec::with_capacity(findings.len());
+    for (order, mut finding) in findings {
+        let info = match infos.entry(order) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(repo::commit_info(repo, commits[order])?)
+            }
+        };
+        attribute(&mut finding, info);
+        out.push(finding);
+    }
+    summary.findings = out.len() as u64;
+    summary.elapsed = started.elapsed();
+    Ok(HistoryOutput { findings: out, summary, commits: commits.len() as u64 })
+}
+
+/// The selected commits, oldest first.
+fn select_commits(repo: &gix::Repository, selection: &Selection) -> Result<Vec<ObjectId>, Error> {
+    let (tips, hidden) = match selection.revision.as_deref() {
+        None => (repo::ref_commit_tips(repo, |_| true)?, Vec::new()),
+        Some(spec) => match spec.split_once("..") {
+            Some((from, to)) => {
+                let to = if to.is_empty() { "HEAD" } else { to };
+                let from = if from.is_empty() { "HEAD" } else { from };
+                (vec![resolve(repo, to)?], vec![resolve(repo, from)?])
+            }
+            None => (vec![resolve(repo, spec)?], Vec::new()),
+        },
+    };
+    if tips.is_empty() {
+        return Ok(Vec::new());
+    }
+    let walk = repo
+        .rev_walk(tips)
+        .with_hidden(hidden)
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+        .all()
+        .context(|| "walking history".into())?;
+    let mut commits = Vec::new();
+    for info in walk {
+        let info = info.context(|| "walking history".into())?;
+        if let (Some(since), Some(time)) = (selection.since, info.commit_time) {
+            if time < since {
+                continue;
+            }
+        }
+        commits.push(info.id);
+    }
+    commits.reverse();
+    Ok(commits)
+}
+
+/// A revision, peeled to a commit.
+fn resolve(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Error> {
+    let id = repo
+        .rev_parse_single(spec)
+        .map_err(|err| {
+            Error::Input(format!("unknown revision `{spec}`: {}", super::one_line(&err.to_string())))
+        })?
+        .detach();
+    repo::peel_to_commit(repo, id)?.ok_or_else(|| Error::Input(format!("`{spec}` does not name a commit")))
+}
+
+/// For every blob the commits introduce, where: each path it appeared at, with the oldest
+/// commit that put it there. Commits are diffed in parallel.
+fn introductions(
+    shared: &gix::ThreadSafeRepository,
+    commits: &[ObjectId],
+) -> Result<HashMap<ObjectId, Vec<Introduction>>, Error> {
+    let per_chunk: Vec<Result<Vec<(ObjectId, Introduction)>, Error>> = commits
+        .par_chunks(256)
+        .enumerate()
+        .map_init(
+            || (shared.to_thread_local(), CommitDiffer::default(), Vec::new()),
+            |(repo, differ, changes), (chunk, ids)| {
+                let mut out = Vec::new();
+                for (offset, &commit) in ids.iter().enumerate() {
+                    changes.clear();
+                    differ.changes(repo, commit, changes)?;
+                    let order = chunk * 256 + offset;
+                    for change in changes.drain(..) {
+                        // An exact rename adds no content: the blob was introduced earlier.
+                        if change.old.contains(&Some(change.new)) {
+                            continue;
+                        }
+                        out.push((change.new, Introduction { path: change.path, order }));
+                    }
+                }
+                Ok(out)
+            },
+        )
+        .collect();
+    let mut map: HashMap<ObjectId, Vec<Introduction>> = HashMap::new();
+    for chunk in per_chunk {
+        for (blob, introduction) in chunk? {
+            let entries = map.entry(blob).or_default();
+            match entries.iter_mut().find(|e| e.path == introduction.path) {
+                Some(existing) => existing.order = existing.order.min(introduction.order),
+                None => entries.push(introduction),
+            }
+        }
+    }
+    Ok(map)
+}

@@ -1,0 +1,114 @@
+//! Which commits are new: those reachable from the pushed tips and from no ref the other side
+//! already has. Shared by `pre-push` (client) and `pre-receive` (server).
+
+use gix::ObjectId;
+
+use super::{repo, Context, Error};
+
+/// One line of git's pre-push input: `<local ref> <local oid> <remote ref> <remote oid>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushUpdate {
+    /// The local ref being pushed (`(delete)` for a deletion).
+    pub local_ref: String,
+    /// What is pushed; all zeros for a deletion.
+    pub local: ObjectId,
+    /// The ref updated on the remote.
+    pub remote_ref: String,
+    /// What the remote has now; all zeros when the ref is new there.
+    pub remote: ObjectId,
+}
+
+/// Parses git's pre-push standard input. Blank lines are ignored; anything else malformed
+/// is an error naming the line.
+pub fn parse_pre_push(input: &str) -> Result<Vec<PushUpdate>, Error> {
+    let mut updates = Vec::new();
+    for (number, line) in input.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let bad = || {
+            Error::Input(format!("pre-push input line {}: expected `<local ref> <local oid> <remote ref> <remote oid>`, got `{line}`", number + 1))
+        };
+        let [local_ref, local, remote_ref, remote] = fields[..] else { return Err(bad()) };
+        let oid = |hex: &str| ObjectId::from_hex(hex.as_bytes()).map_err(|_| bad());
+        updates.push(PushUpdate {
+            local_ref: local_ref.to_string(),
+            local: oid(local)?,
+            remote_ref: remote_ref.to_string(),
+            remote: oid(remote)?,
+        });
+    }
+    Ok(updates)
+}
+
+/// Tips and the commits to leave out for a client-side push: everything any remote-tracking
+/// ref reaches, and what the remote's refs point at now (when we have those commits).
+pub fn pre_push_range(
+    repo: &gix::Repository,
+    updates: &[PushUpdate],
+) -> Result<(Vec<ObjectId>, Vec<ObjectId>), Error> {
+    let mut tips = Vec::new();
+    for update in updates.iter().filter(|u| !u.local.is_null()) {
+        if let Some(commit) = repo::peel_to_commit(repo, update.local)? {
+            tips.push(commit);
+        }
+    }
+    let mut hidden = repo::ref_commit_tips(repo, |name| name.starts_with("refs/remotes/"))?;
+    for update in updates.iter().filter(|u| !u.remote.is_null()) {
+        // A force push names a remote commit we may not have: then it hides nothing.
+        if let Some(commit) = repo::peel_to_commit(repo, update.remote)? {
+            hidden.push(commit);
+        }
+    }
+    Ok((tips, hidden))
+}
+
+/// The commits reachable from `tips` but not from `hidden`, oldest first.
+pub fn new_commits(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    hidden: &[ObjectId],
+) -> Result<Vec<ObjectId>, Error> {
+    if tips.is_empty() {
+        return Ok(Vec::new());
+    }
+    let walk = repo
+        .rev_walk(tips.iter().copied())
+        .with_hidden(hidden.iter().copied())
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+        .all()
+        .context(|| "walking the pushed commits".into())?;
+    let mut commits = Vec::new();
+    for info in walk {
+        commits.push(info.context(|| "walking the pushed commits".into())?.id);
+    }
+    commits.reverse();
+    Ok(commits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_git_pre_push_lines() {
+        let zero = "0".repeat(40);
+        let a = "a".repeat(40);
+        let input =
+            format!("refs/heads/main {a} refs/heads/main {zero}\n\n(delete) {zero} refs/heads/old {a}\n");
+        let updates = parse_pre_push(&input).unwrap();
+        assert_eq!(updates.len(), 2);
+        assert!(updates[0].remote.is_null() && !updates[0].local.is_null());
+        assert!(updates[1].local.is_null());
+        assert_eq!(updates[1].remote_ref, "refs/heads/old");
+    }
+
+    #[test]
+    fn malformed_lines_name_the_line() {
+        let err = parse_pre_push("refs/heads/main deadbeef").unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+        let err = parse_pre_push(&format!("a {} b nothex", "0".repeat(40))).unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
+}

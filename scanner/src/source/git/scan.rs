@@ -1,0 +1,84 @@
+//! Scanning blob changes: the whole new blob goes through the scanner, and only findings on
+//! lines that are new are kept. Shared by `pre-commit`, `pre-push` and `pre-receive`.
+
+use gix::{bstr::ByteSlice, ObjectId};
+
+use super::{added::AddedLines, changes::BlobChange, repo::CommitInfo, Context, Error};
+use crate::{
+    scan::InputName,
+    sink::{ScanSummary, SkipReason},
+    suppress::allowlist::PathAllowlist,
+    Finding, Scanner, Worker,
+};
+
+/// Scans what `changes` add, attributing findings to `commit` when given.
+pub struct ChangeScanner<'a> {
+    /// The engine.
+    pub scanner: &'a Scanner,
+    /// Paths (relative to the repository root) never reported.
+    pub allowlist: &'a PathAllowlist,
+}
+
+impl ChangeScanner<'_> {
+    /// Scans each change's new blob and keeps findings on added lines.
+    pub fn scan(
+        &self,
+        repo: &gix::Repository,
+        changes: &[BlobChange],
+        commit: Option<&CommitInfo>,
+        worker: &mut Worker,
+        summary: &mut ScanSummary,
+        out: &mut Vec<Finding>,
+    ) -> Result<(), Error> {
+        for change in changes {
+            let path = change.path.to_str_lossy();
+            if self.allowlist.is_allowed_relative(std::path::Path::new(path.as_ref())) {
+                summary.skip(SkipReason::Allowlisted, 0);
+                continue;
+            }
+            let new = read_blob(repo, change.new)?;
+            if let Some(reason) = self.scanner.skip_reason(new.len() as u64, &new) {
+                summary.skip(reason, new.len() as u64);
+                continue;
+            }
+            let olds = change
+                .old
+                .iter()
+                .map(|old| old.map(|id| read_blob(repo, id)).transpose())
+                .collect::<Result<Vec<_>, _>>()?;
+            let added = AddedLines::between(&new, olds.iter().map(|o| o.as_deref()));
+            if added.is_empty() {
+                continue;
+            }
+            let start = out.len();
+            self.scanner.scan_input_where(
+                &new,
+                InputName::same(&path),
+                worker,
+                summary,
+                out,
+                |first, last| added.touches(first, last),
+            );
+            if let Some(commit) = commit {
+                for finding in &mut out[start..] {
+                    attribute(finding, commit);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fills a finding's commit fields.
+pub fn attribute(finding: &mut Finding, commit: &CommitInfo) {
+    finding.commit = Some(commit.id.clone());
+    finding.author = Some(commit.author.clone());
+    finding.email = Some(commit.email.clone());
+    finding.date = Some(commit.date.clone());
+}
+
+/// A blob's bytes.
+pub fn read_blob(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>, Error> {
+    let mut blob = repo.find_blob(id).context(|| format!("reading blob {id}"))?;
+    Ok(blob.take_data())
+}
