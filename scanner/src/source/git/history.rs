@@ -17,7 +17,13 @@ use std::{
 use gix::{bstr::ByteSlice, ObjectId};
 use rayon::prelude::*;
 
-use super::{changes::CommitDiffer, repo, scan::attribute, Context, Error};
+use super::{
+    added::AddedLines,
+    changes::CommitDiffer,
+    repo,
+    scan::{attribute, read_blob},
+    Context, Error,
+};
 use crate::{
     finding::fingerprint,
     scan::InputName,
@@ -135,7 +141,8 @@ pub fn sweep(
     });
 
     let mut summary = ScanSummary::default();
-    let mut best: HashMap<String, (usize, Finding)> = HashMap::new();
+    // Every place each fingerprint entered history, to pick the oldest below.
+    let mut candidates: HashMap<String, Vec<(usize, Finding)>> = HashMap::new();
     for (blob, found, blob_summary) in &scanned {
         summary.merge(blob_summary);
         for introduction in &introductions[blob] {
@@ -145,23 +152,35 @@ pub fn sweep(
             }
             for finding in found {
                 let print = fingerprint(&path, &finding.rule_id, finding.secret.as_bytes());
-                let keep = best.get(&print).is_none_or(|(order, _)| introduction.order < *order);
-                if keep {
-                    let mut finding = finding.clone();
-                    finding.path = path.clone().into_owned();
-                    finding.fingerprint = print.clone();
-                    best.insert(print, (introduction.order, finding));
-                }
+                let mut finding = finding.clone();
+                finding.path = path.clone().into_owned();
+                finding.fingerprint = print.clone();
+                candidates.entry(print).or_default().push((introduction.order, finding));
             }
         }
     }
-    let mut findings: Vec<(usize, Finding)> = best.into_values().collect();
-    findings.sort_by(|(a, fa), (b, fb)| {
+    // The oldest introduction whose commit added the secret's line is the one to report:
+    // when a selection (`A..B`, `--since`) starts after the line was written, a later
+    // version only carries it along and nothing is reported.
+    let mut lines = AddedLinesCache::default();
+    let mut chosen: Vec<(usize, Finding)> = Vec::new();
+    for (_, mut places) in candidates {
+        places.sort_by(|(a, fa), (b, fb)| {
+            a.cmp(b).then_with(|| (fa.line, fa.column).cmp(&(fb.line, fb.column)))
+        });
+        for (order, finding) in places {
+            if lines.touches(repo, commits[order], &finding)? {
+                chosen.push((order, finding));
+                break;
+            }
+        }
+    }
+    chosen.sort_by(|(a, fa), (b, fb)| {
         a.cmp(b).then_with(|| (&fa.path, fa.line, fa.column).cmp(&(&fb.path, fb.line, fb.column)))
     });
     let mut infos: HashMap<usize, repo::CommitInfo> = HashMap::new();
-    let mut out = Vec::with_capacity(findings.len());
-    for (order, mut finding) in findings {
+    let mut out = Vec::with_capacity(chosen.len());
+    for (order, mut finding) in chosen {
         let info = match infos.entry(order) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => {
@@ -198,18 +217,50 @@ fn select_commits(repo: &gix::Repository, selection: &Selection) -> Result<Vec<O
         .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
         .all()
         .context(|| "walking history".into())?;
-    let mut commits = Vec::new();
+    let mut walked = Vec::new();
     for info in walk {
         let info = info.context(|| "walking history".into())?;
-        if let (Some(since), Some(time)) = (selection.since, info.commit_time) {
-            if time < since {
-                continue;
+        let time = info.commit_time.unwrap_or_default();
+        if selection.since.is_some_and(|since| time < since) {
+            continue;
+        }
+        walked.push((info.id, info.parent_ids.to_vec(), time));
+    }
+    Ok(oldest_first(walked))
+}
+
+/// Orders commits so that every parent comes before its children (commit times, which can
+/// tie or lie, only break ties): "the oldest commit holding a secret" must be an ancestor's.
+fn oldest_first(commits: Vec<(ObjectId, Vec<ObjectId>, i64)>) -> Vec<ObjectId> {
+    use std::{cmp::Reverse, collections::BinaryHeap};
+    let index: HashMap<ObjectId, usize> = commits.iter().enumerate().map(|(i, c)| (c.0, i)).collect();
+    let mut pending_parents = vec![0usize; commits.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); commits.len()];
+    for (child, (_, parents, _)) in commits.iter().enumerate() {
+        for parent in parents {
+            if let Some(&p) = index.get(parent) {
+                pending_parents[child] += 1;
+                children[p].push(child);
             }
         }
-        commits.push(info.id);
     }
-    commits.reverse();
-    Ok(commits)
+    let mut ready: BinaryHeap<Reverse<(i64, ObjectId, usize)>> = commits
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| pending_parents[*i] == 0)
+        .map(|(i, c)| Reverse((c.2, c.0, i)))
+        .collect();
+    let mut order = Vec::with_capacity(commits.len());
+    while let Some(Reverse((_, id, i))) = ready.pop() {
+        order.push(id);
+        for &child in &children[i] {
+            pending_parents[child] -= 1;
+            if pending_parents[child] == 0 {
+                ready.push(Reverse((commits[child].2, commits[child].0, child)));
+            }
+        }
+    }
+    order
 }
 
 /// A revision, peeled to a commit.
@@ -263,4 +314,46 @@ fn introductions(
         }
     }
     Ok(map)
+}
+
+/// Added lines of the (commit, path) pairs that findings were attributed to.
+#[derive(Default)]
+struct AddedLinesCache {
+    differ: CommitDiffer,
+    by_commit: HashMap<ObjectId, Vec<super::changes::BlobChange>>,
+    by_change: HashMap<(ObjectId, String), AddedLines>,
+}
+
+impl AddedLinesCache {
+    /// Whether `finding` lies on a line that `commit` added at its path.
+    fn touches(
+        &mut self,
+        repo: &gix::Repository,
+        commit: ObjectId,
+        finding: &Finding,
+    ) -> Result<bool, Error> {
+        let key = (commit, finding.path.clone());
+        if !self.by_change.contains_key(&key) {
+            if !self.by_commit.contains_key(&commit) {
+                let mut changes = Vec::new();
+                self.differ.changes(repo, commit, &mut changes)?;
+                self.by_commit.insert(commit, changes);
+            }
+            let change = self.by_commit[&commit].iter().find(|c| c.path.to_str_lossy() == finding.path);
+            let added = match change {
+                Some(change) => {
+                    let new = read_blob(repo, change.new)?;
+                    let olds = change
+                        .old
+                        .iter()
+                        .map(|old| old.map(|id| read_blob(repo, id)).transpose())
+                        .collect::<Result<Vec<_>, _>>()?;
+                    AddedLines::between(&new, olds.iter().map(|o| o.as_deref()))
+                }
+                None => AddedLines::All,
+            };
+            self.by_change.insert(key.clone(), added);
+        }
+        Ok(self.by_change[&key].touches(finding.line, finding.end_line))
+    }
 }

@@ -1,0 +1,129 @@
+//! Real git repositories for the end-to-end tests, driven by the real `git` binary with an
+//! environment of their own (no user or system configuration leaks in).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A repository in a temporary directory (or a bare one), plus the home directory git sees.
+pub struct Repo {
+    pub dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub home: PathBuf,
+}
+
+/// A `git` command with a private home, fixed identity and no system config.
+pub fn git_command(cwd: &Path, home: &Path) -> Command {
+    let mut command = Command::new("git");
+    command
+        .current_dir(cwd)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ada Tester")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Tester")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("NO_COLOR", "1")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("SECRETGATE_CONFIG");
+    command
+}
+
+impl Repo {
+    /// `git init` in a new temporary directory, on branch `main`.
+    pub fn init() -> Repo {
+        let tmp = tempfile::tempdir().expect("a temporary directory");
+        let dir = tmp.path().join("work");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
+        let repo = Repo { dir, _tmp: Some(tmp), home };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    /// `git init --bare` next to this repository, added as remote `origin`.
+    pub fn add_bare_remote(&self) -> PathBuf {
+        let bare = self.dir.parent().unwrap().join("remote.git");
+        let out = git_command(self.dir.parent().unwrap(), &self.home)
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&bare)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        self.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+        bare
+    }
+
+    /// Runs git and returns its output, whatever the status.
+    pub fn git_output(&self, args: &[&str]) -> Output {
+        git_command(&self.dir, &self.home).args(args).output().expect("git runs")
+    }
+
+    /// Runs git, asserting success; returns stdout, trimmed.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.git_output(args);
+        assert!(
+            out.status.success(),
+            "git {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Writes a file (creating directories).
+    pub fn write(&self, path: &str, content: &str) {
+        let full = self.dir.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, content).unwrap();
+    }
+
+    /// Stages everything and commits without hooks; returns the commit id.
+    pub fn commit_all(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--no-verify", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// Runs secretgate in this repository with git's environment.
+    pub fn secretgate(&self, args: &[&str]) -> Output {
+        self.secretgate_in(&self.dir, args)
+    }
+
+    /// Runs secretgate in `cwd` with this repository's git environment.
+    pub fn secretgate_in(&self, cwd: &Path, args: &[&str]) -> Output {
+        let mut command = super::secretgate_command(args, cwd);
+        command.env("HOME", &self.home).env("GIT_CONFIG_NOSYSTEM", "1");
+        command.output().expect("secretgate runs")
+    }
+}
+
+/// A fake Stripe live key, made at run time.
+pub fn stripe_key() -> String {
+    format!("sk_live_{}", super::random_alnum(24))
+}
+
+/// A fake PEM private key of `lines` body lines, made at run time.
+pub fn pem_key(lines: usize) -> String {
+    let mut key = String::from("-----BEGIN RSA PRIVATE KEY-----\n");
+    for _ in 0..lines {
+        key.push_str(&super::random_alnum(64));
+        key.push('\n');
+    }
+    key.push_str("-----END RSA PRIVATE KEY-----\n");
+    key
+}
+
+/// Parses a JSON report.
+pub fn findings(stdout: &[u8]) -> Vec<serde_json::Value> {
+    serde_json::from_slice::<serde_json::Value>(stdout)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(stdout)))
+        .as_array()
+        .expect("a JSON array")
+        .clone()
+}

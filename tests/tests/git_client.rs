@@ -1,0 +1,411 @@
+//! End-to-end tests of secretgate on git's client side: the installed pre-commit and pre-push
+//! hooks and the history sweep, on real repositories built with the real `git` binary.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::git::{findings, pem_key, stripe_key, Repo};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn installed() -> Repo {
+    let repo = Repo::init();
+    repo.write("README.md", "# demo\n");
+    repo.commit_all("init");
+    let out = repo.secretgate(&["install"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    repo
+}
+
+#[test]
+fn staged_secret_blocks_the_commit_and_a_clean_commit_passes() {
+    let repo = installed();
+    repo.write("src/app.py", "import os\nprint('hello')\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "clean"]);
+
+    let key = stripe_key();
+    repo.write("src/app.py", &format!("import os\nSTRIPE = \"{key}\"\nprint('hello')\n"));
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "-m", "add key"]);
+    assert!(!out.status.success(), "the commit went through");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("src/app.py:2:"), "{text}");
+    assert!(text.contains("stripe-live-secret-key"), "{text}");
+    assert!(text.contains("secretgate:allow"), "no advice: {text}");
+    assert!(!text.contains(&key), "the secret was printed in full");
+    assert_eq!(repo.git(&["log", "--format=%s", "-1"]), "clean");
+
+    // Marking it as a false positive lets the commit through.
+    repo.write("src/app.py", &format!("import os\nSTRIPE = \"{key}\"  # secretgate:allow\nprint('hello')\n"));
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "-q", "-m", "allowed"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn pre_commit_reports_only_added_lines_but_sees_whole_multiline_secrets() {
+    let repo = Repo::init();
+    let old_key = stripe_key();
+    let pem = pem_key(12);
+    repo.write("config.py", &format!("KEY = \"{old_key}\"\n"));
+    repo.write("id_rsa", &pem);
+    repo.commit_all("history has secrets already");
+
+    // Editing another line of the file does not re-report the old secret.
+    repo.write("config.py", &format!("KEY = \"{old_key}\"\nDEBUG = True\n"));
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Changing one line inside the PEM block: the key is new, and found whole.
+    let mut lines: Vec<String> = pem.lines().map(String::from).collect();
+    lines[5] = common::random_alnum(64);
+    repo.write("id_rsa", &(lines.join("\n") + "\n"));
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["path"], "id_rsa");
+    assert_eq!(found[0]["line"], 1);
+}
+
+#[test]
+fn pre_commit_handles_renames_paths_crlf_binary_symlinks_and_subdirectories() {
+    let repo = Repo::init();
+    let key = stripe_key();
+    repo.write("old name.txt", &format!("key: {key}\n"));
+    repo.commit_all("a secret already in history");
+
+    // A pure rename adds nothing.
+    repo.git(&["mv", "old name.txt", "new name.txt"]);
+    let out = repo.secretgate(&["pre-commit"]);
+    assert_eq!(out.status.code(), Some(0), "a rename re-reported old content: {}", stderr(&out));
+    repo.commit_all("rename");
+
+    // Deletions, binary files and symlinks: nothing to report.
+    repo.git(&["rm", "-q", "new name.txt"]);
+    std::fs::write(repo.dir.join("blob.bin"), [0u8, 1, 2, 3, 0, 255]).unwrap();
+    std::os::unix::fs::symlink("README", repo.dir.join("link")).unwrap();
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    repo.commit_all("cleanup");
+
+    // Paths with spaces and bytes that are not UTF-8, CRLF line ends, run from a subdirectory.
+    let odd: &std::ffi::OsStr = std::os::unix::ffi::OsStrExt::from_bytes(b"dir with space/caf\xe9.env");
+    std::fs::create_dir_all(repo.dir.join("dir with space")).unwrap();
+    let key2 = stripe_key();
+    std::fs::write(repo.dir.join(odd), format!("A=1\r\nSTRIPE_KEY={key2}\r\n")).unwrap();
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate_in(&repo.dir.join("dir with space"), &["pre-commit", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0]["path"].as_str().unwrap().starts_with("dir with space/caf"), "{found:?}");
+    assert_eq!(found[0]["line"], 2);
+}
+
+/// `git commit <path>` commits that path only, through a temporary index that git names in
+/// `GIT_INDEX_FILE`: a secret staged in another file is not part of this commit.
+#[test]
+fn partial_commit_scans_what_is_committed() {
+    let repo = installed();
+    repo.write("a.txt", "one\n");
+    repo.write("b.txt", "two\n");
+    repo.commit_all("files");
+    repo.write("a.txt", &format!("token {}\n", stripe_key()));
+    repo.git(&["add", "a.txt"]);
+    repo.write("b.txt", "two, edited\n");
+    let out = repo.git_output(&["commit", "-q", "-m", "only b", "b.txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = repo.git_output(&["commit", "-q", "-m", "now a"]);
+    assert!(!out.status.success(), "the staged secret was committed");
+}
+
+#[test]
+fn pre_push_blocks_new_secrets_and_lets_old_history_through() {
+    let repo = installed();
+    let bare = repo.add_bare_remote();
+    let old = stripe_key();
+    repo.write("legacy.env", &format!("STRIPE={old}\n"));
+    repo.commit_all("old secret, pushed long ago");
+    let out = repo.git_output(&["push", "-q", "--no-verify", "origin", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Untouched old secret: a clean commit pushes.
+    repo.write("notes.md", "hello\n");
+    repo.commit_all("clean");
+    let out = repo.git_output(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "blocked by history: {}", stderr(&out));
+
+    // A new branch whose commits the remote has: nothing new.
+    repo.git(&["branch", "feature"]);
+    let out = repo.git_output(&["push", "-q", "origin", "feature"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A secret committed past the pre-commit hook is stopped at push time.
+    let new = stripe_key();
+    repo.write("deploy.sh", &format!("#!/bin/sh\nexport STRIPE_KEY={new}\n"));
+    let secret_commit = repo.commit_all("deploy script");
+    repo.write("notes.md", "hello again\n");
+    repo.commit_all("later");
+    let remote_before = repo.git(&["ls-remote", bare.to_str().unwrap(), "refs/heads/main"]);
+    let out = repo.git_output(&["push", "origin", "main"]);
+    assert!(!out.status.success(), "the push went through");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("deploy.sh:2:"), "{text}");
+    assert!(text.contains(&secret_commit), "commit not named: {text}");
+    assert_eq!(repo.git(&["ls-remote", bare.to_str().unwrap(), "refs/heads/main"]), remote_before);
+
+    // The same commits on a new branch are caught too; deleting a branch scans nothing.
+    let out = repo.git_output(&["push", "origin", "main:refs/heads/other"]);
+    assert!(!out.status.success());
+    let out = repo.git_output(&["push", "-q", "origin", ":feature"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Removed again and history rewritten: the force push scans only the new commits.
+    repo.git(&["reset", "-q", "--hard", "HEAD~2"]);
+    repo.write("notes.md", "rewritten\n");
+    repo.commit_all("rewritten");
+    let out = repo.git_output(&["push", "-q", "--force", "origin", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// A merge whose conflict resolution introduces a secret found in neither parent.
+fn conflicted_merge(resolution_secret: Option<&str>) -> (Repo, String) {
+    let repo = installed();
+    repo.write("settings.ini", "[app]\nname = demo\nmode = base\n");
+    repo.commit_all("base");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("settings.ini", "[app]\nname = demo\nmode = topic\n");
+    repo.commit_all("topic side");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("settings.ini", "[app]\nname = demo\nmode = main\n");
+    repo.commit_all("main side");
+    let out = repo.git_output(&["merge", "-q", "topic"]);
+    assert!(!out.status.success(), "expected a conflict");
+    let extra = resolution_secret.map(|s| format!("api_key = {s}\n")).unwrap_or_default();
+    repo.write("settings.ini", &format!("[app]\nname = demo\nmode = main\nmode_b = topic\n{extra}"));
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--no-verify", "--no-edit"]);
+    let merge = repo.git(&["rev-parse", "HEAD"]);
+    (repo, merge)
+}
+
+#[test]
+fn secret_in_a_merge_resolution_is_caught_by_pre_push_and_the_sweep() {
+    let key = stripe_key();
+    let (repo, merge) = conflicted_merge(Some(&key));
+    repo.add_bare_remote();
+    let out = repo.git_output(&["push", "origin", "main"]);
+    assert!(!out.status.success(), "merge resolution secret pushed");
+    assert!(stderr(&out).contains("1 secret"), "{}", stderr(&out));
+
+    let out = repo.secretgate(&["git", "--format", "json", "--show-secrets"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["commit"], merge.as_str());
+    assert_eq!(found[0]["secret"], key.as_str());
+    assert_eq!(found[0]["line"], 5);
+}
+
+#[test]
+fn a_merge_of_scanned_lines_reports_nothing() {
+    let (repo, _) = conflicted_merge(None);
+    repo.add_bare_remote();
+    let out = repo.git_output(&["push", "-q", "origin", "main", "topic"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn sweep_finds_a_removed_secret_and_names_the_commit_that_added_it() {
+    let repo = Repo::init();
+    repo.write("app.py", "print('v1')\n");
+    repo.commit_all("v1");
+    let key = stripe_key();
+    repo.write("app.py", &format!("print('v2')\nSTRIPE = '{key}'\n"));
+    let added = repo.commit_all("add the key");
+    repo.write("app.py", &format!("print('v3')\nSTRIPE = '{key}'\n# more\n"));
+    repo.commit_all("edit elsewhere");
+    repo.write("app.py", "import os\nSTRIPE = os.environ['STRIPE']\n");
+    repo.commit_all("remove the key");
+
+    let out = repo.secretgate(&["git", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "one credential at one path is one finding: {found:?}");
+    let f = &found[0];
+    assert_eq!(f["commit"], added.as_str());
+    assert_eq!((f["path"].as_str(), f["line"].as_u64()), (Some("app.py"), Some(2)));
+    assert_eq!(f["author"], "Ada Tester");
+    assert_eq!(f["email"], "ada@example.com");
+    assert!(f["date"].as_str().unwrap().starts_with("20"), "{f}");
+    assert!(stderr(&out).contains("4 commits"), "{}", stderr(&out));
+
+    // A range that starts after the secret was added sees nothing; `--branch` the same history.
+    let out = repo.secretgate(&["git", ".", &format!("{added}..main")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = repo.secretgate(&["git", "--branch", "main"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = repo.secretgate(&["git", "--since", "2999-01-01"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = repo.secretgate(&["git", ".", "no-such-rev"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+/// The sweep reports exactly what a scan of every blob finds: each (rule, secret) of every
+/// blob, nothing more, and each fingerprint once; also after `git gc` packs the blobs as
+/// deltas of each other, and in a bare clone.
+#[test]
+fn sweep_agrees_with_a_scan_of_every_blob() {
+    let repo = Repo::init();
+    let keys: Vec<String> = (0..4).map(|_| stripe_key()).collect();
+    let mut body = String::new();
+    for i in 0..40 {
+        body.push_str(&format!("line {i}: some ordinary text that repeats across versions\n"));
+    }
+    for (i, key) in keys.iter().enumerate() {
+        body.push_str(&format!("KEY_{i} = \"{key}\"\n"));
+        repo.write("big.txt", &body);
+        repo.write(&format!("dir{i}/copy.env"), &format!("STRIPE={key}\n"));
+        repo.commit_all(&format!("step {i}"));
+        if i == 1 {
+            repo.git(&["checkout", "-q", "-b", "side"]);
+            repo.write("side.txt", &format!("PEM:\n{}", pem_key(8)));
+            repo.commit_all("side");
+            repo.git(&["checkout", "-q", "main"]);
+        }
+    }
+    repo.git(&["merge", "-q", "--no-edit", "side"]);
+    repo.git(&["repack", "-a", "-d", "-f", "-q", "--window=250", "--depth=50"]);
+
+    let expected = every_blob_scanned(&repo);
+    assert!(expected.len() >= 5, "{expected:?}");
+    for dir in [repo.dir.clone(), bare_clone(&repo)] {
+        let out = repo.secretgate_in(&dir, &["git", "--format", "json", "--show-secrets"]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let found = findings(&out.stdout);
+        let got: BTreeSet<(String, String)> = found
+            .iter()
+            .map(|f| (f["rule_id"].as_str().unwrap().to_string(), f["secret"].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(got, expected);
+        let prints: BTreeSet<&str> = found.iter().map(|f| f["fingerprint"].as_str().unwrap()).collect();
+        assert_eq!(prints.len(), found.len(), "a fingerprint reported twice");
+    }
+}
+
+fn bare_clone(repo: &Repo) -> std::path::PathBuf {
+    let bare = repo.dir.parent().unwrap().join("clone.git");
+    let out = common::git::git_command(repo.dir.parent().unwrap(), &repo.home)
+        .args(["clone", "-q", "--bare", "--no-local"])
+        .arg(&repo.dir)
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    bare
+}
+
+/// `git cat-file --batch-all-objects`, each blob through `secretgate scan -`.
+fn every_blob_scanned(repo: &Repo) -> BTreeSet<(String, String)> {
+    let listing = repo.git(&["cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)"]);
+    let mut all = BTreeSet::new();
+    let mut per_blob: BTreeMap<String, usize> = BTreeMap::new();
+    for line in listing.lines() {
+        let (id, kind) = line.split_once(' ').unwrap();
+        if kind != "blob" {
+            continue;
+        }
+        let content = repo.git_output(&["cat-file", "blob", id]).stdout;
+        let out = common::secretgate_stdin(&["scan", "-", "--format", "json", "--show-secrets"], &content);
+        for f in findings(&out.stdout) {
+            all.insert((
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+            ));
+            *per_blob.entry(id.to_string()).or_default() += 1;
+        }
+    }
+    all
+}
+
+#[test]
+fn sweep_reads_shallow_clones() {
+    let repo = Repo::init();
+    let key = stripe_key();
+    for i in 0..3 {
+        repo.write("f.txt", &format!("v{i}\n"));
+        repo.commit_all(&format!("c{i}"));
+    }
+    repo.write("f.txt", &format!("v3\nKEY={key}\n"));
+    repo.commit_all("key");
+    let shallow = repo.dir.parent().unwrap().join("shallow");
+    let url = format!("file://{}", repo.dir.display());
+    let out = common::git::git_command(repo.dir.parent().unwrap(), &repo.home)
+        .args(["clone", "-q", "--depth", "2", &url])
+        .arg(&shallow)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = repo.secretgate_in(&shallow, &["git", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(findings(&out.stdout).len(), 1);
+}
+
+#[test]
+fn install_respects_foreign_hooks_and_hooks_path_and_uninstall_restores_them() {
+    let repo = Repo::init();
+    let hooks = repo.dir.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho mine\n").unwrap();
+    let out = repo.secretgate(&["install"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert!(!hooks.join("pre-push").exists(), "installed half the hooks");
+
+    let out = repo.secretgate(&["install", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap().contains("secretgate"));
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit.secretgate-backup")).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    // Installing again is harmless.
+    assert!(repo.secretgate(&["install"]).status.success());
+
+    let out = repo.secretgate(&["uninstall"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), "#!/bin/sh\necho mine\n");
+    assert!(!hooks.join("pre-push").exists());
+
+    // core.hooksPath, relative to the work tree root.
+    repo.git(&["config", "core.hooksPath", "githooks"]);
+    assert!(repo.secretgate(&["install"]).status.success());
+    assert!(repo.dir.join("githooks/pre-commit").is_file());
+    repo.write("x.env", &format!("K={}\n", stripe_key()));
+    repo.git(&["add", "-A"]);
+    assert!(!repo.git_output(&["commit", "-q", "-m", "x"]).status.success());
+}
+
+#[test]
+fn repository_config_is_read_by_the_hooks_and_the_sweep() {
+    let repo = installed();
+    repo.write(".secretgate.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n");
+    repo.write("fixtures/fake.env", &format!("STRIPE={}\n", stripe_key()));
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "-q", "-m", "fixtures"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = repo.secretgate(&["git"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // In a bare clone the committed config applies.
+    let bare = bare_clone(&repo);
+    let out = repo.secretgate_in(&bare, &["git"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
