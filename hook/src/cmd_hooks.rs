@@ -57,7 +57,10 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
     let started = std::time::Instant::now();
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input).context("cannot read git's pre-push input")?;
-    let updates = push::parse_pre_push(&input)?;
+    let mut updates = push::parse_pre_push(&input)?;
+    if updates.is_empty() {
+        updates = framework_push().unwrap_or_default();
+    }
     let repo = repo::discover(Path::new("."))?;
     let config = setup::load_repo_config(&args.config, &repo)?;
     let scanner = setup::build_scanner(&config, &args.config)?;
@@ -103,4 +106,20 @@ fn advise(what: &str, count: usize, steps: &str) {
     let noun = if count == 1 { "secret" } else { "secrets" };
     let _ = writeln!(stderr, "secretgate: {what} blocked: {count} {noun} found (listed above).");
     let _ = writeln!(stderr, "secretgate: {steps}");
+}
+
+/// The pre-commit framework runs pre-push hooks with the range in its environment
+/// (`PRE_COMMIT_TO_REF`, `PRE_COMMIT_FROM_REF`) instead of git's standard input.
+fn framework_push() -> Option<Vec<push::PushUpdate>> {
+    let to = std::env::var("PRE_COMMIT_TO_REF").ok()?;
+    let from = std::env::var("PRE_COMMIT_FROM_REF").unwrap_or_default();
+    let remote_ref = std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default();
+    let zero = "0".repeat(to.len());
+    let line = format!("{to} {to} {remote_ref} {}", if from.is_empty() { &zero } else { &from });
+    let mut fields: Vec<&str> = line.split(' ').collect();
+    fields[0] = "HEAD";
+    if fields[2].is_empty() {
+        fields[2] = "HEAD";
+    }
+    push::parse_pre_push(&fields.join(" ")).ok()
 }

@@ -409,3 +409,63 @@ fn repository_config_is_read_by_the_hooks_and_the_sweep() {
     let out = repo.secretgate_in(&bare, &["git"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// The pre-commit framework (the real `pre-commit` package) runs secretgate from this
+/// repository's `.pre-commit-hooks.yaml` and refuses a commit that stages a secret.
+#[test]
+fn pre_commit_framework_runs_the_hook() {
+    let pre_commit = std::env::var("SECRETGATE_PRE_COMMIT").unwrap_or_else(|_| "pre-commit".into());
+    let version = std::process::Command::new(&pre_commit).arg("--version").output();
+    assert!(
+        version.as_ref().is_ok_and(|o| o.status.success()),
+        "the pre-commit package is needed (scripts/test.sh installs it): {version:?}"
+    );
+    // A hook repository pre-commit can clone: this project's hook manifest, committed.
+    let hooks = Repo::init();
+    let manifest = std::fs::read_to_string(common::workspace_root().join(".pre-commit-hooks.yaml")).unwrap();
+    hooks.write(".pre-commit-hooks.yaml", &manifest);
+    let rev = hooks.commit_all("hooks");
+
+    let repo = Repo::init();
+    repo.write(
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: secretgate-system\n",
+            hooks.dir.display()
+        ),
+    );
+    repo.commit_all("config");
+    let bin_dir = common::secretgate_bin().parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let cache = repo.home.join("pre-commit-cache");
+    let run = |args: &[&str]| {
+        common::git::git_command(&repo.dir, &repo.home)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", &cache)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = std::process::Command::new(&pre_commit)
+        .current_dir(&repo.dir)
+        .env("HOME", &repo.home)
+        .env("PRE_COMMIT_HOME", &cache)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["install"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    repo.write("clean.txt", "nothing to see\n");
+    repo.git(&["add", "-A"]);
+    let out = run(&["commit", "-q", "-m", "clean"]);
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+
+    repo.write("creds.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    repo.git(&["add", "-A"]);
+    let out = run(&["commit", "-q", "-m", "secret"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!out.status.success(), "the framework let the secret through: {text}");
+    assert!(text.contains("creds.env:1:"), "{text}");
+    assert_eq!(repo.git(&["log", "--format=%s", "-1"]), "clean");
+}

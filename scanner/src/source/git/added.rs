@@ -41,6 +41,23 @@ impl AddedLines {
         }
     }
 
+    /// The stretches of lines worth scanning: each run of added lines widened by `context`
+    /// lines on both sides (enough to hold a multi-line secret that is only partly new),
+    /// merged. 1-based, inclusive; `None` means the whole input.
+    pub fn regions(&self, context: usize) -> Option<Vec<(usize, usize)>> {
+        let AddedLines::Some(lines) = self else { return None };
+        let mut regions: Vec<(usize, usize)> = Vec::new();
+        for (index, _) in lines.iter().enumerate().filter(|(_, added)| **added) {
+            let line = index + 1;
+            let (first, last) = (line.saturating_sub(context).max(1), (line + context).min(lines.len()));
+            match regions.last_mut() {
+                Some((_, end)) if first <= *end + 1 => *end = (*end).max(last),
+                _ => regions.push((first, last)),
+            }
+        }
+        Some(regions)
+    }
+
     /// Whether any line from `first` to `last` (1-based, inclusive) is new.
     pub fn touches(&self, first: usize, last: usize) -> bool {
         match self {
@@ -88,6 +105,17 @@ mod tests {
     fn crlf_and_missing_final_newline() {
         let added = AddedLines::between(b"a\r\nb\r\nnew", [Some(&b"a\r\nb\r\n"[..])]);
         assert_eq!(added, AddedLines::Some(vec![false, false, true]));
+    }
+
+    #[test]
+    fn regions_widen_and_merge_runs_of_added_lines() {
+        let mut lines = vec![false; 30];
+        lines[2] = true; // line 3
+        lines[5] = true; // line 6
+        lines[25] = true; // line 26
+        let regions = AddedLines::Some(lines).regions(2).unwrap();
+        assert_eq!(regions, vec![(1, 8), (24, 28)]);
+        assert_eq!(AddedLines::All.regions(2), None);
     }
 
     #[test]

@@ -51,14 +51,32 @@ impl ChangeScanner<'_> {
                 continue;
             }
             let start = out.len();
-            self.scanner.scan_input_where(
-                &new,
-                InputName::same(&path),
-                worker,
-                summary,
-                out,
-                |first, last| added.touches(first, last),
-            );
+            match added.regions(REGION_CONTEXT_LINES) {
+                None => self.scanner.scan_input(&new, InputName::same(&path), worker, summary, out),
+                // Only the neighbourhood of new lines can hold a new finding: a one-line edit
+                // of a large file costs a few lines' scan, not the file's.
+                Some(regions) => {
+                    let starts = line_starts(&new);
+                    for (first, last) in regions {
+                        let from = starts[first - 1];
+                        let to = starts.get(last).copied().unwrap_or(new.len());
+                        let offset = first - 1;
+                        let region_start = out.len();
+                        self.scanner.scan_input_where(
+                            &new[from..to],
+                            InputName::same(&path),
+                            worker,
+                            summary,
+                            out,
+                            |a, b| added.touches(a + offset, b + offset),
+                        );
+                        for finding in &mut out[region_start..] {
+                            finding.line += offset;
+                            finding.end_line += offset;
+                        }
+                    }
+                }
+            }
             if let Some(commit) = commit {
                 for finding in &mut out[start..] {
                     attribute(finding, commit);
@@ -67,6 +85,16 @@ impl ChangeScanner<'_> {
         }
         Ok(())
     }
+}
+
+/// Lines of context scanned around added lines: more than the longest multi-line secret
+/// (a 4096-bit RSA key in PEM is about 50 lines).
+const REGION_CONTEXT_LINES: usize = 200;
+
+/// The byte offset where each line starts (line `n` starts at `starts[n - 1]`).
+fn line_starts(data: &[u8]) -> Vec<usize> {
+    let ends = memchr::memchr_iter(b'\n', data).map(|i| i + 1).filter(|&i| i < data.len());
+    std::iter::once(0).chain(ends).collect()
 }
 
 /// Fills a finding's commit fields.
