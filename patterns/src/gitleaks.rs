@@ -1,0 +1,458 @@
+//! Reading a gitleaks configuration (`.gitleaks.toml`) as secretgate rules and allowlists.
+//!
+//! What maps onto what (gitleaks v8 format):
+//!
+//! | gitleaks | secretgate |
+//! |---|---|
+//! | `[[rules]]` `id`, `description`, `regex`, `keywords`, `entropy` | the same [`Rule`] fields |
+//! | `secretGroup` (0 or unset: the first capture group, else the whole match) | `secret_group` |
+//! | `path` with a `regex` | the rule reports only in files whose path the regex matches |
+//! | `path` without a `regex` | skipped with a warning: secretgate matches contents only |
+//! | `tags` | accepted, unused |
+//! | `[rules.allowlist]`, `[[rules.allowlists]]` | an [`AllowlistSpec`] with `target_rules = [id]` |
+//! | `[allowlist]`, `[[allowlists]]` (`targetRules`) | an [`AllowlistSpec`] |
+//! | allowlist `paths` (regexes) | `path_regexes` |
+//! | `regexes`, `regexTarget`, `stopwords`, `commits`, `condition` | the same fields |
+//! | `[extend] useDefault = true` | keep secretgate's built-in rules (gitleaks' own are not used) |
+//! | `[extend] disabledRules` | built-in rules to turn off |
+//! | `[extend] path`, `url` | an error: merge the base file into this one |
+//!
+//! Without `useDefault` only the file's rules are used, as in gitleaks. Keys are read the
+//! way gitleaks' viper reads them, case-insensitively for the usual spellings
+//! (`secretGroup`/`secretgroup`). An unknown key is an error naming file, line and key.
+//! Go RE2 regexes are translated where Rust's syntax differs ([`translate_go_regex`]).
+
+use serde::Deserialize;
+
+use crate::{
+    allowlist::{AllowlistSpec, Condition, RegexTarget},
+    load::{describe_toml_error, validate_all, Error, Strictness},
+    schema::{Rule, Severity},
+};
+
+/// A gitleaks configuration, converted.
+#[derive(Debug, Clone, Default)]
+pub struct GitleaksConfig {
+    /// The file's rules.
+    pub rules: Vec<Rule>,
+    /// Global and per-rule allowlists.
+    pub allowlists: Vec<AllowlistSpec>,
+    /// Rules that only apply to some paths: `(rule id, path regex)`.
+    pub rule_paths: Vec<(String, String)>,
+    /// `[extend] useDefault`: keep the built-in rules.
+    pub use_default: bool,
+    /// `[extend] disabledRules`.
+    pub disabled_rules: Vec<String>,
+    /// Things accepted but not honoured, one sentence each, naming the rule.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, rename = "minVersion", alias = "minversion")]
+    min_version: Option<String>,
+    #[serde(default)]
+    extend: Option<Extend>,
+    #[serde(default)]
+    rules: Vec<GlRule>,
+    #[serde(default)]
+    allowlist: Option<GlAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<GlAllowlist>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Extend {
+    #[serde(default, rename = "useDefault", alias = "usedefault")]
+    use_default: bool,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default, rename = "disabledRules", alias = "disabledrules")]
+    disabled_rules: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GlRule {
+    id: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    regex: Option<String>,
+    #[serde(default, rename = "secretGroup", alias = "secretgroup")]
+    secret_group: usize,
+    #[serde(default)]
+    entropy: Option<f64>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    allowlist: Option<GlAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<GlAllowlist>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GlAllowlist {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    condition: Condition,
+    #[serde(default)]
+    commits: Vec<String>,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default, rename = "regexTarget", alias = "regextarget")]
+    regex_target: Option<RegexTarget>,
+    #[serde(default)]
+    regexes: Vec<String>,
+    #[serde(default, alias = "stopWords")]
+    stopwords: Vec<String>,
+    #[serde(default, rename = "targetRules", alias = "targetrules")]
+    target_rules: Vec<String>,
+}
+
+/// Parses the text of a gitleaks configuration named `source`.
+pub fn parse_gitleaks(text: &str, source: &str) -> Result<GitleaksConfig, Error> {
+    let file: File = toml::from_str(text)
+        .map_err(|err| Error::Parse { file: source.to_string(), message: describe_toml_error(text, &err) })?;
+    let _ = (&file.title, &file.description, &file.min_version);
+    let mut out = GitleaksConfig::default();
+    if let Some(extend) = file.extend {
+        if extend.path.is_some() || extend.url.is_some() {
+            return Err(Error::Parse {
+                file: source.to_string(),
+                message: " [extend] path/url is not supported: copy the base configuration's rules into \
+                          this file, or use `useDefault = true` for secretgate's built-in rules"
+                    .into(),
+            });
+        }
+        out.use_default = extend.use_default;
+        out.disabled_rules = extend.disabled_rules;
+    }
+    let invalid = |rule: &str, message: String| Error::Invalid {
+        file: source.to_string(),
+        rule: rule.to_string(),
+        message,
+    };
+    for gl in file.rules {
+        let _ = &gl.tags;
+        let lists = gl.allowlist.into_iter().chain(gl.allowlists);
+        for list in lists {
+            if !list.target_rules.is_empty() {
+                return Err(invalid(&gl.id, "`targetRules` belongs in a global [[allowlists]]".into()));
+            }
+            let mut spec = convert_allowlist(list).map_err(|m| invalid(&gl.id, m))?;
+            spec.target_rules = vec![gl.id.clone()];
+            out.allowlists.push(spec);
+        }
+        let Some(regex) = gl.regex.filter(|r| !r.is_empty()) else {
+            if gl.path.is_some() {
+                out.warnings.push(format!(
+                    "{source}: rule `{}` has a `path` but no `regex`; secretgate matches file contents \
+                     only, so this rule is skipped",
+                    gl.id
+                ));
+                out.allowlists.retain(|a| a.target_rules != [gl.id.clone()]);
+                continue;
+            }
+            return Err(invalid(&gl.id, "no `regex` (and no `path`)".into()));
+        };
+        let translated = translate_go_regex(&regex).map_err(|m| invalid(&gl.id, m))?;
+        if let Some(path) = gl.path.filter(|p| !p.is_empty()) {
+            let path = translate_go_regex(&path.clone()).map_err(|m| invalid(&gl.id, format!("path: {m}")))?;
+            out.rule_paths.push((gl.id.clone(), path.pattern));
+        }
+        let secret_group = match gl.secret_group {
+            0 if translated.groups > 0 => 1,
+            0 => 0,
+            group => group,
+        };
+        let keywords = gl.keywords.into_iter().filter(|k| !k.is_empty()).map(|k| k.to_lowercase()).collect();
+        out.rules.push(Rule {
+            description: gl.description.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| gl.id.clone()),
+            id: gl.id,
+            keywords,
+            regex: translated.pattern,
+            secret_group,
+            entropy: gl.entropy.filter(|e| *e > 0.0),
+            checksum: None,
+            min_char_classes: None,
+            stopwords: Vec::new(),
+            excluded_secrets: Vec::new(),
+            generic: false,
+            severity: Severity::High,
+            revoke: None,
+            window: None,
+            examples: Vec::new(),
+            negative_examples: Vec::new(),
+            source: source.to_string(),
+        });
+    }
+    for list in file.allowlist.into_iter().chain(file.allowlists) {
+        let spec = convert_allowlist(list)
+            .map_err(|m| Error::Parse { file: source.to_string(), message: format!(" global allowlist: {m}") })?;
+        out.allowlists.push(spec);
+    }
+    validate_all(&out.rules, Strictness::Imported)?;
+    Ok(out)
+}
+
+fn convert_allowlist(list: GlAllowlist) -> Result<AllowlistSpec, String> {
+    let translate_all = |patterns: Vec<String>| -> Result<Vec<String>, String> {
+        patterns.iter().map(|p| translate_go_regex(p).map(|t| t.pattern)).collect()
+    };
+    let spec = AllowlistSpec {
+        description: list.description,
+        paths: Vec::new(),
+        path_regexes: translate_all(list.paths)?,
+        regexes: translate_all(list.regexes)?,
+        regex_target: list.regex_target.unwrap_or_default(),
+        stopwords: list.stopwords,
+        commits: list.commits,
+        condition: list.condition,
+        target_rules: list.target_rules,
+    };
+    if spec.is_empty() {
+        return Err("an allowlist needs at least one of paths, regexes, stopwords or commits".into());
+    }
+    Ok(spec)
+}
+
+/// A Go regex rewritten in Rust `regex` syntax, and its number of capture groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translated {
+    /// The pattern for Rust's `regex-syntax`.
+    pub pattern: String,
+    /// Capture groups (numbered and named).
+    pub groups: usize,
+}
+
+/// Rewrites the parts of Go's RE2 syntax that Rust's `regex` reads differently or
+/// rejects:
+///
+/// - `\Q...\E` (literal text): escaped character by character;
+/// - `\C` (any byte): `(?s-u:.)`;
+/// - octal escapes `\0`, `\012`, `\12x`: `\x{..}`;
+/// - a `{` that does not start a repetition (`a{`, `x{,3}`, which Go reads literally): `\{`.
+///
+/// Everything else (`(?i)`, `(?U)`, `\z`, Perl and POSIX classes, `(?P<name>`) means the
+/// same in both. What Rust still rejects (Unicode classes such as `\p{Greek}`, which
+/// secretgate's byte-oriented engine does not support) is reported when the rule is
+/// compiled, naming the rule.
+pub fn translate_go_regex(pattern: &str) -> Result<Translated, String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut groups = 0;
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                let Some(&next) = chars.get(i + 1) else {
+                    return Err("the regex ends with a lone `\\`".into());
+                };
+                match next {
+                    'Q' => {
+                        let rest: String = chars[i + 2..].iter().collect();
+                        let (literal, consumed) = match rest.find("\\E") {
+                            Some(end) => (&rest[..end], end + 2),
+                            None => (rest.as_str(), rest.len()),
+                        };
+                        for ch in literal.chars() {
+                            push_literal(&mut out, ch);
+                        }
+                        i += 2 + rest[..consumed].chars().count();
+                        continue;
+                    }
+                    'C' if !in_class => out.push_str("(?s-u:.)"),
+                    '0'..='7' => {
+                        let (value, used) = octal(&chars[i + 1..]).ok_or_else(|| {
+                            format!("`\\{next}` is a backreference, which neither Go nor secretgate supports")
+                        })?;
+                        out.push_str(&format!("\\x{{{value:02X}}}"));
+                        i += 1 + used;
+                        continue;
+                    }
+                    _ => {
+                        out.push('\\');
+                        out.push(next);
+                    }
+                }
+                i += 2;
+                continue;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // `[]...]` and `[^]...]`: a leading `]` is a literal.
+                if chars.get(i + 1) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if chars.get(i + 1) == Some(&']') {
+                    out.push_str("\\]");
+                    i += 1;
+                }
+            }
+            '[' if in_class && chars.get(i + 1) == Some(&':') => {
+                // A POSIX class inside brackets: copy it whole.
+                let rest: String = chars[i..].iter().collect();
+                match rest.find(":]") {
+                    Some(end) => {
+                        out.push_str(&rest[..end + 2]);
+                        i += rest[..end + 2].chars().count();
+                        continue;
+                    }
+                    None => out.push_str("\\["),
+                }
+            }
+            '[' => out.push_str("\\["),
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '(' if !in_class => {
+                let rest: String = chars[i + 1..].iter().take(3).collect();
+                if !rest.starts_with('?') || rest.starts_with("?P<") || rest.starts_with("?<") {
+                    groups += 1;
+                }
+                out.push('(');
+            }
+            '{' if !in_class && !starts_repetition(&chars[i..]) => out.push_str("\\{"),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    Ok(Translated { pattern: out, groups })
+}
+
+fn push_literal(out: &mut String, ch: char) {
+    if ch.is_ascii_punctuation() || ch == ' ' {
+        out.push('\\');
+    }
+    out.push(ch);
+}
+
+/// Go's octal escapes: `\0` plus up to two octal digits, or `\1`-`\7` followed by at least
+/// one more octal digit (up to three in all). Returns the value and digits used.
+fn octal(digits: &[char]) -> Option<(u32, usize)> {
+    let max = 3;
+    let count = digits.iter().take(max).take_while(|c| ('0'..='7').contains(c)).count();
+    if digits[0] != '0' && count < 2 {
+        return None;
+    }
+    let value = digits[..count].iter().fold(0, |acc, c| acc * 8 + c.to_digit(8).unwrap_or(0));
+    (value <= 0xFF).then_some((value, count))
+}
+
+/// Whether `chars` (starting at a `{`) is a repetition `{n}`, `{n,}` or `{n,m}`.
+fn starts_repetition(chars: &[char]) -> bool {
+    let body: String = chars.iter().skip(1).take_while(|&&c| c != '}').collect();
+    if chars.len() < body.chars().count() + 2 {
+        return false;
+    }
+    let (min, max) = match body.split_once(',') {
+        Some((min, max)) => (min, Some(max)),
+        None => (body.as_str(), None),
+    };
+    !min.is_empty()
+        && min.chars().all(|c| c.is_ascii_digit())
+        && max.is_none_or(|m| m.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_syntax_is_translated() {
+        let t = |p: &str| translate_go_regex(p).unwrap().pattern;
+        assert_eq!(t(r"(?i)key\s*=\s*([a-z0-9]{32})\z"), r"(?i)key\s*=\s*([a-z0-9]{32})\z");
+        assert_eq!(t(r"\Qa.b*\E+"), r"a\.b\*+");
+        assert_eq!(t(r"x\Cy"), r"x(?s-u:.)y");
+        assert_eq!(t(r"\011a"), r"\x{09}a");
+        assert_eq!(t(r"a{,3}b{2,}c{"), r"a\{,3}b{2,}c\{");
+        assert_eq!(t(r"[]a[:alpha:]{]"), r"[\]a[:alpha:]{]");
+        assert!(translate_go_regex(r"(a)\1").unwrap_err().contains("backreference"));
+    }
+
+    #[test]
+    fn groups_are_counted() {
+        let g = |p: &str| translate_go_regex(p).unwrap().groups;
+        assert_eq!(g(r"(?i)(?:a|b)(c)(?P<x>d)[(]\("), 2);
+        assert_eq!(g(r"abc"), 0);
+    }
+
+    const CONFIG: &str = r#"
+title = "team config"
+
+[extend]
+useDefault = true
+
+[[rules]]
+id = "acme-key"
+description = "ACME key"
+regex = '''acme_(?:live|test)_([a-z0-9]{24})'''
+keywords = ["ACME_"]
+entropy = 3.0
+tags = ["acme"]
+path = '''\.py$'''
+[[rules.allowlists]]
+regexTarget = "line"
+regexes = ['''fixture''']
+[rules.allowlist]
+stopwords = ["aaaa"]
+
+[[rules]]
+id = "p12"
+path = '''\.p12$'''
+
+[allowlist]
+paths = ['''^vendor/''']
+
+[[allowlists]]
+targetRules = ["acme-key"]
+condition = "AND"
+commits = ["0123456789abcdef"]
+paths = ['''^old/''']
+"#;
+
+    #[test]
+    fn a_config_maps_onto_rules_and_allowlists() {
+        let config = parse_gitleaks(CONFIG, ".gitleaks.toml").unwrap();
+        assert!(config.use_default);
+        assert_eq!(config.rules.len(), 1);
+        let rule = &config.rules[0];
+        assert_eq!((rule.id.as_str(), rule.secret_group, rule.entropy), ("acme-key", 1, Some(3.0)));
+        assert_eq!(rule.keywords, vec!["acme_"]);
+        assert_eq!(config.rule_paths, vec![("acme-key".to_string(), r"\.py$".to_string())]);
+        assert_eq!(config.allowlists.len(), 4);
+        assert_eq!(config.allowlists[0].stopwords, vec!["aaaa"]);
+        assert_eq!(config.allowlists[1].regex_target, RegexTarget::Line);
+        assert_eq!(config.allowlists[0].target_rules, vec!["acme-key"]);
+        assert_eq!(config.allowlists[3].condition, Condition::And);
+        assert!(config.warnings[0].contains("rule `p12`"), "{:?}", config.warnings);
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_key() {
+        let text = CONFIG.replace("entropy = 3.0", "entropi = 3.0");
+        let err = parse_gitleaks(&text, ".gitleaks.toml").unwrap_err().to_string();
+        assert!(err.starts_with(".gitleaks.toml:12:"), "{err}");
+        assert!(err.contains("key `rules.entropi`"), "{err}");
+    }
+}
