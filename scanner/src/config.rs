@@ -1,28 +1,49 @@
-//! The repository configuration file, `.secretgate.toml`.
+//! The repository configuration file, `.secretgate.toml` (or a gitleaks `.gitleaks.toml`).
 //!
 //! ```toml
-//! [allowlist]
-//! paths = ["tests/fixtures/**", "*.lock"]   # globs relative to the config's directory
-//!
-//! [limits]
-//! max_file_size = 10485760                   # bytes; larger inputs are skipped and counted
-//!
+//! use_builtin_rules = true                     # false: only the [[rules]] below
 //! disabled_rules = ["generic-secret-unquoted"] # built-in rules to turn off
 //!
-//! [[rules]]                                  # the team's own rules, same schema as built-ins
+//! [allowlist]                                  # applies to every rule
+//! paths = ["tests/fixtures/**", "*.lock"]      # globs relative to the config's directory
+//! regexes = ['^AKIA[0-9A-Z]{12}TEST$']         # over regex_target: secret | match | line
+//! stopwords = ["notreal"]                      # secret contains one (case-insensitive)
+//! commits = ["4b2e1c7"]                        # findings introduced by these commits
+//!
+//! [[allowlists]]                               # more, each with its own condition
+//! target_rules = ["generic-password"]          # only these rules (default: all)
+//! condition = "and"                            # every criterion set must hold (default "or")
+//! path_regexes = ['^legacy/']                  # regexes over the root-relative path
+//! regex_target = "line"
+//! regexes = ['# test fixture']
+//!
+//! [limits]
+//! max_file_size = 10485760                     # bytes; larger inputs are skipped and counted
+//!
+//! [[rules]]                                    # the team's own rules, same schema as built-ins
 //! id = "acme-internal-token"
 //! ...
 //! ```
-//! Unknown keys and invalid values are errors that name the file, line and key.
+//! Unknown keys and invalid values are errors that name the file, line and key. A gitleaks
+//! configuration is converted by [`secretgate_patterns::gitleaks`].
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use secretgate_patterns::{load::Strictness, Rule};
+use secretgate_patterns::{
+    gitleaks::parse_gitleaks,
+    load::{describe_toml_error, Strictness},
+    AllowlistSpec, Rule,
+};
+
+use crate::suppress::criteria::{self, Allowlists};
 
 /// The file name looked for at the root of a work tree.
 pub const FILE_NAME: &str = ".secretgate.toml";
+
+/// gitleaks' configuration, used when a directory has no `.secretgate.toml`.
+pub const GITLEAKS_FILE_NAME: &str = ".gitleaks.toml";
 
 /// Default size limit: inputs larger than this are skipped (and counted).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 << 20;
@@ -57,33 +78,66 @@ pub enum Error {
         /// The glob error.
         source: globset::Error,
     },
+    /// An allowlist does not compile.
+    #[error("{file}: {source}")]
+    Allowlist {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        source: criteria::Error,
+    },
+}
+
+/// Which tool's format a configuration file is in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `.secretgate.toml` (or a plain rule file, which is a subset).
+    #[default]
+    Secretgate,
+    /// A gitleaks configuration.
+    Gitleaks,
 }
 
 /// The contents of `.secretgate.toml`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepoConfig {
-    /// What never to report.
+    /// `false`: use only this file's `[[rules]]`, not the built-in set.
+    #[serde(default = "yes")]
+    pub use_builtin_rules: bool,
+    /// What never to report: `[allowlist]`. Its `paths` also skip whole files in a walk.
     #[serde(default)]
-    pub allowlist: AllowlistConfig,
+    pub allowlist: AllowlistSpec,
+    /// More allowlists, each with its own condition and target rules: `[[allowlists]]`.
+    #[serde(default)]
+    pub allowlists: Vec<AllowlistSpec>,
     /// Input limits.
     #[serde(default)]
     pub limits: Limits,
     /// Ids of built-in rules to turn off.
     #[serde(default)]
     pub disabled_rules: Vec<String>,
-    /// The team's own rules, added to the built-in set.
+    /// The team's own rules, added to the built-in set (or replacing it, with
+    /// `use_builtin_rules = false`).
     #[serde(default)]
     pub rules: Vec<Rule>,
 }
 
-/// `[allowlist]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AllowlistConfig {
-    /// Path globs, relative to the directory holding the config file.
-    #[serde(default)]
-    pub paths: Vec<String>,
+impl Default for RepoConfig {
+    fn default() -> Self {
+        RepoConfig {
+            use_builtin_rules: true,
+            allowlist: AllowlistSpec::default(),
+            allowlists: Vec::new(),
+            limits: Limits::default(),
+            disabled_rules: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[limits]`.
@@ -112,8 +166,14 @@ pub struct LoadedConfig {
     pub file: Option<PathBuf>,
     /// The directory holding it (path globs are relative to it).
     pub root: PathBuf,
-    /// Its contents.
+    /// Its contents (a gitleaks configuration converted).
     pub config: RepoConfig,
+    /// Its format.
+    pub format: Format,
+    /// Rules limited to some paths (gitleaks' rule `path`): `(rule id, path regex)`.
+    pub rule_paths: Vec<(String, String)>,
+    /// Parts of the file accepted but not honoured, one sentence each.
+    pub warnings: Vec<String>,
 }
 
 impl LoadedConfig {
@@ -122,46 +182,110 @@ impl LoadedConfig {
         let file = path.display().to_string();
         let text =
             std::fs::read_to_string(path).map_err(|source| Error::Read { file: file.clone(), source })?;
-        let mut config: RepoConfig = toml::from_str(&text)
-            .map_err(|err| Error::Parse { file: file.clone(), message: one_line(&err) })?;
-        // Rules in a config are checked like any user rule file.
-        for rule in &mut config.rules {
-            rule.source = file.clone();
-        }
-        secretgate_patterns::load::validate_all(&config.rules, Strictness::User)?;
         let root = crate::paths::normalize(path.parent().unwrap_or(Path::new(".")));
-        Ok(LoadedConfig { file: Some(path.to_path_buf()), root, config })
+        let mut loaded = if is_gitleaks(path, &text) {
+            Self::from_gitleaks(&text, &file)?
+        } else {
+            let mut config: RepoConfig = toml::from_str(&text)
+                .map_err(|err| Error::Parse { file: file.clone(), message: describe_toml_error(&text, &err) })?;
+            // Rules in a config are checked like any user rule file.
+            for rule in &mut config.rules {
+                rule.source = file.clone();
+            }
+            secretgate_patterns::load::validate_all(&config.rules, Strictness::User)?;
+            LoadedConfig { config, ..Default::default() }
+        };
+        loaded.file = Some(path.to_path_buf());
+        loaded.root = root;
+        Ok(loaded)
     }
 
-    /// Looks for `.secretgate.toml` in `start` and its parents, up to and including the
-    /// first directory that holds `.git` (the work tree root). No file is not an error.
+    fn from_gitleaks(text: &str, file: &str) -> Result<Self, Error> {
+        let gitleaks = parse_gitleaks(text, file)?;
+        let config = RepoConfig {
+            use_builtin_rules: gitleaks.use_default,
+            allowlists: gitleaks.allowlists,
+            disabled_rules: gitleaks.disabled_rules,
+            rules: gitleaks.rules,
+            ..Default::default()
+        };
+        Ok(LoadedConfig {
+            config,
+            format: Format::Gitleaks,
+            rule_paths: gitleaks.rule_paths,
+            warnings: gitleaks.warnings,
+            ..Default::default()
+        })
+    }
+
+    /// Looks for `.secretgate.toml`, then `.gitleaks.toml`, in `start` and its parents, up
+    /// to and including the first directory that holds `.git` (the work tree root). No
+    /// file is not an error; the root is then the work tree root (or `start` outside one).
     pub fn discover(start: &Path) -> Result<Self, Error> {
         let start = crate::paths::normalize(start);
         let mut dir = Some(start.as_path());
         while let Some(current) = dir {
-            let candidate = current.join(FILE_NAME);
-            if candidate.is_file() {
-                return Self::read(&candidate);
+            for name in [FILE_NAME, GITLEAKS_FILE_NAME] {
+                let candidate = current.join(name);
+                if candidate.is_file() {
+                    return Self::read(&candidate);
+                }
             }
             if current.join(".git").exists() {
-                break;
+                return Ok(LoadedConfig { root: current.to_path_buf(), ..Default::default() });
             }
             dir = current.parent();
         }
-        Ok(LoadedConfig { file: None, root: start, config: RepoConfig::default() })
+        Ok(LoadedConfig { root: start, ..Default::default() })
     }
 
-    /// The path allowlist, compiled.
+    fn file_name(&self) -> String {
+        self.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default()
+    }
+
+    /// Every allowlist of the file (`[allowlist]`, `[[allowlists]]`, gitleaks' global and
+    /// rule allowlists) and its path-limited rules, compiled.
+    pub fn allowlists(&self) -> Result<Allowlists, Error> {
+        let mut specs: Vec<AllowlistSpec> = self.config.allowlists.clone();
+        if !self.config.allowlist.is_empty() {
+            specs.insert(0, self.config.allowlist.clone());
+        }
+        Allowlists::new(&specs, &self.rule_paths)
+            .map_err(|source| Error::Allowlist { file: self.file_name(), source })
+    }
+
+    /// The files a walk skips: `[allowlist] paths`, when that allowlist applies to every
+    /// rule with `or` (then any file under those globs is allowed whatever it holds).
     pub fn path_allowlist(&self) -> Result<crate::suppress::allowlist::PathAllowlist, Error> {
-        crate::suppress::allowlist::PathAllowlist::new(&self.root, &self.config.allowlist.paths).map_err(
-            |source| Error::Glob {
-                file: self.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default(),
-                source,
-            },
-        )
+        let list = &self.config.allowlist;
+        let whole_files = list.condition == secretgate_patterns::allowlist::Condition::Or
+            && list.target_rules.is_empty();
+        let globs: &[String] = if whole_files { &list.paths } else { &[] };
+        crate::suppress::allowlist::PathAllowlist::new(&self.root, globs)
+            .map_err(|source| Error::Glob { file: self.file_name(), source })
     }
 }
 
-fn one_line(err: &toml::de::Error) -> String {
-    err.to_string().trim_end().replace('\n', " ")
+/// Whether a configuration file is gitleaks': by name (`.gitleaks.toml`, `gitleaks.toml`),
+/// or by keys only gitleaks has (`title`, `[extend]`, a rule without `severity`, ...).
+fn is_gitleaks(path: &Path, text: &str) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if name.contains("gitleaks") {
+        return true;
+    }
+    if name == FILE_NAME {
+        return false;
+    }
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return false;
+    };
+    const GITLEAKS_ONLY: &[&str] = &["title", "extend", "minVersion"];
+    const RULE_KEYS: &[&str] = &["secretGroup", "tags", "path", "allowlist", "allowlists"];
+    if GITLEAKS_ONLY.iter().any(|k| table.contains_key(*k)) {
+        return true;
+    }
+    let rules = table.get("rules").and_then(toml::Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    rules.iter().filter_map(toml::Value::as_table).any(|rule| {
+        (!rule.contains_key("severity") && !rule.contains_key("examples")) || RULE_KEYS.iter().any(|k| rule.contains_key(*k))
+    })
 }

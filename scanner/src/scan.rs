@@ -1,7 +1,7 @@
 //! The scan of one buffer: size and binary checks, the engine, then location and inline
 //! suppression, ending in [`Finding`]s.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, sync::Arc};
 
 use secretgate_patterns::Rule;
 
@@ -11,7 +11,10 @@ use crate::{
     finding::{fingerprint, Finding},
     locate::{end_position, lines_around, LineLocator},
     sink::{ScanSummary, SkipReason},
-    suppress::inline,
+    suppress::{
+        criteria::{Allowlists, MatchContext, Verdict},
+        inline,
+    },
 };
 
 /// How many leading bytes are searched for a NUL to call an input binary (git's own
@@ -60,6 +63,7 @@ pub struct ScannerBuilder {
     disabled: Vec<String>,
     max_input_size: u64,
     binary_sniff: usize,
+    allowlists: Arc<Allowlists>,
 }
 
 impl ScannerBuilder {
@@ -70,7 +74,14 @@ impl ScannerBuilder {
             disabled: Vec::new(),
             max_input_size: DEFAULT_MAX_FILE_SIZE,
             binary_sniff: DEFAULT_BINARY_SNIFF,
+            allowlists: Arc::default(),
         }
+    }
+
+    /// Allowlists judged on every match, and rules limited to some paths.
+    pub fn allowlists(&mut self, allowlists: Arc<Allowlists>) -> &mut Self {
+        self.allowlists = allowlists;
+        self
     }
 
     /// Adds rules (a team's own) to the set.
@@ -112,6 +123,7 @@ impl ScannerBuilder {
             rules: RuleSet::new(rules)?,
             max_input_size: self.max_input_size,
             binary_sniff: self.binary_sniff,
+            allowlists: Arc::clone(&self.allowlists),
         })
     }
 }
@@ -123,6 +135,7 @@ pub struct Scanner {
     rules: RuleSet,
     max_input_size: u64,
     binary_sniff: usize,
+    allowlists: Arc<Allowlists>,
 }
 
 /// Per-thread state for scanning: the engine's caches and reusable buffers.
@@ -136,6 +149,12 @@ impl Scanner {
     /// The compiled rule set.
     pub fn rules(&self) -> &RuleSet {
         &self.rules
+    }
+
+    /// The allowlists judged during the scan; a [`crate::suppress::Suppressor`] judges
+    /// them again once a finding's commit is known.
+    pub fn allowlists(&self) -> &Arc<Allowlists> {
+        &self.allowlists
     }
 
     /// The size limit, in bytes.
@@ -183,9 +202,27 @@ impl Scanner {
         raw.sort_unstable_by_key(|m| (m.secret.start, m.rule));
         let mut locator = LineLocator::new(haystack);
         for m in raw.iter() {
-            if inline::has_marker(lines_around(haystack, m.whole.start, m.whole.end)) {
+            let rule_id = &self.rules.rules()[m.rule].rule.id;
+            if !self.allowlists.rule_applies_to_path(rule_id, name.fingerprint) {
+                continue;
+            }
+            let line = lines_around(haystack, m.whole.start, m.whole.end);
+            if inline::has_marker(line) {
                 summary.suppressed += 1;
                 continue;
+            }
+            if !self.allowlists.is_empty() {
+                let ctx = MatchContext {
+                    path: name.fingerprint,
+                    secret: &haystack[m.secret.clone()],
+                    whole: Some(&haystack[m.whole.clone()]),
+                    line: Some(line),
+                    commit: None,
+                };
+                if self.allowlists.judge(rule_id, &ctx) == Verdict::Allowed {
+                    summary.allowlisted += 1;
+                    continue;
+                }
             }
             out.push(self.finding(haystack, name, m, &mut locator));
             summary.findings += 1;
