@@ -2,13 +2,14 @@
 //! an exit code (0 clean, 1 findings, 2 error).
 
 mod cli;
+mod cmd_baseline;
 mod cmd_rules;
 mod cmd_scan;
 mod setup;
 
 use clap::Parser;
 
-use cli::{Cli, Command, RulesCommand};
+use cli::{BaselineCommand, Cli, Command, RulesCommand};
 
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,7 @@ fn main() {
         Command::Scan(args) => cmd_scan::run(args),
         Command::Rules(RulesCommand::List(args)) => cmd_rules::list(args),
         Command::Rules(RulesCommand::Check(args)) => cmd_rules::check(args),
+        Command::Baseline(BaselineCommand::Create(args)) => cmd_baseline::create(args),
     };
     let status = match result {
         Ok(status) => status,

@@ -118,6 +118,11 @@ impl Baseline {
     /// detect-secrets baseline (an object with `results`), or a gitleaks report (an array).
     pub fn parse(text: &str, file: &str) -> Result<Self, Error> {
         let invalid = |message: String| Error::Invalid { file: file.to_string(), message };
+        // `baseline create > .secretgate-baseline.json` empties the file before the scan
+        // reads it: an empty file is an empty baseline, not an error.
+        if text.trim().is_empty() {
+            return Ok(Self::empty(file));
+        }
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|err| invalid(format!("not JSON: {err}")))?;
         let kind = if value.get("entries").is_some() {
