@@ -60,11 +60,12 @@ pub enum Error {
         source: std::io::Error,
     },
     /// It is not valid TOML, or has an unknown key or a bad value.
-    #[error("{file}: {message}")]
+    #[error("{file}:{message}")]
     Parse {
         /// The file.
         file: String,
-        /// The parser's message, with line, column and key.
+        /// `LINE:COLUMN: key `KEY`: what is wrong`, from
+        /// [`secretgate_patterns::load::describe_toml_error`].
         message: String,
     },
     /// One of its rules is invalid.
@@ -250,6 +251,7 @@ impl LoadedConfig {
         if !self.config.allowlist.is_empty() {
             specs.insert(0, self.config.allowlist.clone());
         }
+        specs.push(AllowlistSpec { paths: own_files(), ..Default::default() });
         Allowlists::new(&specs, &self.rule_paths)
             .map_err(|source| Error::Allowlist { file: self.file_name(), source })
     }
@@ -260,10 +262,25 @@ impl LoadedConfig {
         let list = &self.config.allowlist;
         let whole_files = list.condition == secretgate_patterns::allowlist::Condition::Or
             && list.target_rules.is_empty();
-        let globs: &[String] = if whole_files { &list.paths } else { &[] };
-        crate::suppress::allowlist::PathAllowlist::new(&self.root, globs)
+        let mut globs: Vec<String> = own_files();
+        if whole_files {
+            globs.extend(list.paths.iter().cloned());
+        }
+        crate::suppress::allowlist::PathAllowlist::new(&self.root, &globs)
             .map_err(|source| Error::Glob { file: self.file_name(), source })
     }
+}
+
+/// secretgate's own bookkeeping files: they hold fingerprints (hashes), never secrets,
+/// and `password:0123abcd...` in a fingerprint looks like an assignment to generic rules.
+fn own_files() -> Vec<String> {
+    [
+        crate::suppress::ignore_file::FILE_NAME,
+        crate::suppress::ignore_file::GITLEAKS_FILE_NAME,
+        crate::suppress::baseline::FILE_NAME,
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// Whether a configuration file is gitleaks': by name (`.gitleaks.toml`, `gitleaks.toml`),

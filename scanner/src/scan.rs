@@ -195,6 +195,12 @@ impl Scanner {
         let Worker { cache, raw } = worker;
         raw.clear();
         self.rules.scan(haystack, cache, |m| raw.push(m));
+        if !self.allowlists.is_empty() {
+            // A rule limited to other paths did not match here at all: it must not hide a
+            // generic match of the same bytes either.
+            let rules = self.rules.rules();
+            raw.retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.fingerprint));
+        }
         if raw.is_empty() {
             return;
         }
@@ -203,9 +209,6 @@ impl Scanner {
         let mut locator = LineLocator::new(haystack);
         for m in raw.iter() {
             let rule_id = &self.rules.rules()[m.rule].rule.id;
-            if !self.allowlists.rule_applies_to_path(rule_id, name.fingerprint) {
-                continue;
-            }
             let line = lines_around(haystack, m.whole.start, m.whole.end);
             if inline::has_marker(line) {
                 summary.suppressed += 1;
