@@ -62,7 +62,11 @@ pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner
 }
 
 /// Ignore files at the config's root, and the baseline the flags ask for.
-pub fn load_suppressor(config: &LoadedConfig, scanner: &Scanner, choice: &BaselineChoice) -> Result<Suppressor> {
+pub fn load_suppressor(
+    config: &LoadedConfig,
+    scanner: &Scanner,
+    choice: &BaselineChoice,
+) -> Result<Suppressor> {
     Ok(Suppressor::load(&config.root, Arc::clone(scanner.allowlists()), choice)?)
 }
 

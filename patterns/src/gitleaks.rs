@@ -172,7 +172,8 @@ pub fn parse_gitleaks(text: &str, source: &str) -> Result<GitleaksConfig, Error>
         };
         let translated = translate_go_regex(&regex).map_err(|m| invalid(&gl.id, m))?;
         if let Some(path) = gl.path.filter(|p| !p.is_empty()) {
-            let path = translate_go_regex(&path.clone()).map_err(|m| invalid(&gl.id, format!("path: {m}")))?;
+            let path =
+                translate_go_regex(&path.clone()).map_err(|m| invalid(&gl.id, format!("path: {m}")))?;
             out.rule_paths.push((gl.id.clone(), path.pattern));
         }
         let secret_group = match gl.secret_group {
@@ -202,8 +203,10 @@ pub fn parse_gitleaks(text: &str, source: &str) -> Result<GitleaksConfig, Error>
         });
     }
     for list in file.allowlist.into_iter().chain(file.allowlists) {
-        let spec = convert_allowlist(list)
-            .map_err(|m| Error::Parse { file: source.to_string(), message: format!(" global allowlist: {m}") })?;
+        let spec = convert_allowlist(list).map_err(|m| Error::Parse {
+            file: source.to_string(),
+            message: format!(" global allowlist: {m}"),
+        })?;
         out.allowlists.push(spec);
     }
     validate_all(&out.rules, Strictness::Imported)?;

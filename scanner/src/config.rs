@@ -187,8 +187,10 @@ impl LoadedConfig {
         let mut loaded = if is_gitleaks(path, &text) {
             Self::from_gitleaks(&text, &file)?
         } else {
-            let mut config: RepoConfig = toml::from_str(&text)
-                .map_err(|err| Error::Parse { file: file.clone(), message: describe_toml_error(&text, &err) })?;
+            let mut config: RepoConfig = toml::from_str(&text).map_err(|err| Error::Parse {
+                file: file.clone(),
+                message: describe_toml_error(&text, &err),
+            })?;
             // Rules in a config are checked like any user rule file.
             for rule in &mut config.rules {
                 rule.source = file.clone();
@@ -260,8 +262,8 @@ impl LoadedConfig {
     /// rule with `or` (then any file under those globs is allowed whatever it holds).
     pub fn path_allowlist(&self) -> Result<crate::suppress::allowlist::PathAllowlist, Error> {
         let list = &self.config.allowlist;
-        let whole_files = list.condition == secretgate_patterns::allowlist::Condition::Or
-            && list.target_rules.is_empty();
+        let whole_files =
+            list.condition == secretgate_patterns::allowlist::Condition::Or && list.target_rules.is_empty();
         let mut globs: Vec<String> = own_files();
         if whole_files {
             globs.extend(list.paths.iter().cloned());
@@ -303,6 +305,7 @@ fn is_gitleaks(path: &Path, text: &str) -> bool {
     }
     let rules = table.get("rules").and_then(toml::Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
     rules.iter().filter_map(toml::Value::as_table).any(|rule| {
-        (!rule.contains_key("severity") && !rule.contains_key("examples")) || RULE_KEYS.iter().any(|k| rule.contains_key(*k))
+        (!rule.contains_key("severity") && !rule.contains_key("examples"))
+            || RULE_KEYS.iter().any(|k| rule.contains_key(*k))
     })
 }

@@ -185,12 +185,8 @@ fn ignore_file_forms_unused_entries_and_gitleaksignore() {
     let out = secretgate(&["scan", "--format", "json", "."], dir.path());
     let findings = json(&out.stdout);
     let fingerprint = |file: &str| {
-        findings
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["path"].as_str().unwrap().ends_with(file))
-            .unwrap()["fingerprint"]
+        findings.as_array().unwrap().iter().find(|f| f["path"].as_str().unwrap().ends_with(file)).unwrap()
+            ["fingerprint"]
             .as_str()
             .unwrap()
             .to_string()
@@ -445,7 +441,8 @@ fn gitleaks_config_gives_the_findings_its_rules_define() {
 
     // Picked up by itself (no .secretgate.toml); without useDefault only its rules run.
     let out = secretgate(&["scan", "--format", "json", "."], repo);
-    let expected = [("src/app.py", "acme-key"), ("legacy/b.py", "acme-key"), ("conf/app.ini", "corp-password")];
+    let expected =
+        [("src/app.py", "acme-key"), ("legacy/b.py", "acme-key"), ("conf/app.ini", "corp-password")];
     assert_eq!(found(&out.stdout), pairs(&expected), "{}", stderr(&out));
     assert!(stderr(&out).contains("rule `pkcs12-file` has a `path` but no `regex`"), "{}", stderr(&out));
 
@@ -457,7 +454,8 @@ fn gitleaks_config_gives_the_findings_its_rules_define() {
     with_default.push(("src/db.py", "database-url-password"));
     // Built-in generic rules may see more in these files; the rules under test are these.
     let under_test = ["acme-key", "corp-password", "database-url-password"];
-    let got: Vec<_> = found(&out.stdout).into_iter().filter(|(_, r)| under_test.contains(&r.as_str())).collect();
+    let got: Vec<_> =
+        found(&out.stdout).into_iter().filter(|(_, r)| under_test.contains(&r.as_str())).collect();
     assert_eq!(got, pairs(&with_default), "{}", stderr(&out));
 
     // Unknown keys name file, line and key.

@@ -110,7 +110,8 @@ impl Baseline {
     /// Reads a baseline file, recognising its format.
     pub fn read(path: &Path) -> Result<Self, Error> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read { file: file.clone(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| Error::Read { file: file.clone(), source })?;
         Self::parse(&text, &file)
     }
 
@@ -203,8 +204,8 @@ fn parse_own(value: &serde_json::Value) -> Result<BTreeMap<String, BaselineEntry
         if item.get("end").is_some() && item.get("fingerprint").is_none() {
             continue;
         }
-        let entry: BaselineEntry = serde_json::from_value(item.clone())
-            .map_err(|err| format!("entry {}: {err}", index + 1))?;
+        let entry: BaselineEntry =
+            serde_json::from_value(item.clone()).map_err(|err| format!("entry {}: {err}", index + 1))?;
         if split_fingerprint(&entry.fingerprint).is_none() {
             return Err(format!("entry {}: `{}` is not a fingerprint", index + 1, entry.fingerprint));
         }
@@ -259,9 +260,11 @@ mod tests {
         let (a, b) = (finding("a.py", "one"), finding("b.py", "two"));
         let mut text = Vec::new();
         Baseline::create([&a, &b], None).write(&mut text).unwrap();
-        let text = String::from_utf8(text)
-            .unwrap()
-            .replacen("\"reviewed\":false", "\"reviewed\":true,\"note\":\"test key\"", 1);
+        let text = String::from_utf8(text).unwrap().replacen(
+            "\"reviewed\":false",
+            "\"reviewed\":true,\"note\":\"test key\"",
+            1,
+        );
         let old = Baseline::parse(&text, "old.json").unwrap();
         let c = finding("c.py", "three");
         let new = Baseline::create([&a, &c], Some(&old));
@@ -273,8 +276,12 @@ mod tests {
 
     #[test]
     fn unknown_formats_and_bad_entries_are_errors() {
-        assert!(Baseline::parse("{\"foo\": 1}", "x.json").unwrap_err().to_string().contains("not a baseline"));
-        let bad = "{\"version\":1,\"entries\":[{\"fingerprint\":\"nocolons\",\"rule_id\":\"r\",\"path\":\"p\"}]}";
+        assert!(Baseline::parse("{\"foo\": 1}", "x.json")
+            .unwrap_err()
+            .to_string()
+            .contains("not a baseline"));
+        let bad =
+            "{\"version\":1,\"entries\":[{\"fingerprint\":\"nocolons\",\"rule_id\":\"r\",\"path\":\"p\"}]}";
         assert!(Baseline::parse(bad, "x.json").unwrap_err().to_string().contains("entry 1"));
         assert!(Baseline::parse("{\"version\":9,\"entries\":[]}", "x").is_err());
     }

@@ -196,9 +196,11 @@ impl Allowlists {
         let rule_paths = rule_paths
             .iter()
             .map(|(rule, pattern)| {
-                compile(pattern)
-                    .map(|regex| (rule.clone(), regex))
-                    .map_err(|message| Error::RulePath { rule: rule.clone(), pattern: pattern.clone(), message })
+                compile(pattern).map(|regex| (rule.clone(), regex)).map_err(|message| Error::RulePath {
+                    rule: rule.clone(),
+                    pattern: pattern.clone(),
+                    message,
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(Allowlists { lists, rule_paths })

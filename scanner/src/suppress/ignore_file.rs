@@ -137,7 +137,12 @@ impl IgnoreList {
         Ok(list)
     }
 
-    fn add(&mut self, text: &str, file: &str, parse: fn(&str) -> Result<Pattern, String>) -> Result<(), Error> {
+    fn add(
+        &mut self,
+        text: &str,
+        file: &str,
+        parse: fn(&str) -> Result<Pattern, String>,
+    ) -> Result<(), Error> {
         for (index, raw) in text.lines().enumerate() {
             // A `#` starts a comment anywhere, after a blank: fingerprints hold no blanks.
             let entry = raw.split(" #").next().unwrap_or("").trim();
