@@ -309,3 +309,72 @@ fn is_gitleaks(path: &Path, text: &str) -> bool {
             || RULE_KEYS.iter().any(|k| rule.contains_key(*k))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn discovery_prefers_secretgate_then_gitleaks_and_stops_at_the_work_tree_root() {
+        let gitleaks = "[[rules]]\nid = \"x\"\nregex = '''x_[a-z]{8}'''\n";
+        let dir = dir_with(&[(GITLEAKS_FILE_NAME, gitleaks)]);
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+        let loaded = LoadedConfig::discover(&dir.path().join("sub")).unwrap();
+        assert_eq!(loaded.format, Format::Gitleaks);
+        assert!(!loaded.config.use_builtin_rules, "gitleaks without useDefault: only its rules");
+        assert_eq!(loaded.config.rules[0].id, "x");
+
+        std::fs::write(dir.path().join(FILE_NAME), "use_builtin_rules = false\n").unwrap();
+        let loaded = LoadedConfig::discover(&dir.path().join("sub")).unwrap();
+        assert_eq!(loaded.format, Format::Secretgate);
+        assert!(!loaded.config.use_builtin_rules);
+
+        let empty = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(empty.path().join(".git")).unwrap();
+        std::fs::create_dir_all(empty.path().join("a/b")).unwrap();
+        let loaded = LoadedConfig::discover(&empty.path().join("a/b")).unwrap();
+        assert!(loaded.file.is_none());
+        assert_eq!(loaded.root, crate::paths::normalize(empty.path()));
+    }
+
+    #[test]
+    fn gitleaks_format_is_recognised_by_content_too() {
+        let rules =
+            "[[rules]]\nid = \"y\"\ndescription = \"y\"\nregex = '(y_[a-z]{8})'\nseverity = \"low\"\n\
+                     examples = [\"y_abcdefgh\"]\n";
+        let dir = dir_with(&[
+            ("team.toml", "title = \"t\"\n[[rules]]\nid = \"x\"\nregex = 'x_[a-z]{8}'\n"),
+            ("rules.toml", rules),
+        ]);
+        assert_eq!(LoadedConfig::read(&dir.path().join("team.toml")).unwrap().format, Format::Gitleaks);
+        assert_eq!(LoadedConfig::read(&dir.path().join("rules.toml")).unwrap().format, Format::Secretgate);
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_key() {
+        let dir = dir_with(&[(FILE_NAME, "[allowlist]\nregex_target = \"word\"\n")]);
+        let err = LoadedConfig::read(&dir.path().join(FILE_NAME)).unwrap_err().to_string();
+        assert!(err.contains(".secretgate.toml:2:") && err.contains("key `allowlist.regex_target`"), "{err}");
+    }
+
+    #[test]
+    fn own_files_are_always_skipped_and_walk_skips_only_plain_path_lists() {
+        let text = "[allowlist]\npaths = [\"vendor/**\"]\ncondition = \"and\"\nstopwords = [\"x\"]\n";
+        let dir = dir_with(&[(FILE_NAME, text)]);
+        let loaded = LoadedConfig::read(&dir.path().join(FILE_NAME)).unwrap();
+        let walk = loaded.path_allowlist().unwrap();
+        assert!(walk.is_allowed(&dir.path().join(".secretgateignore")));
+        assert!(walk.is_allowed(&dir.path().join(".secretgate-baseline.json")));
+        assert!(!walk.is_allowed(&dir.path().join("vendor/a.py")), "an `and` list is judged per match");
+        assert!(!loaded.allowlists().unwrap().is_empty());
+    }
+}

@@ -51,6 +51,11 @@ pub enum BuildError {
     /// A rule to disable does not exist.
     #[error("cannot disable rule `{0}`: no rule has that id (see `secretgate rules list`)")]
     UnknownDisabledRule(String),
+    /// An allowlist names a rule that does not exist.
+    #[error(
+        "an allowlist's target_rules names `{0}`, but no rule has that id (see `secretgate rules list`)"
+    )]
+    UnknownTargetRule(String),
     /// The size limit is zero.
     #[error("the maximum input size must be at least 1 byte")]
     ZeroSizeLimit,
@@ -116,6 +121,9 @@ impl ScannerBuilder {
         let ids: HashSet<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
         if let Some(unknown) = self.disabled.iter().find(|id| !ids.contains(id.as_str())) {
             return Err(BuildError::UnknownDisabledRule(unknown.clone()));
+        }
+        if let Some(unknown) = self.allowlists.named_rules().find(|id| !ids.contains(id)) {
+            return Err(BuildError::UnknownTargetRule(unknown.to_string()));
         }
         secretgate_patterns::load::check_unique(&self.rules)?;
         let rules = self.rules.iter().filter(|r| !self.disabled.contains(&r.id)).cloned().collect();

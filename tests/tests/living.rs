@@ -91,6 +91,15 @@ fn config_errors_name_file_line_and_key() {
     let out = secretgate(&["scan", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("invalid regex \"(unclosed\""), "{}", stderr(&out));
+
+    write(
+        dir.path(),
+        ".secretgate.toml",
+        "[[allowlists]]\ntarget_rules = ['no-such-rule']\nstopwords = ['x']\n",
+    );
+    let out = secretgate(&["scan", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("names `no-such-rule`"), "{}", stderr(&out));
 }
 
 #[test]

@@ -206,6 +206,12 @@ impl Allowlists {
         Ok(Allowlists { lists, rule_paths })
     }
 
+    /// Every rule id an allowlist or a path limit names, for checking that they exist.
+    pub fn named_rules(&self) -> impl Iterator<Item = &str> {
+        let targets = self.lists.iter().flat_map(|l| l.target_rules.iter());
+        targets.chain(self.rule_paths.keys()).map(String::as_str)
+    }
+
     /// Whether there is nothing to judge.
     pub fn is_empty(&self) -> bool {
         self.lists.is_empty() && self.rule_paths.is_empty()

@@ -149,3 +149,72 @@ impl Suppressor {
         self.baseline.as_ref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::fingerprint;
+    use secretgate_patterns::allowlist::AllowlistSpec;
+
+    fn finding(path: &str, secret: &str, commit: Option<&str>) -> Finding {
+        Finding {
+            rule_id: "rule-x".into(),
+            description: String::new(),
+            severity: secretgate_patterns::Severity::High,
+            path: path.into(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 2,
+            secret: secret.into(),
+            fingerprint: fingerprint(path, "rule-x", secret.as_bytes()),
+            commit: commit.map(String::from),
+            author: None,
+            email: None,
+            date: None,
+            revoke: None,
+        }
+    }
+
+    /// What a hook does: one `Suppressor`, one `check` per finding once its commit is set.
+    #[test]
+    fn ignore_then_commit_allowlist_then_baseline() {
+        let commits = AllowlistSpec { commits: vec!["abcdef1".into()], ..Default::default() };
+        let allowlists = Arc::new(Allowlists::new(&[commits], &[]).unwrap());
+        let ignored = finding("a.py", "one", None);
+        let ignores = IgnoreList::parse(&format!("{}\n", ignored.fingerprint), ".secretgateignore").unwrap();
+        let old = finding("b.py", "two", None);
+        let baseline = Baseline::create([&old], None);
+        let suppressor = Suppressor::new(allowlists, ignores, Some(baseline));
+
+        assert_eq!(suppressor.check(&ignored), Some(Suppression::Ignored));
+        assert_eq!(
+            suppressor.check(&finding("c.py", "3", Some("abcdef1234"))),
+            Some(Suppression::Allowlisted)
+        );
+        assert_eq!(suppressor.check(&finding("c.py", "3", Some("0000000"))), None);
+        assert_eq!(suppressor.check(&old), Some(Suppression::Baselined));
+        assert_eq!(suppressor.ignores().unused().count(), 0);
+
+        let mut findings = vec![ignored, old, finding("d.py", "4", None)];
+        let mut summary = ScanSummary { findings: 3, ..Default::default() };
+        suppressor.retain(&mut findings, &mut summary);
+        assert_eq!(findings.len(), 1);
+        assert_eq!((summary.findings, summary.ignored, summary.baselined), (1, 1, 1));
+    }
+
+    #[test]
+    fn load_reads_root_files_and_honours_the_choice() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = finding("a.py", "one", None);
+        let mut text = Vec::new();
+        Baseline::create([&f], None).write(&mut text).unwrap();
+        std::fs::write(dir.path().join(baseline::FILE_NAME), &text).unwrap();
+        let auto = Suppressor::load(dir.path(), Arc::default(), &BaselineChoice::Auto).unwrap();
+        assert_eq!(auto.check(&f), Some(Suppression::Baselined));
+        let off = Suppressor::load(dir.path(), Arc::default(), &BaselineChoice::Off).unwrap();
+        assert_eq!(off.check(&f), None);
+        let missing = BaselineChoice::File(dir.path().join("nope.json"));
+        assert!(Suppressor::load(dir.path(), Arc::default(), &missing).is_err());
+    }
+}
