@@ -9,6 +9,7 @@
 //! | `path` with a `regex` | the rule reports only in files whose path the regex matches |
 //! | `path` without a `regex` | skipped with a warning: secretgate matches contents only |
 //! | `tags` | accepted, unused |
+//! | `keywords` | the prefilter; the regex then runs over the whole input, as in gitleaks |
 //! | `[rules.allowlist]`, `[[rules.allowlists]]` | an [`AllowlistSpec`] with `target_rules = [id]` |
 //! | `[allowlist]`, `[[allowlists]]` (`targetRules`) | an [`AllowlistSpec`] |
 //! | allowlist `paths` (regexes) | `path_regexes` |
@@ -29,6 +30,9 @@ use crate::{
     load::{describe_toml_error, validate_all, Error, Strictness},
     schema::{Rule, Severity},
 };
+
+/// The keyword window of converted rules: more than any input secretgate reads.
+pub const WHOLE_INPUT: usize = usize::MAX / 4;
 
 /// A gitleaks configuration, converted.
 #[derive(Debug, Clone, Default)]
@@ -196,7 +200,9 @@ pub fn parse_gitleaks(text: &str, source: &str) -> Result<GitleaksConfig, Error>
             generic: false,
             severity: Severity::High,
             revoke: None,
-            window: None,
+            // gitleaks runs a rule's regex over the whole file once a keyword occurs
+            // anywhere in it; a window wider than any input does the same here.
+            window: Some(WHOLE_INPUT),
             examples: Vec::new(),
             negative_examples: Vec::new(),
             source: source.to_string(),
@@ -449,6 +455,18 @@ paths = ['''^old/''']
         assert_eq!(config.allowlists[0].target_rules, vec!["acme-key"]);
         assert_eq!(config.allowlists[3].condition, Condition::And);
         assert!(config.warnings[0].contains("rule `p12`"), "{:?}", config.warnings);
+    }
+
+    #[test]
+    fn unsupported_parts_are_errors_naming_what_to_do() {
+        let extend = "[extend]\npath = \"base.toml\"\n";
+        assert!(parse_gitleaks(extend, "g.toml").unwrap_err().to_string().contains("not supported"));
+        let targeted = "[[rules]]\nid = \"a\"\nregex = 'a'\n[[rules.allowlists]]\ntargetRules = [\"b\"]\nstopwords = [\"x\"]\n";
+        assert!(parse_gitleaks(targeted, "g.toml").unwrap_err().to_string().contains("rule `a`"));
+        let empty = "[allowlist]\ndescription = \"nothing\"\n";
+        assert!(parse_gitleaks(empty, "g.toml").unwrap_err().to_string().contains("at least one"));
+        let no_regex = "[[rules]]\nid = \"a\"\n";
+        assert!(parse_gitleaks(no_regex, "g.toml").unwrap_err().to_string().contains("no `regex`"));
     }
 
     #[test]
