@@ -22,7 +22,7 @@ use crate::cli::{ConfigArgs, FormatArg, InputArgs, OutputArgs, SuppressArgs};
 /// `.gitleaks.toml`) discovered from `start`. Its warnings go to standard error.
 pub fn load_config(args: &ConfigArgs, start: &Path) -> Result<LoadedConfig> {
     let config = match &args.config {
-        Some(file) => LoadedConfig::read(file)?,
+        Some(file) => LoadedConfig::read_for(file, start)?,
         None => LoadedConfig::discover(start)?,
     };
     for warning in &config.warnings {

@@ -255,7 +255,8 @@ pub struct Translated {
 /// - `\Q...\E` (literal text): escaped character by character;
 /// - `\C` (any byte): `(?s-u:.)`;
 /// - octal escapes `\0`, `\012`, `\12x`: `\x{..}`;
-/// - a `{` that does not start a repetition (`a{`, `x{,3}`, which Go reads literally): `\{`.
+/// - a `{` that does not start a repetition (`a{`, `x{,3}`, which Go reads literally): `\{`;
+/// - `&&`, `--`, `~~` inside a class (set operations in Rust, literals in Go): escaped.
 ///
 /// Everything else (`(?i)`, `(?U)`, `\z`, Perl and POSIX classes, `(?P<name>`) means the
 /// same in both. What Rust still rejects (Unicode classes such as `\p{Greek}`, which
@@ -342,6 +343,14 @@ pub fn translate_go_regex(pattern: &str) -> Result<Translated, String> {
                 out.push('(');
             }
             '{' if !in_class && !starts_repetition(&chars[i..]) => out.push_str("\\{"),
+            // Rust reads `&&`, `--` and `~~` in a class as set operations; Go as literals.
+            '&' | '-' | '~' if in_class && chars.get(i + 1) == Some(&c) => {
+                out.push(c);
+                out.push('\\');
+                out.push(c);
+                i += 2;
+                continue;
+            }
             _ => out.push(c),
         }
         i += 1;
@@ -396,6 +405,7 @@ mod tests {
         assert_eq!(t(r"\011a"), r"\x{09}a");
         assert_eq!(t(r"a{,3}b{2,}c{"), r"a\{,3}b{2,}c\{");
         assert_eq!(t(r"[]a[:alpha:]{]"), r"[\]a[:alpha:]{]");
+        assert_eq!(t(r"[a&&b--c~~d]x&&"), r"[a&\&b-\-c~\~d]x&&");
         assert!(translate_go_regex(r"(a)\1").unwrap_err().contains("backreference"));
     }
 

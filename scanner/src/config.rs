@@ -221,6 +221,20 @@ impl LoadedConfig {
         })
     }
 
+    /// Reads a configuration named on the command line for a scan started in `start`.
+    /// Relative paths in it (and the ignore files and baseline) resolve against its own
+    /// directory when that lies inside the work tree of `start`; a configuration kept
+    /// elsewhere (an organisation's shared file) applies to the work tree being scanned.
+    pub fn read_for(path: &Path, start: &Path) -> Result<Self, Error> {
+        let mut loaded = Self::read(path)?;
+        if let Some(tree) = work_tree_root(&crate::paths::normalize(start)) {
+            if !loaded.root.starts_with(&tree) {
+                loaded.root = tree;
+            }
+        }
+        Ok(loaded)
+    }
+
     /// Looks for `.secretgate.toml`, then `.gitleaks.toml`, in `start` and its parents, up
     /// to and including the first directory that holds `.git` (the work tree root). No
     /// file is not an error; the root is then the work tree root (or `start` outside one).
@@ -271,6 +285,11 @@ impl LoadedConfig {
         crate::suppress::allowlist::PathAllowlist::new(&self.root, &globs)
             .map_err(|source| Error::Glob { file: self.file_name(), source })
     }
+}
+
+/// The first of `start` and its parents that holds `.git`.
+fn work_tree_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|dir| dir.join(".git").exists()).map(Path::to_path_buf)
 }
 
 /// secretgate's own bookkeeping files: they hold fingerprints (hashes), never secrets,
@@ -344,6 +363,19 @@ mod tests {
         let loaded = LoadedConfig::discover(&empty.path().join("a/b")).unwrap();
         assert!(loaded.file.is_none());
         assert_eq!(loaded.root, crate::paths::normalize(empty.path()));
+    }
+
+    #[test]
+    fn a_config_outside_the_work_tree_applies_to_the_tree_scanned() {
+        let shared = dir_with(&[("org.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n")]);
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+        let loaded = LoadedConfig::read_for(&shared.path().join("org.toml"), repo.path()).unwrap();
+        assert_eq!(loaded.root, crate::paths::normalize(repo.path()));
+        let inside = dir_with(&[("my.toml", "")]);
+        std::fs::create_dir_all(inside.path().join(".git")).unwrap();
+        let loaded = LoadedConfig::read_for(&inside.path().join("my.toml"), inside.path()).unwrap();
+        assert_eq!(loaded.root, crate::paths::normalize(inside.path()));
     }
 
     #[test]
