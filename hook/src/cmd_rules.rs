@@ -1,6 +1,6 @@
 //! `secretgate rules list` and `secretgate rules check`.
 
-use std::io::Write;
+use std::{collections::HashSet, io::Write};
 
 use anyhow::Result;
 use secretgate_scanner::{
@@ -81,9 +81,34 @@ fn check_file(file: &std::path::Path) -> bool {
             }
         }
     }
-    if let Err(err) = config.allowlists() {
-        println!("FAIL {err}");
-        problems += 1;
+    match config.allowlists() {
+        Err(err) => {
+            println!("FAIL {err}");
+            problems += 1;
+        }
+        Ok(allowlists) => {
+            let mut known: HashSet<String> = config.config.rules.iter().map(|r| r.id.clone()).collect();
+            if config.config.use_builtin_rules {
+                let builtin = secretgate_patterns::builtin::rules().unwrap_or_default();
+                known.extend(builtin.into_iter().map(|r| r.id));
+            }
+            for id in allowlists.named_rules().filter(|id| !known.contains(*id)) {
+                // In a gitleaks file such an allowlist extends a rule defined elsewhere; a
+                // scan ignores it with a warning. In secretgate's own format it is an error.
+                match config.format {
+                    Format::Gitleaks => {
+                        println!("warn {}: allowlist for unknown rule `{id}` is ignored", file.display())
+                    }
+                    Format::Secretgate => {
+                        println!(
+                            "FAIL {}: an allowlist names rule `{id}`, which does not exist",
+                            file.display()
+                        );
+                        problems += 1;
+                    }
+                }
+            }
+        }
     }
     let (count, examples) = match RuleSet::new(good) {
         Ok(rules) => {

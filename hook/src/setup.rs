@@ -40,17 +40,26 @@ pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner
         Vec::new()
     };
     let mut disabled = config.config.disabled_rules.clone();
+    let mut config = std::borrow::Cow::Borrowed(config);
     if config.format == ConfigFormat::Gitleaks {
-        // gitleaks' `disabledRules` name gitleaks' default rules, which mostly have other
-        // ids here: drop the unknown ones instead of failing.
-        let known: HashSet<&str> = builtin.iter().map(|r| r.id.as_str()).collect();
+        // gitleaks' `disabledRules` and allowlist-only rules name gitleaks' default rules
+        // (or an extended file's), which mostly have other ids here: drop the unknown ones
+        // with a warning instead of failing.
+        let builtin_ids: HashSet<&str> = builtin.iter().map(|r| r.id.as_str()).collect();
         disabled.retain(|id| {
-            let keep = known.contains(id.as_str());
-            if !keep {
+            let keep = builtin_ids.contains(id.as_str());
+            if !keep && config.config.use_builtin_rules {
                 eprintln!("secretgate: warning: [extend] disabledRules: no built-in rule `{id}`; ignored");
             }
             keep
         });
+        let mut known = builtin_ids.clone();
+        known.extend(config.config.rules.iter().map(|r| r.id.as_str()));
+        let mut owned = config.as_ref().clone();
+        for warning in owned.drop_unknown_targets(&known) {
+            eprintln!("secretgate: warning: {warning}");
+        }
+        config = std::borrow::Cow::Owned(owned);
     }
     let mut builder = ScannerBuilder::new(builtin);
     builder

@@ -163,7 +163,9 @@ fn validate(rule: &Rule, strictness: Strictness) -> Result<(), Error> {
         return Err(invalid(format!("keyword {keyword:?} must be non-empty ASCII")));
     }
     if let Some(entropy) = rule.entropy {
-        if !(0.0..=8.0).contains(&entropy) {
+        // gitleaks accepts any entropy (999: never report); so does an import.
+        let ceiling = if strictness == Strictness::Imported { f64::MAX } else { 8.0 };
+        if !(0.0..=ceiling).contains(&entropy) {
             return Err(invalid(format!("entropy {entropy} is outside 0.0..=8.0 bits per byte")));
         }
     }

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use secretgate_patterns::{
-    gitleaks::parse_gitleaks,
+    gitleaks::read_gitleaks,
     load::{describe_toml_error, Strictness},
     AllowlistSpec, Rule,
 };
@@ -185,7 +185,7 @@ impl LoadedConfig {
             std::fs::read_to_string(path).map_err(|source| Error::Read { file: file.clone(), source })?;
         let root = crate::paths::normalize(path.parent().unwrap_or(Path::new(".")));
         let mut loaded = if is_gitleaks(path, &text) {
-            Self::from_gitleaks(&text, &file)?
+            Self::from_gitleaks(path)?
         } else {
             let mut config: RepoConfig = toml::from_str(&text).map_err(|err| Error::Parse {
                 file: file.clone(),
@@ -203,8 +203,8 @@ impl LoadedConfig {
         Ok(loaded)
     }
 
-    fn from_gitleaks(text: &str, file: &str) -> Result<Self, Error> {
-        let gitleaks = parse_gitleaks(text, file)?;
+    fn from_gitleaks(path: &Path) -> Result<Self, Error> {
+        let gitleaks = read_gitleaks(path)?;
         let config = RepoConfig {
             use_builtin_rules: gitleaks.use_default,
             allowlists: gitleaks.allowlists,
@@ -272,6 +272,26 @@ impl LoadedConfig {
             .map_err(|source| Error::Allowlist { file: self.file_name(), source })
     }
 
+    /// Drops the rule allowlists that target none of the `known` rule ids, and returns a
+    /// warning for each. For gitleaks configurations, whose allowlist-only rules
+    /// (`[[rules]] id = "generic-api-key"` plus `[[rules.allowlists]]`) extend gitleaks'
+    /// default rules, most of which secretgate names differently.
+    pub fn drop_unknown_targets(&mut self, known: &std::collections::HashSet<&str>) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let file = self.file_name();
+        self.config.allowlists.retain(|list| {
+            let keep = list.target_rules.is_empty() || list.target_rules.iter().any(|id| known.contains(id.as_str()));
+            if !keep {
+                warnings.push(format!(
+                    "{file}: allowlist for rule `{}` ignored: no rule has that id (see `secretgate rules list`)",
+                    list.target_rules.join("`, `")
+                ));
+            }
+            keep
+        });
+        warnings
+    }
+
     /// The files a walk skips: `[allowlist] paths`, when that allowlist applies to every
     /// rule with `or` (then any file under those globs is allowed whatever it holds).
     pub fn path_allowlist(&self) -> Result<crate::suppress::allowlist::PathAllowlist, Error> {
@@ -290,6 +310,23 @@ impl LoadedConfig {
 /// The first of `start` and its parents that holds `.git`.
 fn work_tree_root(start: &Path) -> Option<PathBuf> {
     start.ancestors().find(|dir| dir.join(".git").exists()).map(Path::to_path_buf)
+}
+
+/// Whether a gitleaks-only spelling (`regexTarget`, `targetRules`, ...) is used anywhere:
+/// secretgate's keys are snake_case.
+fn has_camel_case_key(table: &toml::Table) -> bool {
+    const CAMEL: &[&str] =
+        &["regexTarget", "targetRules", "secretGroup", "useDefault", "disabledRules", "stopWords"];
+    table.iter().any(|(key, value)| {
+        CAMEL.contains(&key.as_str())
+            || match value {
+                toml::Value::Table(inner) => has_camel_case_key(inner),
+                toml::Value::Array(items) => {
+                    items.iter().filter_map(toml::Value::as_table).any(has_camel_case_key)
+                }
+                _ => false,
+            }
+    })
 }
 
 /// secretgate's own bookkeeping files: they hold fingerprints (hashes), never secrets,
@@ -319,7 +356,7 @@ fn is_gitleaks(path: &Path, text: &str) -> bool {
     };
     const GITLEAKS_ONLY: &[&str] = &["title", "extend", "minVersion"];
     const RULE_KEYS: &[&str] = &["secretGroup", "tags", "path", "allowlist", "allowlists"];
-    if GITLEAKS_ONLY.iter().any(|k| table.contains_key(*k)) {
+    if GITLEAKS_ONLY.iter().any(|k| table.contains_key(*k)) || has_camel_case_key(&table) {
         return true;
     }
     let rules = table.get("rules").and_then(toml::Value::as_array).map(Vec::as_slice).unwrap_or(&[]);

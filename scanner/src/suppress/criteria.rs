@@ -49,6 +49,12 @@ pub enum Error {
         /// The engine's message.
         message: String,
     },
+    /// No criterion is set: with `or` it would allow nothing, with `and` everything.
+    #[error("allowlist{which}: no criterion: set at least one of paths, path_regexes, regexes, stopwords, commits")]
+    Empty {
+        /// ` for rule `id``, or empty.
+        which: String,
+    },
     /// The criteria can never all be judged at once.
     #[error(
         "allowlist{which}: `condition = \"and\"` with `commits` and a `{target}` regex can never match \
@@ -113,6 +119,9 @@ impl Allowlist {
                 message,
             })
         };
+        if spec.is_empty() {
+            return Err(Error::Empty { which });
+        }
         if spec.condition == Condition::And && !spec.commits.is_empty() && !spec.regexes.is_empty() {
             match spec.regex_target {
                 RegexTarget::Secret => {}
@@ -336,6 +345,8 @@ commits = ["0123456789abcdef0123456789abcdef01234567"]
             ..Default::default()
         };
         assert!(Allowlists::new(&[spec], &[]).unwrap_err().to_string().contains("can never match"));
+        let empty = AllowlistSpec { condition: Condition::And, ..Default::default() };
+        assert!(Allowlists::new(&[empty], &[]).unwrap_err().to_string().contains("no criterion"));
         let set = lists("allowlists = []");
         assert!(set.rule_applies_to_path("only-py", "a/b.py"));
         assert!(!set.rule_applies_to_path("only-py", "a/b.js"));
