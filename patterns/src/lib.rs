@@ -12,6 +12,7 @@
 pub mod allowlist;
 pub mod builtin;
 pub mod gitleaks;
+pub mod go_regex;
 pub mod load;
 pub mod schema;
 

@@ -467,6 +467,17 @@ fn gitleaks_config_gives_the_findings_its_rules_define() {
         found(&out.stdout).into_iter().filter(|(_, r)| under_test.contains(&r.as_str())).collect();
     assert_eq!(got, pairs(&with_default), "{}", stderr(&out));
 
+    // [extend] path: a team file extending the base; its allowlist-only rule adds to the
+    // base rule, and disabledRules drops one.
+    let team = "[extend]\npath = \"custom-gitleaks.toml\"\ndisabledRules = [\"corp-password\"]\n\n\
+                [[rules]]\nid = \"acme-key\"\n[[rules.allowlists]]\npaths = ['^legacy/']\n";
+    write(repo, "team-gitleaks.toml", team);
+    let out = secretgate(&["scan", "--config", "team-gitleaks.toml", "--format", "json", "."], repo);
+    let got: Vec<_> =
+        found(&out.stdout).into_iter().filter(|(_, r)| under_test.contains(&r.as_str())).collect();
+    let expected = [("src/app.py", "acme-key"), ("src/db.py", "database-url-password")];
+    assert_eq!(got, pairs(&expected), "{}", stderr(&out));
+
     // Unknown keys name file, line and key.
     write(repo, ".gitleaks.toml", &GITLEAKS_CONFIG.replace("secretGroup = 1", "secretGroupp = 1"));
     let out = secretgate(&["scan", "."], repo);
