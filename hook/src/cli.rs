@@ -32,6 +32,17 @@ pub enum BaselineCommand {
     /// `secretgate baseline create > .secretgate-baseline.json`. Entries already in the old
     /// baseline keep their `reviewed` and `note`.
     Create(BaselineCreateArgs),
+    /// Re-create `.secretgate-baseline.json` at the work tree root in place, keeping the
+    /// `reviewed` and `note` of entries still present (`create -o` that file).
+    Update(BaselineUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineUpdateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Subcommand)]

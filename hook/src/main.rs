@@ -47,6 +47,7 @@ fn main() {
         Command::Rules(RulesCommand::List(args)) => cmd_rules::list(args),
         Command::Rules(RulesCommand::Check(args)) => cmd_rules::check(args),
         Command::Baseline(BaselineCommand::Create(args)) => cmd_baseline::create(args),
+        Command::Baseline(BaselineCommand::Update(args)) => cmd_baseline::update(args),
     };
     let status = match result {
         Ok(status) => status,

@@ -265,6 +265,14 @@ fn baseline_create_filters_and_keeps_reviews() {
     assert!(entries[0].contains("a.py") && entries[0].contains("\"note\":\"rotated 2026-11\""), "{created}");
     assert!(entries[1].contains("c.py") && entries[1].contains("\"reviewed\":false"), "{created}");
 
+    // `baseline update` re-creates the root baseline in place, keeping reviews.
+    let out = secretgate(&["baseline", "update"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let updated = fs::read_to_string(dir.path().join(".secretgate-baseline.json")).unwrap();
+    assert!(updated.contains("c.py") && updated.contains("rotated 2026-11"), "{updated}");
+    let out = secretgate(&["scan", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
     // An explicit --baseline that does not exist is an error.
     let out = secretgate(&["scan", "--baseline", "missing.json", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));
