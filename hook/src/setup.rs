@@ -8,6 +8,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
+use secretgate_patterns::Rule;
 use secretgate_scanner::{
     config::{Format as ConfigFormat, LoadedConfig},
     report::{self, Format, ReportOptions},
@@ -40,27 +41,13 @@ pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner
         Vec::new()
     };
     let mut disabled = config.config.disabled_rules.clone();
-    let mut config = std::borrow::Cow::Borrowed(config);
-    if config.format == ConfigFormat::Gitleaks {
-        // gitleaks' `disabledRules` and allowlist-only rules name gitleaks' default rules
-        // (or an extended file's), which mostly have other ids here: drop the unknown ones
-        // with a warning instead of failing.
-        let builtin_ids: HashSet<&str> = builtin.iter().map(|r| r.id.as_str()).collect();
-        disabled.retain(|id| {
-            let keep = builtin_ids.contains(id.as_str());
-            if !keep && config.config.use_builtin_rules {
-                eprintln!("secretgate: warning: [extend] disabledRules: no built-in rule `{id}`; ignored");
-            }
-            keep
-        });
-        let mut known = builtin_ids.clone();
-        known.extend(config.config.rules.iter().map(|r| r.id.as_str()));
-        let mut owned = config.as_ref().clone();
-        for warning in owned.drop_unknown_targets(&known) {
-            eprintln!("secretgate: warning: {warning}");
-        }
-        config = std::borrow::Cow::Owned(owned);
-    }
+    let adjusted;
+    let config = if config.format == ConfigFormat::Gitleaks {
+        adjusted = adjust_gitleaks(config, &builtin, &mut disabled);
+        &adjusted
+    } else {
+        config
+    };
     let mut builder = ScannerBuilder::new(builtin);
     builder
         .add_rules(config.config.rules.iter().cloned())
@@ -68,6 +55,30 @@ pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner
         .allowlists(Arc::new(config.allowlists()?))
         .max_input_size(args.max_file_size.unwrap_or(config.config.limits.max_file_size));
     Ok(builder.build()?)
+}
+
+/// gitleaks' `disabledRules` and allowlist-only rules name gitleaks' default rules (or an
+/// extended file's), which mostly have other ids here: the unknown ones are dropped with a
+/// warning instead of failing the build.
+fn adjust_gitleaks(config: &LoadedConfig, builtin: &[Rule], disabled: &mut Vec<String>) -> LoadedConfig {
+    let builtin_ids: HashSet<&str> = builtin.iter().map(|r| r.id.as_str()).collect();
+    disabled.retain(|id| {
+        let keep = builtin_ids.contains(id.as_str());
+        if !keep && config.config.use_builtin_rules {
+            eprintln!(
+                "secretgate: warning: [extend] disabledRules: `{id}` names no built-in rule; it has no \
+                 effect on secretgate's built-in set"
+            );
+        }
+        keep
+    });
+    let mut known = builtin_ids;
+    known.extend(config.config.rules.iter().map(|r| r.id.as_str()));
+    let mut adjusted = config.clone();
+    for warning in adjusted.drop_unknown_targets(&known) {
+        eprintln!("secretgate: warning: {warning}");
+    }
+    adjusted
 }
 
 /// Ignore files at the config's root, and the baseline the flags ask for.
