@@ -175,4 +175,19 @@ mod tests {
         assert_eq!(g(r"(?i)(?:a|b)(c)(?P<x>d)[(]\("), 2);
         assert_eq!(g(r"abc"), 0);
     }
+
+    #[test]
+    fn hostile_patterns_never_panic() {
+        let pieces = [
+            "\\", "\\Q", "\\E", "[", "]", "[:", ":]", "{", "}", ",", "\\0", "\\7", "(?", "(", "é", "&&",
+            "\\C",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let _ = translate_go_regex(&format!("{a}{b}{c}"));
+                }
+            }
+        }
+    }
 }
