@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use secretgate_scanner::suppress::BaselineChoice;
 
 /// Keeps credentials out of git.
 #[derive(Debug, Parser)]
@@ -31,13 +32,36 @@ pub enum Command {
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Record today's findings so that later scans report only new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan and print a baseline of every finding (JSON, one entry per line, sorted):
+    /// `secretgate baseline create > .secretgate-baseline.json`. Entries already in the old
+    /// baseline keep their `reviewed` and `note`.
+    Create(BaselineCreateArgs),
+    /// Re-create `.secretgate-baseline.json` at the work tree root in place, keeping the
+    /// `reviewed` and `note` of entries still present (`create -o` that file).
+    Update(BaselineUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineUpdateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Print the id and description of every rule in effect.
     List(RulesListArgs),
-    /// Check a rule file: regexes compile, examples match, negative examples do not.
+    /// Check a rule file, a `.secretgate.toml` or a gitleaks config: regexes compile,
+    /// examples match, negative examples do not, allowlists compile.
     Check(RulesCheckArgs),
 }
 
@@ -72,8 +96,8 @@ pub struct OutputArgs {
 /// Where the rules and limits come from.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
-    /// Configuration file (default: `.secretgate.toml` found from the current directory up
-    /// to the work tree root).
+    /// Configuration file: secretgate's or gitleaks' (default: `.secretgate.toml`, else
+    /// `.gitleaks.toml`, found from the current directory up to the work tree root).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Skip inputs larger than this many bytes (default 10 MiB, or the config's limit).
@@ -81,8 +105,38 @@ pub struct ConfigArgs {
     pub max_file_size: Option<u64>,
 }
 
+/// Which findings a repository has already accepted. Shared by every command that
+/// reports findings.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub struct SuppressArgs {
+    /// Report only findings not in this baseline: secretgate's, a detect-secrets
+    /// `.secrets.baseline`, or a gitleaks JSON report (recognised by content). Default:
+    /// `.secretgate-baseline.json` at the work tree root, if it exists.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Do not apply `.secretgate-baseline.json`: report every finding.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// List the `.secretgateignore` and `.gitleaksignore` entries that matched no finding
+    /// (on standard error). Meaningful for a scan of the whole work tree.
+    #[arg(long)]
+    pub report_unused_ignores: bool,
+}
+
+impl SuppressArgs {
+    /// The baseline these flags ask for.
+    pub fn baseline_choice(&self) -> BaselineChoice {
+        match (&self.baseline, self.no_baseline) {
+            (Some(file), _) => BaselineChoice::File(file.clone()),
+            (None, true) => BaselineChoice::Off,
+            (None, false) => BaselineChoice::Auto,
+        }
+    }
+}
+
+/// What to scan: paths and how to walk them.
+#[derive(Debug, Args)]
+pub struct InputArgs {
     /// Files and directories to scan; `-` reads standard input. Default: the current directory.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -92,10 +146,33 @@ pub struct ScanArgs {
     /// Also scan what `.gitignore` excludes, and `.git` directories.
     #[arg(long)]
     pub no_ignore: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineCreateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The previous baseline, whose `reviewed` and `note` are kept (default:
+    /// `.secretgate-baseline.json` at the work tree root, if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the baseline to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
 }
 
 #[derive(Debug, Args)]
@@ -109,7 +186,8 @@ pub struct RulesListArgs {
 
 #[derive(Debug, Args)]
 pub struct RulesCheckArgs {
-    /// Rule files to check (TOML, the same schema as the built-in rules).
+    /// Files to check: rule files (the built-in rules' schema), `.secretgate.toml`, or a
+    /// gitleaks configuration.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 }
@@ -137,6 +215,8 @@ pub struct GitArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
+    pub suppress: SuppressArgs,
+    #[command(flatten)]
     pub config: ConfigArgs,
 }
 
@@ -147,6 +227,8 @@ pub struct PreCommitArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -161,6 +243,8 @@ pub struct PrePushArgs {
     pub url: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
 }

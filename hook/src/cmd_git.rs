@@ -48,6 +48,9 @@ pub fn run(args: GitArgs) -> Result<ExitStatus> {
         done.store(true, Relaxed);
         output
     })?;
+    let mut output = output;
+    let suppressor = setup::load_suppressor(&config, &scanner, &args.suppress.baseline_choice())?;
+    suppressor.retain(&mut output.findings, &mut output.summary);
 
     setup::emit(writer.as_mut(), &output.findings, &output.summary)?;
     drop(writer);

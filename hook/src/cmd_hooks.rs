@@ -36,6 +36,8 @@ pub fn pre_commit(args: PreCommitArgs) -> Result<ExitStatus> {
         &mut summary,
         &mut findings,
     )?;
+    let suppressor = setup::load_suppressor(&config, &scanner, &args.suppress.baseline_choice())?;
+    suppressor.retain(&mut findings, &mut summary);
     summary.elapsed = started.elapsed();
     let mut writer = setup::report_writer(&args.output)?;
     setup::emit(writer.as_mut(), &findings, &summary)?;
@@ -83,6 +85,8 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
         let info = repo::commit_info(&repo, commit)?;
         change_scanner.scan(&repo, &blob_changes, Some(&info), &mut worker, &mut summary, &mut findings)?;
     }
+    let suppressor = setup::load_suppressor(&config, &scanner, &args.suppress.baseline_choice())?;
+    suppressor.retain(&mut findings, &mut summary);
     summary.elapsed = started.elapsed();
     let mut writer = setup::report_writer(&args.output)?;
     setup::emit(writer.as_mut(), &findings, &summary)?;

@@ -1,10 +1,13 @@
 //! `secretgate rules list` and `secretgate rules check`.
 
-use std::io::Write;
+use std::{collections::HashSet, io::Write};
 
 use anyhow::Result;
-use secretgate_patterns::load::read_rule_file;
-use secretgate_scanner::{check::check_examples, engine::RuleSet};
+use secretgate_scanner::{
+    check::check_examples,
+    config::{Format, LoadedConfig},
+    engine::RuleSet,
+};
 
 use crate::{
     cli::{ListFormat, RulesCheckArgs, RulesListArgs},
@@ -45,36 +48,94 @@ pub fn list(args: RulesListArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Clean)
 }
 
+/// Checks each file: it parses (as a rule file, `.secretgate.toml` or gitleaks config),
+/// every rule's regex compiles (all failures listed, not just the first), allowlists
+/// compile, examples match and negative examples do not.
 pub fn check(args: RulesCheckArgs) -> Result<ExitStatus> {
     let mut failed = false;
     for file in &args.files {
-        let rules = match read_rule_file(file).map_err(anyhow::Error::from).and_then(|r| {
-            let rules = RuleSet::new(r)?;
-            rules.compile_all()?;
-            Ok(rules)
-        }) {
-            Ok(rules) => rules,
-            Err(err) => {
-                println!("FAIL {err}");
-                failed = true;
-                continue;
-            }
-        };
-        let failures = check_examples(&rules);
-        for failure in &failures {
-            println!("FAIL {failure}");
-        }
-        let examples: usize =
-            rules.rules().iter().map(|r| r.rule.examples.len() + r.rule.negative_examples.len()).sum();
-        println!(
-            "{} {}: {} rules, {} examples, {} failures",
-            if failures.is_empty() { "ok  " } else { "FAIL" },
-            file.display(),
-            rules.rules().len(),
-            examples,
-            failures.len()
-        );
-        failed |= !failures.is_empty();
+        failed |= !check_file(file);
     }
     Ok(if failed { ExitStatus::Findings } else { ExitStatus::Clean })
+}
+
+fn check_file(file: &std::path::Path) -> bool {
+    let config = match LoadedConfig::read(file) {
+        Ok(config) => config,
+        Err(err) => {
+            println!("FAIL {err}");
+            return false;
+        }
+    };
+    for warning in &config.warnings {
+        println!("warn {warning}");
+    }
+    let mut problems = 0;
+    let mut good = Vec::new();
+    for rule in &config.config.rules {
+        match RuleSet::new(vec![rule.clone()]).and_then(|set| set.compile_all()) {
+            Ok(()) => good.push(rule.clone()),
+            Err(err) => {
+                println!("FAIL {err}");
+                problems += 1;
+            }
+        }
+    }
+    match config.allowlists() {
+        Err(err) => {
+            println!("FAIL {err}");
+            problems += 1;
+        }
+        Ok(allowlists) => {
+            let mut known: HashSet<String> = config.config.rules.iter().map(|r| r.id.clone()).collect();
+            if config.config.use_builtin_rules {
+                let builtin = secretgate_patterns::builtin::rules().unwrap_or_default();
+                known.extend(builtin.into_iter().map(|r| r.id));
+            }
+            for id in allowlists.named_rules().filter(|id| !known.contains(*id)) {
+                // In a gitleaks file such an allowlist extends a rule defined elsewhere; a
+                // scan ignores it with a warning. In secretgate's own format it is an error.
+                match config.format {
+                    Format::Gitleaks => {
+                        println!("warn {}: allowlist for unknown rule `{id}` is ignored", file.display())
+                    }
+                    Format::Secretgate => {
+                        println!(
+                            "FAIL {}: an allowlist names rule `{id}`, which does not exist",
+                            file.display()
+                        );
+                        problems += 1;
+                    }
+                }
+            }
+        }
+    }
+    let (count, examples) = match RuleSet::new(good) {
+        Ok(rules) => {
+            let failures = check_examples(&rules);
+            for failure in &failures {
+                println!("FAIL {failure}");
+            }
+            problems += failures.len();
+            let examples: usize =
+                rules.rules().iter().map(|r| r.rule.examples.len() + r.rule.negative_examples.len()).sum();
+            (rules.rules().len(), examples)
+        }
+        Err(err) => {
+            println!("FAIL {err}");
+            problems += 1;
+            (0, 0)
+        }
+    };
+    let format = match config.format {
+        Format::Gitleaks => " (gitleaks config; its rules carry no examples)",
+        Format::Secretgate => "",
+    };
+    println!(
+        "{} {}{format}: {} rules, {count} compiled, {examples} examples, {problems} failures",
+        if problems == 0 { "ok  " } else { "FAIL" },
+        file.display(),
+        config.config.rules.len(),
+    );
+    problems == 0
 }

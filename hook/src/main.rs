@@ -2,6 +2,7 @@
 //! an exit code (0 clean, 1 findings, 2 error).
 
 mod cli;
+mod cmd_baseline;
 mod cmd_git;
 mod cmd_hooks;
 mod cmd_install;
@@ -11,7 +12,7 @@ mod setup;
 
 use clap::Parser;
 
-use cli::{Cli, Command, RulesCommand};
+use cli::{BaselineCommand, Cli, Command, RulesCommand};
 
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,8 @@ fn main() {
         Command::Uninstall(args) => cmd_install::uninstall(args),
         Command::Rules(RulesCommand::List(args)) => cmd_rules::list(args),
         Command::Rules(RulesCommand::Check(args)) => cmd_rules::check(args),
+        Command::Baseline(BaselineCommand::Create(args)) => cmd_baseline::create(args),
+        Command::Baseline(BaselineCommand::Update(args)) => cmd_baseline::update(args),
     };
     let status = match result {
         Ok(status) => status,

@@ -1,36 +1,126 @@
 //! Shared set-up of the scanning commands: configuration, rules, the scanner, the writer.
 
 use std::{
+    collections::HashSet,
     io::{IsTerminal, Write},
-    path::Path,
+    path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use anyhow::{Context, Result};
+use secretgate_patterns::Rule;
 use secretgate_scanner::{
-    config::LoadedConfig,
+    config::{Format as ConfigFormat, LoadedConfig},
     report::{self, Format, ReportOptions},
+    source::files::{self, FilesOutput, WalkOptions},
+    suppress::{BaselineChoice, Suppressor},
     FindingSink, ScanSummary, Scanner, ScannerBuilder,
 };
 
-use crate::cli::{ConfigArgs, FormatArg, OutputArgs};
+use crate::cli::{ConfigArgs, FormatArg, InputArgs, OutputArgs, SuppressArgs};
 
-/// The configuration in effect: `--config FILE`, or `.secretgate.toml` discovered from `start`.
+/// The configuration in effect: `--config FILE`, or `.secretgate.toml` (else
+/// `.gitleaks.toml`) discovered from `start`. Its warnings go to standard error.
 pub fn load_config(args: &ConfigArgs, start: &Path) -> Result<LoadedConfig> {
-    Ok(match &args.config {
-        Some(file) => LoadedConfig::read(file)?,
+    let config = match &args.config {
+        Some(file) => LoadedConfig::read_for(file, start)?,
         None => LoadedConfig::discover(start)?,
-    })
+    };
+    for warning in &config.warnings {
+        eprintln!("secretgate: warning: {warning}");
+    }
+    Ok(config)
 }
 
-/// Built-in rules plus the config's own, minus the disabled ones, compiled.
+/// Built-in rules (unless the config turns them off) plus the config's own, minus the
+/// disabled ones, with the config's allowlists, compiled.
 pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner> {
-    let builtin = secretgate_patterns::builtin::rules().context("the built-in rules are broken")?;
+    let builtin = if config.config.use_builtin_rules {
+        secretgate_patterns::builtin::rules().context("the built-in rules are broken")?
+    } else {
+        Vec::new()
+    };
+    let mut disabled = config.config.disabled_rules.clone();
+    let adjusted;
+    let config = if config.format == ConfigFormat::Gitleaks {
+        adjusted = adjust_gitleaks(config, &builtin, &mut disabled);
+        &adjusted
+    } else {
+        config
+    };
     let mut builder = ScannerBuilder::new(builtin);
     builder
         .add_rules(config.config.rules.iter().cloned())
-        .disable_rules(config.config.disabled_rules.iter().cloned())
+        .disable_rules(disabled)
+        .allowlists(Arc::new(config.allowlists()?))
         .max_input_size(args.max_file_size.unwrap_or(config.config.limits.max_file_size));
     Ok(builder.build()?)
+}
+
+/// gitleaks' `disabledRules` and allowlist-only rules name gitleaks' default rules (or an
+/// extended file's), which mostly have other ids here: the unknown ones are dropped with a
+/// warning instead of failing the build.
+fn adjust_gitleaks(config: &LoadedConfig, builtin: &[Rule], disabled: &mut Vec<String>) -> LoadedConfig {
+    let builtin_ids: HashSet<&str> = builtin.iter().map(|r| r.id.as_str()).collect();
+    disabled.retain(|id| {
+        let keep = builtin_ids.contains(id.as_str());
+        if !keep && config.config.use_builtin_rules {
+            eprintln!(
+                "secretgate: warning: [extend] disabledRules: `{id}` names no built-in rule; it has no \
+                 effect on secretgate's built-in set"
+            );
+        }
+        keep
+    });
+    let mut known = builtin_ids;
+    known.extend(config.config.rules.iter().map(|r| r.id.as_str()));
+    let mut adjusted = config.clone();
+    for warning in adjusted.drop_unknown_targets(&known) {
+        eprintln!("secretgate: warning: {warning}");
+    }
+    adjusted
+}
+
+/// Ignore files at the config's root, and the baseline the flags ask for.
+pub fn load_suppressor(
+    config: &LoadedConfig,
+    scanner: &Scanner,
+    choice: &BaselineChoice,
+) -> Result<Suppressor> {
+    Ok(Suppressor::load(&config.root, Arc::clone(scanner.allowlists()), choice)?)
+}
+
+/// Scans the paths (or standard input) `args` name.
+pub fn scan_inputs(args: &InputArgs, config: &LoadedConfig, scanner: &Scanner) -> Result<FilesOutput> {
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && paths.len() > 1 {
+        anyhow::bail!("`-` (standard input) cannot be combined with other paths");
+    }
+    if stdin {
+        return Ok(files::scan_stdin(scanner, &mut std::io::stdin().lock())?);
+    }
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    let options = WalkOptions {
+        threads,
+        no_ignore: args.no_ignore,
+        allowlist: config.path_allowlist()?,
+        root: config.root.clone(),
+    };
+    Ok(files::scan_paths(scanner, &paths, &options)?)
+}
+
+/// Drops suppressed findings and, if asked, lists unused ignore entries on standard error.
+pub fn apply_suppressions(suppressor: &Suppressor, output: &mut FilesOutput, args: &SuppressArgs) {
+    suppressor.retain(&mut output.findings, &mut output.summary);
+    if args.report_unused_ignores {
+        for entry in suppressor.ignores().unused() {
+            eprintln!("secretgate: unused ignore entry {}:{}: {}", entry.file, entry.line, entry.text);
+        }
+    }
 }
 
 /// The report writer the flags ask for, on standard output or `--report-path`.
@@ -86,8 +176,15 @@ pub fn print_summary_with_commits(summary: &ScanSummary, commits: Option<u64>) {
             human_bytes(skipped.bytes)
         ));
     }
-    if summary.suppressed > 0 {
-        line.push_str(&format!("; {} suppressed inline", summary.suppressed));
+    for (count, what) in [
+        (summary.suppressed, "suppressed inline"),
+        (summary.allowlisted, "allowlisted"),
+        (summary.ignored, "ignored"),
+        (summary.baselined, "in the baseline"),
+    ] {
+        if count > 0 {
+            line.push_str(&format!("; {count} {what}"));
+        }
     }
     if summary.errors > 0 {
         line.push_str(&format!("; {} errors", summary.errors));
@@ -133,7 +230,7 @@ pub fn load_repo_config(args: &ConfigArgs, repo: &gix::Repository) -> Result<Loa
     });
     match committed {
         Some(text) => Ok(LoadedConfig::parse(&text, "HEAD:.secretgate.toml", root)?),
-        None => Ok(LoadedConfig { file: None, root, config: Default::default() }),
+        None => Ok(LoadedConfig { root, ..Default::default() }),
     }
 }
 

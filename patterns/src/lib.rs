@@ -9,9 +9,13 @@
 //! compiles what this crate hands over.
 #![deny(missing_docs)]
 
+pub mod allowlist;
 pub mod builtin;
+pub mod gitleaks;
+pub mod go_regex;
 pub mod load;
 pub mod schema;
 
+pub use allowlist::AllowlistSpec;
 pub use load::{parse_rule_file, Error};
 pub use schema::{Checksum, Rule, Severity};

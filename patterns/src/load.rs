@@ -20,11 +20,11 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The file is not valid TOML or does not follow the schema.
-    #[error("{file}: {message}")]
+    #[error("{file}:{message}")]
     Parse {
         /// The file.
         file: String,
-        /// The parser's message, with line and column.
+        /// `LINE:COLUMN: key `KEY`: what is wrong` (see [`describe_toml_error`]).
         message: String,
     },
     /// A rule breaks a constraint of the schema.
@@ -56,14 +56,14 @@ pub enum Strictness {
     Builtin,
     /// A user's rules: at least one example is required.
     User,
+    /// Rules converted from another tool's format (gitleaks), which has no examples.
+    Imported,
 }
 
 /// Parses the text of a rule file named `source` and checks each rule.
 pub fn parse_rule_file(text: &str, source: &str, strictness: Strictness) -> Result<Vec<Rule>, Error> {
-    let file: RuleFile = toml::from_str(text).map_err(|err| Error::Parse {
-        file: source.to_string(),
-        message: err.to_string().trim_end().replace('\n', " "),
-    })?;
+    let file: RuleFile = toml::from_str(text)
+        .map_err(|err| Error::Parse { file: source.to_string(), message: describe_toml_error(text, &err) })?;
     let mut rules = file.rules;
     for rule in &mut rules {
         rule.source = source.to_string();
@@ -102,6 +102,46 @@ pub fn check_unique(rules: &[Rule]) -> Result<(), Error> {
     Ok(())
 }
 
+/// A TOML error as `LINE:COLUMN: key `KEY`: MESSAGE` (append it to the file name and a
+/// colon; without a position it is ` MESSAGE`), so
+/// the message says where to look and which key is wrong even when the parser's own
+/// message (`invalid type: string "x", expected u64`) names no key.
+pub fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().trim_end().replace('\n', " ");
+    let Some(span) = err.span() else {
+        return format!(" {message}");
+    };
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_number = text[..start].matches('\n').count() + 1;
+    let column = text[line_start..start].chars().count() + 1;
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    match key_of_line(line, &text[..line_start]) {
+        Some(key) => format!("{line_number}:{column}: key `{key}`: {message}"),
+        None => format!("{line_number}:{column}: {message}"),
+    }
+}
+
+/// The dotted key a line sets (`limits.max_file_size`), qualified by the table header
+/// before it; or the header itself for a `[table]` line.
+fn key_of_line(line: &str, before: &str) -> Option<String> {
+    let header = |l: &str| {
+        let l = l.trim();
+        l.starts_with('[').then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+    };
+    if let Some(table) = header(line) {
+        return Some(table);
+    }
+    let key = line.split_once('=')?.0.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('#') {
+        return None;
+    }
+    match before.lines().rev().find_map(header) {
+        Some(table) => Some(format!("{table}.{key}")),
+        None => Some(key.to_string()),
+    }
+}
+
 fn validate(rule: &Rule, strictness: Strictness) -> Result<(), Error> {
     let invalid = |message: String| Error::Invalid {
         file: rule.source.clone(),
@@ -123,14 +163,16 @@ fn validate(rule: &Rule, strictness: Strictness) -> Result<(), Error> {
         return Err(invalid(format!("keyword {keyword:?} must be non-empty ASCII")));
     }
     if let Some(entropy) = rule.entropy {
-        if !(0.0..=8.0).contains(&entropy) {
+        // gitleaks accepts any entropy (999: never report); so does an import.
+        let ceiling = if strictness == Strictness::Imported { f64::MAX } else { 8.0 };
+        if !(0.0..=ceiling).contains(&entropy) {
             return Err(invalid(format!("entropy {entropy} is outside 0.0..=8.0 bits per byte")));
         }
     }
     if rule.window == Some(0) {
         return Err(invalid("window must be at least 1 byte".into()));
     }
-    if rule.examples.is_empty() {
+    if rule.examples.is_empty() && strictness != Strictness::Imported {
         return Err(invalid("no examples: add at least one input that must produce a finding".into()));
     }
     if strictness == Strictness::Builtin && rule.negative_examples.is_empty() {
@@ -171,7 +213,15 @@ negative_examples = ["demo_short"]
         let err = parse_rule_file(&text, "demo.toml", Strictness::User).unwrap_err();
         let message = err.to_string();
         assert!(message.starts_with("demo.toml:"), "{message}");
-        assert!(message.contains("sevrity"), "{message}");
+        assert!(message.contains("key `rules.sevrity`"), "{message}");
+        assert!(message.starts_with("demo.toml:7:1:"), "{message}");
+    }
+
+    #[test]
+    fn a_bad_value_names_line_and_key() {
+        let text = GOOD.replace("severity = \"high\"", "severity = 3");
+        let err = parse_rule_file(&text, "demo.toml", Strictness::User).unwrap_err().to_string();
+        assert!(err.contains(":7:") && err.contains("key `rules.severity`"), "{err}");
     }
 
     #[test]

@@ -78,6 +78,16 @@ pub fn fingerprint(path: &str, rule_id: &str, secret: &[u8]) -> String {
     format!("{path}:{rule_id}:{}", secret_hash(secret))
 }
 
+/// A fingerprint's parts: `(path, rule_id, secret_hash)`. The path may itself hold `:`;
+/// rule ids and hashes never do.
+pub fn split_fingerprint(fingerprint: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = fingerprint.rsplitn(3, ':');
+    let hash = parts.next()?;
+    let rule = parts.next()?;
+    let path = parts.next()?;
+    Some((path, rule, hash))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +106,7 @@ mod tests {
         assert_ne!(a, fingerprint("src/a.py", "rule", b"s3cr3t-two"));
         assert!(a.starts_with("src/a.py:rule:"));
         assert_eq!(a.len(), "src/a.py:rule:".len() + 16);
+        let odd = fingerprint("C:/a:b.py", "rule", b"x");
+        assert_eq!(split_fingerprint(&odd).map(|p| (p.0, p.1)), Some(("C:/a:b.py", "rule")));
     }
 }

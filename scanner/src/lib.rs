@@ -5,7 +5,8 @@
 //! ```text
 //! source (files | stdin | git)  ->  bytes + a path
 //!    -> engine (keyword prefilter -> regexes in windows -> entropy/checksum/placeholders)
-//!    -> scan (size and binary checks, lines and columns, inline markers)  -> Finding
+//!    -> scan (size and binary checks, lines and columns, inline markers, allowlists) -> Finding
+//!    -> suppress::Suppressor (ignore files, commit allowlists, baseline)
 //!    -> report writer (text | JSON | JSONL | SARIF), through a FindingSink
 //! ```
 //!

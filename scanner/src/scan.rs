@@ -1,7 +1,7 @@
 //! The scan of one buffer: size and binary checks, the engine, then location and inline
 //! suppression, ending in [`Finding`]s.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, sync::Arc};
 
 use secretgate_patterns::Rule;
 
@@ -11,7 +11,10 @@ use crate::{
     finding::{fingerprint, Finding},
     locate::{end_position, lines_around, LineLocator},
     sink::{ScanSummary, SkipReason},
-    suppress::inline,
+    suppress::{
+        criteria::{Allowlists, MatchContext, Verdict},
+        inline,
+    },
 };
 
 /// How many leading bytes are searched for a NUL to call an input binary (git's own
@@ -48,6 +51,11 @@ pub enum BuildError {
     /// A rule to disable does not exist.
     #[error("cannot disable rule `{0}`: no rule has that id (see `secretgate rules list`)")]
     UnknownDisabledRule(String),
+    /// An allowlist names a rule that does not exist.
+    #[error(
+        "an allowlist's target_rules names `{0}`, but no rule has that id (see `secretgate rules list`)"
+    )]
+    UnknownTargetRule(String),
     /// The size limit is zero.
     #[error("the maximum input size must be at least 1 byte")]
     ZeroSizeLimit,
@@ -60,6 +68,7 @@ pub struct ScannerBuilder {
     disabled: Vec<String>,
     max_input_size: u64,
     binary_sniff: usize,
+    allowlists: Arc<Allowlists>,
 }
 
 impl ScannerBuilder {
@@ -70,7 +79,14 @@ impl ScannerBuilder {
             disabled: Vec::new(),
             max_input_size: DEFAULT_MAX_FILE_SIZE,
             binary_sniff: DEFAULT_BINARY_SNIFF,
+            allowlists: Arc::default(),
         }
+    }
+
+    /// Allowlists judged on every match, and rules limited to some paths.
+    pub fn allowlists(&mut self, allowlists: Arc<Allowlists>) -> &mut Self {
+        self.allowlists = allowlists;
+        self
     }
 
     /// Adds rules (a team's own) to the set.
@@ -106,12 +122,16 @@ impl ScannerBuilder {
         if let Some(unknown) = self.disabled.iter().find(|id| !ids.contains(id.as_str())) {
             return Err(BuildError::UnknownDisabledRule(unknown.clone()));
         }
+        if let Some(unknown) = self.allowlists.named_rules().find(|id| !ids.contains(id)) {
+            return Err(BuildError::UnknownTargetRule(unknown.to_string()));
+        }
         secretgate_patterns::load::check_unique(&self.rules)?;
         let rules = self.rules.iter().filter(|r| !self.disabled.contains(&r.id)).cloned().collect();
         Ok(Scanner {
             rules: RuleSet::new(rules)?,
             max_input_size: self.max_input_size,
             binary_sniff: self.binary_sniff,
+            allowlists: Arc::clone(&self.allowlists),
         })
     }
 }
@@ -123,6 +143,7 @@ pub struct Scanner {
     rules: RuleSet,
     max_input_size: u64,
     binary_sniff: usize,
+    allowlists: Arc<Allowlists>,
 }
 
 /// Per-thread state for scanning: the engine's caches and reusable buffers.
@@ -136,6 +157,12 @@ impl Scanner {
     /// The compiled rule set.
     pub fn rules(&self) -> &RuleSet {
         &self.rules
+    }
+
+    /// The allowlists judged during the scan; a [`crate::suppress::Suppressor`] judges
+    /// them again once a finding's commit is known.
+    pub fn allowlists(&self) -> &Arc<Allowlists> {
+        &self.allowlists
     }
 
     /// The size limit, in bytes.
@@ -192,6 +219,12 @@ impl Scanner {
         let Worker { cache, raw } = worker;
         raw.clear();
         self.rules.scan(haystack, cache, |m| raw.push(m));
+        if !self.allowlists.is_empty() {
+            // A rule limited to other paths did not match here at all: it must not hide a
+            // generic match of the same bytes either.
+            let rules = self.rules.rules();
+            raw.retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.fingerprint));
+        }
         if raw.is_empty() {
             return;
         }
@@ -203,9 +236,24 @@ impl Scanner {
             if !keep(finding.line, finding.end_line) {
                 continue;
             }
-            if inline::has_marker(lines_around(haystack, m.whole.start, m.whole.end)) {
+            let rule_id = &self.rules.rules()[m.rule].rule.id;
+            let line = lines_around(haystack, m.whole.start, m.whole.end);
+            if inline::has_marker(line) {
                 summary.suppressed += 1;
                 continue;
+            }
+            if !self.allowlists.is_empty() {
+                let ctx = MatchContext {
+                    path: name.fingerprint,
+                    secret: &haystack[m.secret.clone()],
+                    whole: Some(&haystack[m.whole.clone()]),
+                    line: Some(line),
+                    commit: None,
+                };
+                if self.allowlists.judge(rule_id, &ctx) == Verdict::Allowed {
+                    summary.allowlisted += 1;
+                    continue;
+                }
             }
             out.push(finding);
             summary.findings += 1;

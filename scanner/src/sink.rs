@@ -54,6 +54,12 @@ pub struct ScanSummary {
     pub findings: u64,
     /// Findings suppressed by an inline marker.
     pub suppressed: u64,
+    /// Findings an allowlist of the configuration allowed.
+    pub allowlisted: u64,
+    /// Findings an ignore file entry covered.
+    pub ignored: u64,
+    /// Findings already in the baseline.
+    pub baselined: u64,
     /// Errors met on the way (each also reported on its own).
     pub errors: u64,
     /// Wall time of the run.
@@ -84,6 +90,9 @@ impl ScanSummary {
         }
         self.findings += other.findings;
         self.suppressed += other.suppressed;
+        self.allowlisted += other.allowlisted;
+        self.ignored += other.ignored;
+        self.baselined += other.baselined;
         self.errors += other.errors;
     }
 }

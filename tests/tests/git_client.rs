@@ -469,3 +469,46 @@ fn pre_commit_framework_runs_the_hook() {
     assert!(text.contains("creds.env:1:"), "{text}");
     assert_eq!(repo.git(&["log", "--format=%s", "-1"]), "clean");
 }
+
+/// Ignore entries, allowlists and baselines reach the hooks: a baselined secret does not block a
+/// push, an ignored or allowlisted one does not block a commit, and a new one still does.
+#[test]
+fn hooks_honour_ignores_allowlists_and_baselines() {
+    let repo = installed();
+    repo.add_bare_remote();
+    repo.write("old.env", &format!("STRIPE={}\n", stripe_key()));
+    repo.commit_all("a known secret");
+    let out = repo.secretgate(&["baseline", "create", "-o", ".secretgate-baseline.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    repo.commit_all("baseline");
+    let out = repo.git_output(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "a baselined secret blocked the push: {}", stderr(&out));
+
+    // Ignored by fingerprint: the commit goes through.
+    let key = stripe_key();
+    repo.write("ignored.env", &format!("STRIPE={key}\n"));
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json"]);
+    let print = findings(&out.stdout)[0]["fingerprint"].as_str().unwrap().to_string();
+    repo.write(".secretgateignore", &format!("# reviewed: test fixture\n{print}\n"));
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "-q", "-m", "ignored"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Allowlisted by path in the config: the commit goes through.
+    repo.write(".secretgate.toml", "[allowlist]\npaths = [\"testdata/**\"]\n");
+    repo.write("testdata/fake.env", &format!("STRIPE={}\n", stripe_key()));
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "-q", "-m", "allowlisted"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = repo.git_output(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A new secret is still stopped.
+    repo.write("new.env", &format!("STRIPE={}\n", stripe_key()));
+    repo.commit_all("new secret");
+    let out = repo.git_output(&["push", "origin", "main"]);
+    assert!(!out.status.success(), "a new secret was pushed");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("new.env:1:") && !text.contains("old.env"), "{text}");
+}

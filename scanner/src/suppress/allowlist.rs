@@ -21,16 +21,10 @@ pub struct PathAllowlist {
 impl PathAllowlist {
     /// Compiles `globs`, relative to `root`.
     pub fn new(root: &Path, globs: &[String]) -> Result<Self, globset::Error> {
-        let mut builder = GlobSetBuilder::new();
-        for glob in globs {
-            let glob = glob.trim_start_matches("./");
-            let anchored = if glob.contains('/') { glob.to_string() } else { format!("**/{glob}") };
-            builder.add(GlobBuilder::new(&anchored).literal_separator(true).build()?);
-        }
         Ok(PathAllowlist {
             root: normalize(root),
             cwd: std::env::current_dir().unwrap_or_default(),
-            globs: builder.build()?,
+            globs: glob_set(globs)?,
             empty: globs.is_empty(),
         })
     }
@@ -57,6 +51,17 @@ impl PathAllowlist {
     pub fn is_allowed_relative(&self, relative: &Path) -> bool {
         !self.empty && self.globs.is_match(relative)
     }
+}
+
+/// Compiles root-relative path globs the way allowlists read them.
+pub fn glob_set(globs: &[String]) -> Result<GlobSet, globset::Error> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        let glob = glob.trim_start_matches("./");
+        let anchored = if glob.contains('/') { glob.to_string() } else { format!("**/{glob}") };
+        builder.add(GlobBuilder::new(&anchored).literal_separator(true).build()?);
+    }
+    builder.build()
 }
 
 #[cfg(test)]
