@@ -212,6 +212,10 @@ pub struct GitArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Scan every blob whole, instead of only where a delta-stored blob differs from its
+    /// base (slower; the findings are the same).
+    #[arg(long)]
+    pub whole_blobs: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -44,7 +44,14 @@ pub fn run(args: GitArgs) -> Result<ExitStatus> {
         if show_bar {
             scope.spawn(|| draw_progress(&progress, &done));
         }
-        let output = history::sweep(&repo, &scanner, &allowlist, &selection, threads, &progress);
+        let output = history::sweep(
+            &repo,
+            &scanner,
+            &allowlist,
+            &selection,
+            history::SweepOptions { threads, delta_aware: !args.whole_blobs },
+            &progress,
+        );
         done.store(true, Relaxed);
         output
     })?;

@@ -151,6 +151,7 @@ pub struct Scanner {
 pub struct Worker {
     cache: ScanCache,
     raw: Vec<RawMatch>,
+    accepted: Vec<RawMatch>,
 }
 
 impl Scanner {
@@ -172,7 +173,7 @@ impl Scanner {
 
     /// A worker for one thread.
     pub fn worker(&self) -> Worker {
-        Worker { cache: self.rules.new_cache(), raw: Vec::new() }
+        Worker { cache: self.rules.new_cache(), raw: Vec::new(), accepted: Vec::new() }
     }
 
     /// Why an input of `len` bytes starting with `head` is not to be scanned, if so.
@@ -216,7 +217,38 @@ impl Scanner {
         }
         summary.inputs += 1;
         summary.bytes += haystack.len() as u64;
-        let Worker { cache, raw } = worker;
+        let mut lines = LineLocator::new(haystack);
+        let mut matches = std::mem::take(&mut worker.accepted);
+        matches.clear();
+        self.scan_matches(haystack, name, worker, summary, &mut matches, |m| {
+            let (line, column) = lines.locate(m.secret.start);
+            let (end_line, _) = end_position(haystack, m.secret.clone(), (line, column));
+            keep(line, end_line)
+        });
+        let mut locator = LineLocator::new(haystack);
+        for m in &matches {
+            out.push(self.finding(haystack, name, m, &mut locator));
+            summary.findings += 1;
+        }
+        worker.accepted = matches;
+    }
+
+    /// The engine's matches in `haystack` that survive everything but location: generic
+    /// matches yielding to specific ones, `keep` (called in order of position), inline
+    /// markers and allowlists. Sorted by position; appended to `out`. No size or binary
+    /// check and no input counted: sources that scan parts of an input (the history sweep's
+    /// delta-aware scan) call this on each part and build findings with
+    /// [`Scanner::findings_from_matches`].
+    pub fn scan_matches(
+        &self,
+        haystack: &[u8],
+        name: InputName,
+        worker: &mut Worker,
+        summary: &mut ScanSummary,
+        out: &mut Vec<RawMatch>,
+        mut keep: impl FnMut(&RawMatch) -> bool,
+    ) {
+        let Worker { cache, raw, .. } = worker;
         raw.clear();
         self.rules.scan(haystack, cache, |m| raw.push(m));
         if !self.allowlists.is_empty() {
@@ -230,10 +262,8 @@ impl Scanner {
         }
         self.drop_generic_overlaps(raw);
         raw.sort_unstable_by_key(|m| (m.secret.start, m.rule));
-        let mut locator = LineLocator::new(haystack);
         for m in raw.iter() {
-            let finding = self.finding(haystack, name, m, &mut locator);
-            if !keep(finding.line, finding.end_line) {
+            if !keep(m) {
                 continue;
             }
             let rule_id = &self.rules.rules()[m.rule].rule.id;
@@ -255,9 +285,20 @@ impl Scanner {
                     continue;
                 }
             }
-            out.push(finding);
-            summary.findings += 1;
+            out.push(m.clone());
         }
+    }
+
+    /// Findings for `matches` (sorted by position) in `haystack`.
+    pub fn findings_from_matches(
+        &self,
+        haystack: &[u8],
+        name: InputName,
+        matches: &[RawMatch],
+        out: &mut Vec<Finding>,
+    ) {
+        let mut locator = LineLocator::new(haystack);
+        out.extend(matches.iter().map(|m| self.finding(haystack, name, m, &mut locator)));
     }
 
     /// Drops matches of generic rules whose secret overlaps a specific rule's secret: one

@@ -283,12 +283,16 @@ fn sweep_agrees_with_a_scan_of_every_blob() {
         }
     }
     repo.git(&["merge", "-q", "--no-edit", "side"]);
-    repo.git(&["repack", "-a", "-d", "-f", "-q", "--window=250", "--depth=50"]);
+    repo.pack_with_deltas();
+    assert!(repo.delta_count() >= 3, "the test needs delta-stored blobs");
 
     let expected = every_blob_scanned(&repo);
     assert!(expected.len() >= 5, "{expected:?}");
-    for dir in [repo.dir.clone(), bare_clone(&repo)] {
-        let out = repo.secretgate_in(&dir, &["git", "--format", "json", "--show-secrets"]);
+    let bare = bare_clone(&repo);
+    for (dir, mode) in [(&repo.dir, None), (&bare, None), (&bare, Some("--whole-blobs"))] {
+        let mut args = vec!["git", "--format", "json", "--show-secrets"];
+        args.extend(mode);
+        let out = repo.secretgate_in(dir, &args);
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         let found = findings(&out.stdout);
         let got: BTreeSet<(String, String)> = found

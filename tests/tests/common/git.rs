@@ -26,6 +26,13 @@ pub fn git_command(cwd: &Path, home: &Path) -> Command {
         .env("GIT_COMMITTER_NAME", "Ada Tester")
         .env("GIT_COMMITTER_EMAIL", "ada@example.com")
         .env("NO_COLOR", "1")
+        // No background maintenance: a detached `git maintenance` would race the test's own
+        // repacks.
+        .env("GIT_CONFIG_COUNT", "2")
+        .env("GIT_CONFIG_KEY_0", "maintenance.auto")
+        .env("GIT_CONFIG_VALUE_0", "false")
+        .env("GIT_CONFIG_KEY_1", "gc.auto")
+        .env("GIT_CONFIG_VALUE_1", "0")
         .env_remove("GIT_DIR")
         .env_remove("GIT_INDEX_FILE")
         .env_remove("GIT_WORK_TREE")
@@ -74,6 +81,36 @@ impl Repo {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Packs every object, as deltas of each other where git finds them, and drops the loose
+    /// copies (what `git gc` does, without its background and reflog work).
+    pub fn pack_with_deltas(&self) {
+        use std::io::Write;
+        let objects = self.git(&["rev-list", "--objects", "--all"]);
+        let mut child = git_command(&self.dir, &self.home)
+            .args(["pack-objects", "-q", "--window=250", "--depth=50", ".git/objects/pack/pack"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("git pack-objects runs");
+        child.stdin.take().unwrap().write_all(format!("{objects}\n").as_bytes()).unwrap();
+        assert!(child.wait_with_output().unwrap().status.success(), "git pack-objects failed");
+        self.git(&["prune-packed"]);
+    }
+
+    /// How many objects the packs store as deltas.
+    pub fn delta_count(&self) -> usize {
+        let pack_dir = self.dir.join(".git/objects/pack");
+        let mut deltas = 0;
+        for entry in std::fs::read_dir(pack_dir).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "idx") {
+                let out = self.git(&["verify-pack", "-v", entry.path().to_str().unwrap()]);
+                // Delta entries carry two more fields: depth and base id.
+                deltas += out.lines().filter(|l| l.split_whitespace().count() == 7).count();
+            }
+        }
+        deltas
     }
 
     /// Writes a file (creating directories).

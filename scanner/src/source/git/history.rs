@@ -20,13 +20,13 @@ use rayon::prelude::*;
 use super::{
     added::AddedLines,
     changes::CommitDiffer,
+    packscan::{self, BlobScanOptions},
     repo,
     scan::{attribute, read_blob},
     Context, Error,
 };
 use crate::{
     finding::fingerprint,
-    scan::InputName,
     sink::{ScanSummary, SkipReason},
     suppress::allowlist::PathAllowlist,
     Finding, Scanner,
@@ -65,6 +65,17 @@ pub struct HistoryOutput {
     pub summary: ScanSummary,
     /// Commits walked.
     pub commits: u64,
+    /// Bytes the engine read: less than the blobs' total when deltas spared re-reading.
+    pub bytes_searched: u64,
+}
+
+/// How to sweep.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepOptions {
+    /// Threads for diffing and scanning.
+    pub threads: usize,
+    /// Scan delta-stored blobs only where they differ from their base.
+    pub delta_aware: bool,
 }
 
 /// Where a blob entered history: at `path`, in the commit at `order` (oldest first).
@@ -80,9 +91,10 @@ pub fn sweep(
     scanner: &Scanner,
     allowlist: &PathAllowlist,
     selection: &Selection,
-    threads: usize,
+    options: SweepOptions,
     progress: &Progress,
 ) -> Result<HistoryOutput, Error> {
+    let threads = options.threads;
     let started = Instant::now();
     let commits = select_commits(repo, selection)?;
     progress.commits.store(commits.len() as u64, Relaxed);
@@ -93,58 +105,37 @@ pub fn sweep(
     let shared = repo.clone().into_sync();
 
     let introductions = pool.install(|| introductions(&shared, &commits))?;
-    let mut blobs: Vec<ObjectId> = introductions.keys().copied().collect();
-    blobs.sort_unstable();
-    progress.blobs_total.store(blobs.len() as u64, Relaxed);
+    progress.blobs_total.store(introductions.len() as u64, Relaxed);
 
     // Scan each distinct blob once; a blob all of whose paths are allowlisted is not read.
-    let scanned: Vec<(ObjectId, Vec<Finding>, ScanSummary)> = pool.install(|| {
-        blobs
-            .par_iter()
-            .map_init(
-                || (shared.to_thread_local(), scanner.worker()),
-                |(repo, worker), &blob| {
-                    let mut summary = ScanSummary::default();
-                    let mut found = Vec::new();
-                    let paths = &introductions[&blob];
-                    if paths.iter().all(|i| {
-                        allowlist.is_allowed_relative(std::path::Path::new(i.path.to_str_lossy().as_ref()))
-                    }) {
-                        summary.skip(SkipReason::Allowlisted, 0);
-                    } else {
-                        match repo.try_find_object(blob) {
-                            Ok(Some(object)) => {
-                                progress.bytes_done.fetch_add(object.data.len() as u64, Relaxed);
-                                scanner.scan_input(
-                                    &object.data,
-                                    InputName::same(""),
-                                    worker,
-                                    &mut summary,
-                                    &mut found,
-                                );
-                            }
-                            // Shallow and partial clones lack some blobs: counted, not fatal.
-                            Ok(None) => summary.skip(SkipReason::Unreadable, 0),
-                            Err(_) => {
-                                summary.errors += 1;
-                            }
-                        }
-                    }
-                    progress.blobs_done.fetch_add(1, Relaxed);
-                    (blob, found, summary)
-                },
-            )
-            .filter(|(_, found, summary)| {
-                !found.is_empty() || summary.errors > 0 || !summary.skipped.is_empty() || summary.inputs > 0
-            })
-            .collect()
-    });
+    let mut allowlisted = ScanSummary::default();
+    let wanted: std::collections::HashSet<ObjectId> = introductions
+        .iter()
+        .filter(|(_, places)| {
+            let listed = places
+                .iter()
+                .all(|i| allowlist.is_allowed_relative(std::path::Path::new(i.path.to_str_lossy().as_ref())));
+            if listed {
+                allowlisted.skip(SkipReason::Allowlisted, 0);
+                progress.blobs_done.fetch_add(1, Relaxed);
+            }
+            !listed
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    let scanned = packscan::scan_blobs(
+        repo,
+        scanner,
+        &wanted,
+        BlobScanOptions { threads, delta_aware: options.delta_aware },
+        progress,
+    )?;
 
-    let mut summary = ScanSummary::default();
+    let mut summary = scanned.summary;
+    summary.merge(&allowlisted);
     // Every place each fingerprint entered history, to pick the oldest below.
     let mut candidates: HashMap<String, Vec<(usize, Finding)>> = HashMap::new();
-    for (blob, found, blob_summary) in &scanned {
-        summary.merge(blob_summary);
+    for (blob, found) in &scanned.found {
         for introduction in &introductions[blob] {
             let path = introduction.path.to_str_lossy();
             if allowlist.is_allowed_relative(std::path::Path::new(path.as_ref())) {
@@ -192,7 +183,12 @@ pub fn sweep(
     }
     summary.findings = out.len() as u64;
     summary.elapsed = started.elapsed();
-    Ok(HistoryOutput { findings: out, summary, commits: commits.len() as u64 })
+    Ok(HistoryOutput {
+        findings: out,
+        summary,
+        commits: commits.len() as u64,
+        bytes_searched: scanned.bytes_searched,
+    })
 }
 
 /// The selected commits, oldest first.

@@ -6,7 +6,9 @@
 
 pub mod added;
 pub mod changes;
+pub mod delta;
 pub mod history;
+pub mod packscan;
 pub mod push;
 pub mod repo;
 pub mod scan;

@@ -1,0 +1,456 @@
+//! Reading and scanning blobs pack by pack: each pack is decoded once, in delta-tree order
+//! (a base before the objects stored as its deltas), on several threads.
+//!
+//! Most versions of a file are stored as a delta of another version, and most of a delta is
+//! copied from its base. A delta-stored blob is scanned only around what it inserts and around
+//! each copy's edges; a match its base had inside a copied stretch, with enough identical
+//! context on both sides, is carried over to the same bytes in the target. Every match of the
+//! blob is thus either found in the scanned stretches or inherited, so the findings are those of
+//! a scan of the whole blob (the history test compares both), at a fraction of the bytes.
+
+use std::{
+    collections::{HashMap, HashSet},
+    ops::Range,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicBool, Ordering::Relaxed},
+        Arc, Mutex,
+    },
+};
+
+use gix::{odb::pack::data::entry::Header, ObjectId};
+
+use super::{
+    delta::{self, DeltaOp},
+    history::Progress,
+    Context, Error,
+};
+use crate::{engine::RawMatch, scan::InputName, sink::ScanSummary, Finding, Scanner, Worker};
+
+/// Context kept on each side of a copy's edges and of inserts, in bytes: at least the longest
+/// match (keyword window and secret) of every rule that is not handled by [`LongRules`].
+pub const CONTEXT: usize = 1024;
+
+/// How to scan.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobScanOptions {
+    /// Threads decoding and scanning.
+    pub threads: usize,
+    /// Scan delta-stored blobs only where they differ from their base (default); `false`
+    /// scans every blob whole.
+    pub delta_aware: bool,
+}
+
+/// What scanning the wanted blobs gave.
+#[derive(Debug, Default)]
+pub struct BlobScanOutput {
+    /// Findings per blob (named `""`: the caller knows the paths).
+    pub found: HashMap<ObjectId, Vec<Finding>>,
+    /// Blobs scanned and skipped.
+    pub summary: ScanSummary,
+    /// Bytes the engine actually read (less than the blobs' size when deltas were used).
+    pub bytes_searched: u64,
+}
+
+/// Keywords of rules whose matches can be longer than [`CONTEXT`] (multi-line PEM blocks):
+/// wherever one occurs in a delta target, the rule's whole window there is scanned.
+struct LongRules {
+    keywords: Option<aho_corasick::AhoCorasick>,
+    windows: Vec<usize>,
+}
+
+impl LongRules {
+    fn new(scanner: &Scanner) -> Self {
+        let mut patterns = Vec::new();
+        let mut windows = Vec::new();
+        for compiled in scanner.rules().rules() {
+            let rule = &compiled.rule;
+            let window = rule.window.unwrap_or(0);
+            if window > CONTEXT / 2 {
+                for keyword in &rule.keywords {
+                    patterns.push(keyword.clone());
+                    windows.push(window);
+                }
+            }
+        }
+        let keywords = (!patterns.is_empty())
+            .then(|| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&patterns).ok())
+            .flatten();
+        LongRules { keywords, windows }
+    }
+
+    /// Ranges around every long-rule keyword in `data`.
+    fn ranges(&self, data: &[u8], out: &mut Vec<(usize, usize)>) {
+        let Some(keywords) = &self.keywords else { return };
+        for hit in keywords.find_overlapping_iter(data) {
+            let window = self.windows[hit.pattern().as_usize()] + CONTEXT;
+            out.push((hit.start().saturating_sub(window), (hit.end() + window).min(data.len())));
+        }
+    }
+}
+
+/// Per-pack state shared by the traversal's threads.
+#[derive(Default)]
+struct PackState {
+    /// Accepted matches of scanned blobs that have any, by pack offset.
+    matches: Mutex<HashMap<u64, Arc<Vec<RawMatch>>>>,
+    /// Pack offsets of blobs scanned in full knowledge (whole, or delta-aware from a scanned
+    /// base): their matches (or absence of matches) can be inherited.
+    scanned: Mutex<HashSet<u64>>,
+}
+
+/// Output shared by all threads.
+#[derive(Default)]
+struct Shared {
+    found: Mutex<HashMap<ObjectId, Vec<Finding>>>,
+    seen: Mutex<HashSet<ObjectId>>,
+    summary: Mutex<ScanSummary>,
+    searched: std::sync::atomic::AtomicU64,
+}
+
+/// A worker created on first use in each traversal thread.
+struct LazyWorker(Option<Worker>);
+
+impl LazyWorker {
+    fn get(&mut self, scanner: &Scanner) -> &mut Worker {
+        self.0.get_or_insert_with(|| scanner.worker())
+    }
+}
+
+impl Clone for LazyWorker {
+    fn clone(&self) -> Self {
+        LazyWorker(None)
+    }
+}
+
+/// Scans every blob of `wanted` once.
+pub fn scan_blobs(
+    repo: &gix::Repository,
+    scanner: &Scanner,
+    wanted: &HashSet<ObjectId>,
+    options: BlobScanOptions,
+    progress: &Progress,
+) -> Result<BlobScanOutput, Error> {
+    let shared = Shared::default();
+    let long_rules = LongRules::new(scanner);
+    for index_path in pack_indices(repo)? {
+        let bundle = gix::odb::pack::Bundle::at(&index_path, repo.object_hash())
+            .context(|| format!("opening pack {}", index_path.display()))?;
+        scan_pack(&bundle, scanner, wanted, options, &long_rules, progress, &shared)
+            .context(|| format!("reading pack {}", index_path.display()))?;
+    }
+
+    // Loose objects, and blobs no pack held: one by one.
+    let missing: Vec<ObjectId> = {
+        let seen = shared.seen.lock().expect("no thread panicked");
+        wanted.iter().filter(|id| !seen.contains(*id)).copied().collect()
+    };
+    let mut worker = scanner.worker();
+    let mut summary = ScanSummary::default();
+    let mut found = Vec::new();
+    for id in missing {
+        progress.blobs_done.fetch_add(1, Relaxed);
+        match repo.try_find_object(id) {
+            Ok(Some(object)) => {
+                progress.bytes_done.fetch_add(object.data.len() as u64, Relaxed);
+                shared.searched.fetch_add(object.data.len() as u64, Relaxed);
+                found.clear();
+                scanner.scan_input(&object.data, InputName::same(""), &mut worker, &mut summary, &mut found);
+                if !found.is_empty() {
+                    shared.found.lock().expect("no thread panicked").insert(id, found.clone());
+                }
+            }
+            // Shallow and partial clones lack some blobs: counted, not fatal.
+            Ok(None) => summary.skip(crate::sink::SkipReason::Unreadable, 0),
+            Err(_) => summary.errors += 1,
+        }
+    }
+    let mut total = shared.summary.into_inner().expect("no thread panicked");
+    total.merge(&summary);
+    Ok(BlobScanOutput {
+        found: shared.found.into_inner().expect("no thread panicked"),
+        summary: total,
+        bytes_searched: shared.searched.into_inner(),
+    })
+}
+
+/// The `.idx` files of the repository's packs and of its alternates.
+fn pack_indices(repo: &gix::Repository) -> Result<Vec<PathBuf>, Error> {
+    let store = repo.objects.store_ref();
+    let mut dirs = vec![store.path().to_path_buf()];
+    dirs.extend(store.alternate_db_paths().context(|| "reading the alternates".into())?);
+    let mut indices = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir.join("pack")) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "idx") && path.with_extension("pack").is_file() {
+                indices.push(path);
+            }
+        }
+    }
+    indices.sort();
+    Ok(indices)
+}
+
+fn scan_pack(
+    bundle: &gix::odb::pack::Bundle,
+    scanner: &Scanner,
+    wanted: &HashSet<ObjectId>,
+    options: BlobScanOptions,
+    long_rules: &LongRules,
+    progress: &Progress,
+    shared: &Shared,
+) -> Result<(), gix::Error> {
+    let state = PackState::default();
+    let (pack, index) = (&bundle.pack, &bundle.index);
+    let interrupt = AtomicBool::new(false);
+    let state = &state;
+    let processor = {
+        let mut worker = LazyWorker(None);
+        let mut inflate = InflateBox::default();
+        move |kind: gix::objs::Kind,
+              data: &[u8],
+              entry: &gix::odb::pack::index::Entry,
+              _: &dyn gix::progress::Progress| {
+            if kind != gix::objs::Kind::Blob || !wanted.contains(&entry.oid) {
+                return Ok(());
+            }
+            let worker = worker.get(scanner);
+            let mut summary = ScanSummary::default();
+            progress.blobs_done.fetch_add(1, Relaxed);
+            progress.bytes_done.fetch_add(data.len() as u64, Relaxed);
+            let done = |summary: &ScanSummary| {
+                shared.seen.lock().expect("no thread panicked").insert(entry.oid);
+                shared.summary.lock().expect("no thread panicked").merge(summary);
+            };
+            if let Some(reason) = scanner.skip_reason(data.len() as u64, data) {
+                summary.skip(reason, data.len() as u64);
+                done(&summary);
+                return Ok(());
+            }
+            summary.inputs += 1;
+            summary.bytes += data.len() as u64;
+
+            // A delta whose base was scanned is scanned where it differs; anything else whole.
+            let base = if options.delta_aware { delta_base(pack, index, entry.pack_offset)? } else { None };
+            let inherited = base.and_then(|(offset, pack_entry)| {
+                state.scanned.lock().expect("no thread panicked").contains(&offset).then(|| {
+                    let matches = state.matches.lock().expect("no thread panicked").get(&offset).cloned();
+                    (matches.unwrap_or_default(), pack_entry)
+                })
+            });
+            let mut matches = Vec::new();
+            let searched = match inherited {
+                Some((base_matches, pack_entry)) => {
+                    let mut instructions = vec![0u8; pack_entry.decompressed_size as usize];
+                    pack.decompress_entry(&pack_entry, inflate.get(), &mut instructions)?;
+                    match scan_delta(
+                        scanner,
+                        worker,
+                        &mut summary,
+                        data,
+                        &instructions,
+                        &base_matches,
+                        long_rules,
+                        &mut matches,
+                    ) {
+                        Ok(searched) => searched,
+                        Err(_) => {
+                            // A delta we cannot read: scan the resolved blob whole.
+                            matches.clear();
+                            scanner.scan_matches(
+                                data,
+                                InputName::same(""),
+                                worker,
+                                &mut summary,
+                                &mut matches,
+                                |_| true,
+                            );
+                            data.len()
+                        }
+                    }
+                }
+                None => {
+                    scanner.scan_matches(
+                        data,
+                        InputName::same(""),
+                        worker,
+                        &mut summary,
+                        &mut matches,
+                        |_| true,
+                    );
+                    data.len()
+                }
+            };
+            shared.searched.fetch_add(searched as u64, Relaxed);
+            state.scanned.lock().expect("no thread panicked").insert(entry.pack_offset);
+            if !matches.is_empty() {
+                let mut findings = Vec::new();
+                scanner.findings_from_matches(data, InputName::same(""), &matches, &mut findings);
+                summary.findings += findings.len() as u64;
+                shared.found.lock().expect("no thread panicked").insert(entry.oid, findings);
+                state
+                    .matches
+                    .lock()
+                    .expect("no thread panicked")
+                    .insert(entry.pack_offset, Arc::new(matches));
+            }
+            done(&summary);
+            Ok(())
+        }
+    };
+    index.traverse(
+        pack,
+        &mut gix::progress::Discard,
+        &interrupt,
+        processor,
+        gix::odb::pack::index::traverse::Options {
+            traversal: gix::odb::pack::index::traverse::Algorithm::DeltaTreeLookup,
+            thread_limit: Some(options.threads.max(1)),
+            check: gix::odb::pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+            alloc_limit_bytes: None,
+            make_pack_lookup_cache: || gix::odb::pack::cache::Never,
+        },
+    )?;
+    Ok(())
+}
+
+/// A zlib inflater per traversal thread.
+#[derive(Default)]
+struct InflateBox(gix::zlib::Inflate);
+
+impl InflateBox {
+    fn get(&mut self) -> &mut gix::zlib::Inflate {
+        &mut self.0
+    }
+}
+
+impl Clone for InflateBox {
+    fn clone(&self) -> Self {
+        InflateBox::default()
+    }
+}
+
+/// The pack offset of the base of the delta at `offset`, and the delta's entry; `None` for
+/// an object stored whole (or a base outside this pack).
+fn delta_base(
+    pack: &gix::odb::pack::data::File,
+    index: &gix::odb::pack::index::File,
+    offset: u64,
+) -> Result<Option<(u64, gix::odb::pack::data::Entry)>, gix::Error> {
+    let entry = pack.entry(offset)?;
+    let base = match entry.header {
+        Header::OfsDelta { base_distance } => Some(entry.base_pack_offset(base_distance)),
+        Header::RefDelta { base_id } => index.lookup(&base_id).map(|i| index.pack_offset_at_index(i)),
+        _ => None,
+    };
+    Ok(base.map(|base| (base, entry)))
+}
+
+/// Scans a delta target `data` where it differs from its base and inherits the base's matches
+/// elsewhere; returns how many bytes were searched.
+#[allow(clippy::too_many_arguments)]
+fn scan_delta(
+    scanner: &Scanner,
+    worker: &mut Worker,
+    summary: &mut ScanSummary,
+    data: &[u8],
+    instructions: &[u8],
+    base_matches: &[RawMatch],
+    long_rules: &LongRules,
+    out: &mut Vec<RawMatch>,
+) -> Result<usize, delta::MalformedDelta> {
+    let w = CONTEXT;
+    let (base_size, target_size) = delta::sizes(instructions)?;
+    let mut raw: Vec<(usize, usize)> =
+        vec![(0, w.min(data.len())), (data.len().saturating_sub(w), data.len())];
+    let mut copies: Vec<(usize, usize, usize)> = Vec::new();
+    delta::for_each_op(instructions, |op| match op {
+        DeltaOp::Insert { target, len } => {
+            let (target, len) = (target as usize, len as usize);
+            raw.push((target.saturating_sub(w), target + len + w));
+        }
+        DeltaOp::Copy { target, base, len } => {
+            let target = target as usize;
+            raw.push((target.saturating_sub(w), target + w));
+            copies.push((target, base as usize, len as usize));
+        }
+    })?;
+    if target_size as usize != data.len() {
+        return Err(delta::MalformedDelta("target size differs from the object"));
+    }
+    long_rules.ranges(data, &mut raw);
+    raw.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in raw {
+        let e = e.min(data.len());
+        if s >= e {
+            continue;
+        }
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+
+    // Own matches: those starting in [s - w - 1, e) of each stretch, searched with w more
+    // context each side, out to whole lines (inline markers and allowlists read lines).
+    let mut searched = 0;
+    let mut found = Vec::new();
+    let mut last_to = 0;
+    for (s, e) in merged {
+        let accept = s.saturating_sub(w + 1)..e;
+        let from = line_start(data, accept.start.saturating_sub(w)).max(last_to.min(accept.start));
+        let to = line_end(data, (e + w).min(data.len()));
+        searched += to - from;
+        last_to = to;
+        found.clear();
+        scanner.scan_matches(&data[from..to], InputName::same(""), worker, summary, &mut found, |m| {
+            accept.contains(&(m.whole.start + from))
+        });
+        out.extend(found.drain(..).map(|m| shift(m, from as isize)));
+    }
+
+    // Inherited matches: inside one copy, with w identical bytes around them (or the object's
+    // own start or end on both sides).
+    if !base_matches.is_empty() {
+        for &(target, base, len) in &copies {
+            let left_edge = base == 0 && target == 0;
+            let right_edge = base + len == base_size as usize && target + len == data.len();
+            for m in base_matches {
+                let (a, b) = (m.whole.start.min(m.secret.start), m.whole.end.max(m.secret.end));
+                if a >= base
+                    && b <= base + len
+                    && (a >= base + w || left_edge)
+                    && (b + w <= base + len || right_edge)
+                {
+                    out.push(shift(m.clone(), target as isize - base as isize));
+                }
+            }
+        }
+    }
+    out.sort_unstable_by(|a, b| {
+        (a.secret.start, a.rule, a.secret.end).cmp(&(b.secret.start, b.rule, b.secret.end))
+    });
+    out.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret);
+    Ok(searched)
+}
+
+fn shift(m: RawMatch, by: isize) -> RawMatch {
+    let move_range = |r: Range<usize>| (r.start as isize + by) as usize..(r.end as isize + by) as usize;
+    RawMatch { rule: m.rule, secret: move_range(m.secret), whole: move_range(m.whole) }
+}
+
+/// The start of the line holding `at`.
+fn line_start(data: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1)
+}
+
+/// The end (past the newline) of the line holding `at - 1`.
+fn line_end(data: &[u8], at: usize) -> usize {
+    if at == 0 || at >= data.len() || data[at - 1] == b'\n' {
+        return at.min(data.len());
+    }
+    memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i + 1)
+}
