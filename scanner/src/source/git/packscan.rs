@@ -342,7 +342,7 @@ fn delta_base(
     let entry = pack.entry(offset)?;
     let base = match entry.header {
         Header::OfsDelta { base_distance } => Some(entry.base_pack_offset(base_distance)),
-        Header::RefDelta { base_id } => index.lookup(&base_id).map(|i| index.pack_offset_at_index(i)),
+        Header::RefDelta { base_id } => index.lookup(base_id).map(|i| index.pack_offset_at_index(i)),
         _ => None,
     };
     Ok(base.map(|base| (base, entry)))
