@@ -154,6 +154,14 @@ pub struct Worker {
     accepted: Vec<RawMatch>,
 }
 
+impl Worker {
+    /// The rules (indices in [`Scanner::rules`]) whose keywords occurred in the last buffer
+    /// this worker scanned, sorted.
+    pub fn touched_rules(&self) -> &[u32] {
+        self.cache.touched_rules()
+    }
+}
+
 impl Scanner {
     /// The compiled rule set.
     pub fn rules(&self) -> &RuleSet {

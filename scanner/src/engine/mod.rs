@@ -183,6 +183,7 @@ impl RuleSet {
             regex: (0..self.rules.len()).map(|_| None).collect(),
             windows: vec![Vec::new(); self.rules.len()],
             touched: Vec::new(),
+            last_touched: Vec::new(),
             captures: (0..self.rules.len()).map(|_| None).collect(),
         }
     }
@@ -193,6 +194,8 @@ impl RuleSet {
         self.collect_windows(haystack, cache);
         let mut touched = std::mem::take(&mut cache.touched);
         touched.sort_unstable();
+        cache.last_touched.clear();
+        cache.last_touched.extend_from_slice(&touched);
         for &rule in &touched {
             let mut windows = std::mem::take(&mut cache.windows[rule as usize]);
             merge_windows(&mut windows);
@@ -393,10 +396,18 @@ pub struct ScanCache {
     regex: Vec<Option<meta::Cache>>,
     windows: Vec<Vec<Range<usize>>>,
     touched: Vec<u32>,
+    /// The rules whose keywords occurred in the last buffer scanned, sorted.
+    last_touched: Vec<u32>,
     captures: Vec<Option<Captures>>,
 }
 
 impl ScanCache {
+    /// The rules (indices in the [`RuleSet`]) whose keywords occurred in the last buffer
+    /// scanned, sorted.
+    pub fn touched_rules(&self) -> &[u32] {
+        &self.last_touched
+    }
+
     /// Heap memory held by the regex caches, in bytes.
     pub fn memory_usage(&self) -> usize {
         self.regex.iter().flatten().map(|c| c.memory_usage()).sum()

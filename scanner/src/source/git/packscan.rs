@@ -29,7 +29,7 @@ use crate::{engine::RawMatch, scan::InputName, sink::ScanSummary, Finding, Scann
 
 /// Context kept on each side of a copy's edges and of inserts, in bytes: at least the longest
 /// match (keyword window and secret) of every rule that is not handled by [`LongRules`].
-pub const CONTEXT: usize = 1024;
+pub const CONTEXT: usize = 2048;
 
 /// How to scan.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +55,8 @@ pub struct BlobScanOutput {
 /// Keywords of rules whose matches can be longer than [`CONTEXT`] (multi-line PEM blocks):
 /// wherever one occurs in a delta target, the rule's whole window there is scanned.
 struct LongRules {
+    /// `long[i]`: rule `i` can match past the context.
+    long: Vec<bool>,
     keywords: Option<aho_corasick::AhoCorasick>,
     windows: Vec<usize>,
 }
@@ -63,10 +65,12 @@ impl LongRules {
     fn new(scanner: &Scanner) -> Self {
         let mut patterns = Vec::new();
         let mut windows = Vec::new();
+        let mut long = Vec::new();
         for compiled in scanner.rules().rules() {
             let rule = &compiled.rule;
             let window = rule.window.unwrap_or(0);
-            if window > CONTEXT / 2 {
+            long.push(window > CONTEXT);
+            if window > CONTEXT {
                 for keyword in &rule.keywords {
                     patterns.push(keyword.clone());
                     windows.push(window);
@@ -74,15 +78,26 @@ impl LongRules {
             }
         }
         let keywords = (!patterns.is_empty())
-            .then(|| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&patterns).ok())
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .ok()
+            })
             .flatten();
-        LongRules { keywords, windows }
+        LongRules { long, keywords, windows }
+    }
+
+    /// Whether the worker's last scan met a long rule's keyword.
+    fn hit(&self, worker: &Worker) -> bool {
+        worker.touched_rules().iter().any(|&rule| self.long[rule as usize])
     }
 
     /// Ranges around every long-rule keyword in `data`.
     fn ranges(&self, data: &[u8], out: &mut Vec<(usize, usize)>) {
         let Some(keywords) = &self.keywords else { return };
-        for hit in keywords.find_overlapping_iter(data) {
+        for hit in keywords.find_iter(data) {
             let window = self.windows[hit.pattern().as_usize()] + CONTEXT;
             out.push((hit.start().saturating_sub(window), (hit.end() + window).min(data.len())));
         }
@@ -97,6 +112,9 @@ struct PackState {
     /// Pack offsets of blobs scanned in full knowledge (whole, or delta-aware from a scanned
     /// base): their matches (or absence of matches) can be inherited.
     scanned: Mutex<HashSet<u64>>,
+    /// Pack offsets of scanned blobs that hold (or may hold) a long-rule keyword: their
+    /// delta targets are searched for those keywords throughout.
+    long: Mutex<HashSet<u64>>,
 }
 
 /// Output shared by all threads.
@@ -237,52 +255,41 @@ fn scan_pack(
             let inherited = base.and_then(|(offset, pack_entry)| {
                 state.scanned.lock().expect("no thread panicked").contains(&offset).then(|| {
                     let matches = state.matches.lock().expect("no thread panicked").get(&offset).cloned();
-                    (matches.unwrap_or_default(), pack_entry)
+                    let long = state.long.lock().expect("no thread panicked").contains(&offset);
+                    (matches.unwrap_or_default(), long, pack_entry)
                 })
             });
             let mut matches = Vec::new();
-            let searched = match inherited {
-                Some((base_matches, pack_entry)) => {
+            let whole = |worker: &mut Worker, summary: &mut ScanSummary, matches: &mut Vec<RawMatch>| {
+                matches.clear();
+                scanner.scan_matches(data, InputName::same(""), worker, summary, matches, |_| true);
+                (data.len(), long_rules.hit(worker))
+            };
+            let (searched, long) = match inherited {
+                Some((base_matches, base_long, pack_entry)) => {
                     let mut instructions = vec![0u8; pack_entry.decompressed_size as usize];
                     pack.decompress_entry(&pack_entry, inflate.get(), &mut instructions)?;
+                    let base = Base { matches: &base_matches, long: base_long };
                     match scan_delta(
                         scanner,
                         worker,
                         &mut summary,
                         data,
                         &instructions,
-                        &base_matches,
+                        base,
                         long_rules,
                         &mut matches,
                     ) {
-                        Ok(searched) => searched,
-                        Err(_) => {
-                            // A delta we cannot read: scan the resolved blob whole.
-                            matches.clear();
-                            scanner.scan_matches(
-                                data,
-                                InputName::same(""),
-                                worker,
-                                &mut summary,
-                                &mut matches,
-                                |_| true,
-                            );
-                            data.len()
-                        }
+                        Ok(scanned) => scanned,
+                        // A delta we cannot read: scan the resolved blob whole.
+                        Err(_) => whole(worker, &mut summary, &mut matches),
                     }
                 }
-                None => {
-                    scanner.scan_matches(
-                        data,
-                        InputName::same(""),
-                        worker,
-                        &mut summary,
-                        &mut matches,
-                        |_| true,
-                    );
-                    data.len()
-                }
+                None => whole(worker, &mut summary, &mut matches),
             };
+            if long {
+                state.long.lock().expect("no thread panicked").insert(entry.pack_offset);
+            }
             shared.searched.fetch_add(searched as u64, Relaxed);
             state.scanned.lock().expect("no thread panicked").insert(entry.pack_offset);
             if !matches.is_empty() {
@@ -357,10 +364,11 @@ fn scan_delta(
     summary: &mut ScanSummary,
     data: &[u8],
     instructions: &[u8],
-    base_matches: &[RawMatch],
+    base: Base,
     long_rules: &LongRules,
     out: &mut Vec<RawMatch>,
-) -> Result<usize, delta::MalformedDelta> {
+) -> Result<(usize, bool), delta::MalformedDelta> {
+    let base_matches = base.matches;
     let w = CONTEXT;
     let (base_size, target_size) = delta::sizes(instructions)?;
     let mut raw: Vec<(usize, usize)> =
@@ -380,36 +388,40 @@ fn scan_delta(
     if target_size as usize != data.len() {
         return Err(delta::MalformedDelta("target size differs from the object"));
     }
-    long_rules.ranges(data, &mut raw);
-    raw.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::new();
-    for (s, e) in raw {
-        let e = e.min(data.len());
-        if s >= e {
-            continue;
-        }
-        match merged.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
-        }
-    }
+    let merged = merge(&mut raw, data.len());
 
     // Own matches: those starting in [s - w - 1, e) of each stretch, searched with w more
     // context each side, out to whole lines (inline markers and allowlists read lines).
     let mut searched = 0;
     let mut found = Vec::new();
-    let mut last_to = 0;
-    for (s, e) in merged {
-        let accept = s.saturating_sub(w + 1)..e;
-        let from = line_start(data, accept.start.saturating_sub(w)).max(last_to.min(accept.start));
-        let to = line_end(data, (e + w).min(data.len()));
-        searched += to - from;
-        last_to = to;
-        found.clear();
-        scanner.scan_matches(&data[from..to], InputName::same(""), worker, summary, &mut found, |m| {
-            accept.contains(&(m.whole.start + from))
-        });
-        out.extend(found.drain(..).map(|m| shift(m, from as isize)));
+    let mut scan_stretches = |stretches: &[(usize, usize)], out: &mut Vec<RawMatch>| {
+        let mut long = false;
+        let mut last_to = 0;
+        for &(s, e) in stretches {
+            let accept = s.saturating_sub(w + 1)..e;
+            let from = line_start(data, accept.start.saturating_sub(w)).max(last_to.min(accept.start));
+            let to = line_end(data, (e + w).min(data.len()));
+            searched += to - from;
+            last_to = to;
+            found.clear();
+            scanner.scan_matches(&data[from..to], InputName::same(""), worker, summary, &mut found, |m| {
+                accept.contains(&(m.whole.start + from))
+            });
+            long |= long_rules.hit(worker);
+            out.extend(found.drain(..).map(|m| shift(m, from as isize)));
+        }
+        long
+    };
+    // A keyword in the target is either copied from the base or within the stretches
+    // searched (it touches an insert): the engine says whether it met a long rule's there.
+    let long = scan_stretches(&merged, out) || base.long;
+    if long {
+        // A rule whose match can outgrow the context (a PEM block) needs its whole window
+        // wherever its keyword is: search again with those windows added.
+        long_rules.ranges(data, &mut raw);
+        let wider = merge(&mut raw, data.len());
+        out.clear();
+        scan_stretches(&wider, out);
     }
 
     // Inherited matches: inside one copy, with w identical bytes around them (or the object's
@@ -434,7 +446,33 @@ fn scan_delta(
         (a.secret.start, a.rule, a.secret.end).cmp(&(b.secret.start, b.rule, b.secret.end))
     });
     out.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret);
-    Ok(searched)
+    Ok((searched, long))
+}
+
+/// What a delta target inherits from its base.
+#[derive(Clone, Copy)]
+struct Base<'a> {
+    /// The base's accepted matches.
+    matches: &'a [RawMatch],
+    /// Whether the base holds a long-rule keyword.
+    long: bool,
+}
+
+/// Sorts and merges overlapping ranges, clamped to `len`.
+fn merge(raw: &mut [(usize, usize)], len: usize) -> Vec<(usize, usize)> {
+    raw.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for &(s, e) in raw.iter() {
+        let e = e.min(len);
+        if s >= e {
+            continue;
+        }
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
 }
 
 fn shift(m: RawMatch, by: isize) -> RawMatch {
