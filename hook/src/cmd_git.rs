@@ -34,7 +34,7 @@ pub fn run(args: GitArgs) -> Result<ExitStatus> {
                 .with_context(|| format!("--since: cannot read `{date}` as a date"))
         })
         .transpose()?;
-    let selection = Selection { revision: args.range.clone().or(args.branch.clone()), since };
+    let selection = Selection { revision: args.range.clone().or(args.branch.clone()), since, tips: None };
     let mut writer = setup::report_writer(&args.output)?;
 
     let progress = Progress::default();

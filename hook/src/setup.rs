@@ -1,20 +1,18 @@
 //! Shared set-up of the scanning commands: configuration, rules, the scanner, the writer.
 
 use std::{
-    collections::HashSet,
     io::{IsTerminal, Write},
     path::{Path, PathBuf},
     sync::Arc,
 };
 
 use anyhow::{Context, Result};
-use secretgate_patterns::Rule;
 use secretgate_scanner::{
-    config::{Format as ConfigFormat, LoadedConfig},
+    config::LoadedConfig,
     report::{self, Format, ReportOptions},
     source::files::{self, FilesOutput, WalkOptions},
     suppress::{BaselineChoice, Suppressor},
-    FindingSink, ScanSummary, Scanner, ScannerBuilder,
+    FindingSink, ScanSummary, Scanner,
 };
 
 use crate::cli::{ConfigArgs, FormatArg, InputArgs, OutputArgs, SuppressArgs};
@@ -35,50 +33,9 @@ pub fn load_config(args: &ConfigArgs, start: &Path) -> Result<LoadedConfig> {
 /// Built-in rules (unless the config turns them off) plus the config's own, minus the
 /// disabled ones, with the config's allowlists, compiled.
 pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner> {
-    let builtin = if config.config.use_builtin_rules {
-        secretgate_patterns::builtin::rules().context("the built-in rules are broken")?
-    } else {
-        Vec::new()
-    };
-    let mut disabled = config.config.disabled_rules.clone();
-    let adjusted;
-    let config = if config.format == ConfigFormat::Gitleaks {
-        adjusted = adjust_gitleaks(config, &builtin, &mut disabled);
-        &adjusted
-    } else {
-        config
-    };
-    let mut builder = ScannerBuilder::new(builtin);
-    builder
-        .add_rules(config.config.rules.iter().cloned())
-        .disable_rules(disabled)
-        .allowlists(Arc::new(config.allowlists()?))
-        .max_input_size(args.max_file_size.unwrap_or(config.config.limits.max_file_size));
-    Ok(builder.build()?)
-}
-
-/// gitleaks' `disabledRules` and allowlist-only rules name gitleaks' default rules (or an
-/// extended file's), which mostly have other ids here: the unknown ones are dropped with a
-/// warning instead of failing the build.
-fn adjust_gitleaks(config: &LoadedConfig, builtin: &[Rule], disabled: &mut Vec<String>) -> LoadedConfig {
-    let builtin_ids: HashSet<&str> = builtin.iter().map(|r| r.id.as_str()).collect();
-    disabled.retain(|id| {
-        let keep = builtin_ids.contains(id.as_str());
-        if !keep && config.config.use_builtin_rules {
-            eprintln!(
-                "secretgate: warning: [extend] disabledRules: `{id}` names no built-in rule; it has no \
-                 effect on secretgate's built-in set"
-            );
-        }
-        keep
-    });
-    let mut known = builtin_ids;
-    known.extend(config.config.rules.iter().map(|r| r.id.as_str()));
-    let mut adjusted = config.clone();
-    for warning in adjusted.drop_unknown_targets(&known) {
-        eprintln!("secretgate: warning: {warning}");
-    }
-    adjusted
+    Ok(secretgate_scanner::build::build_scanner(config, args.max_file_size, &mut |warning| {
+        eprintln!("secretgate: warning: {warning}")
+    })?)
 }
 
 /// Ignore files at the config's root, and the baseline the flags ask for.

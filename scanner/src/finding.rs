@@ -1,12 +1,12 @@
 //! A finding: a secret located in an input, with everything a report or a verdict needs.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use secretgate_patterns::Severity;
 
 /// A secret found at a place.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The rule that found it.
     pub rule_id: String,
@@ -37,7 +37,7 @@ pub struct Finding {
     /// That commit's author date (RFC 3339).
     pub date: Option<String>,
     /// How to revoke the credential, from the rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoke: Option<String>,
 }
 

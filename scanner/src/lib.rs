@@ -14,6 +14,7 @@
 //! [`report`] writers know only [`finding::Finding`] and [`sink::ScanSummary`].
 #![deny(missing_docs)]
 
+pub mod build;
 pub mod check;
 pub mod config;
 pub mod engine;
@@ -22,6 +23,7 @@ pub mod locate;
 pub mod paths;
 pub mod report;
 pub mod scan;
+pub mod server;
 pub mod sink;
 pub mod source;
 pub mod suppress;

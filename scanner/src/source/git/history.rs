@@ -39,6 +39,8 @@ pub struct Selection {
     pub revision: Option<String>,
     /// Only commits made at or after this time (seconds since the epoch).
     pub since: Option<i64>,
+    /// Explicit tips and the commits to leave out (a push); overrides `revision`.
+    pub tips: Option<(Vec<ObjectId>, Vec<ObjectId>)>,
 }
 
 /// Counters a progress display can read while the sweep runs.
@@ -203,9 +205,10 @@ pub fn sweep(
 
 /// The selected commits, oldest first.
 fn select_commits(repo: &gix::Repository, selection: &Selection) -> Result<Vec<ObjectId>, Error> {
-    let (tips, hidden) = match selection.revision.as_deref() {
-        None => (repo::ref_commit_tips(repo, |_| true)?, Vec::new()),
-        Some(spec) => match spec.split_once("..") {
+    let (tips, hidden) = match (&selection.tips, selection.revision.as_deref()) {
+        (Some((tips, hidden)), _) => (tips.clone(), hidden.clone()),
+        (None, None) => (repo::ref_commit_tips(repo, |_| true)?, Vec::new()),
+        (None, Some(spec)) => match spec.split_once("..") {
             Some((from, to)) => {
                 let to = if to.is_empty() { "HEAD" } else { to };
                 let from = if from.is_empty() { "HEAD" } else { from };

@@ -31,6 +31,10 @@ use crate::{engine::RawMatch, scan::InputName, sink::ScanSummary, Finding, Scann
 /// match (keyword window and secret) of every rule that is not handled by [`LongRules`].
 pub const CONTEXT: usize = 2048;
 
+/// Below this many wanted blobs in a pack (and a tenth of its objects), the blobs are read
+/// one by one instead of decoding the whole pack.
+const MIN_BLOBS_FOR_TRAVERSAL: usize = 2048;
+
 /// How to scan.
 #[derive(Debug, Clone, Copy)]
 pub struct BlobScanOptions {
@@ -154,6 +158,12 @@ pub fn scan_blobs(
     for index_path in pack_indices(repo)? {
         let bundle = gix::odb::pack::Bundle::at(&index_path, repo.object_hash())
             .context(|| format!("opening pack {}", index_path.display()))?;
+        // Decoding a whole pack pays off when it holds many of the wanted blobs; a few are
+        // cheaper looked up one by one (a small push against a large repository).
+        let held = wanted.iter().filter(|id| bundle.index.lookup(*id).is_some()).count();
+        if held < MIN_BLOBS_FOR_TRAVERSAL && held * 10 < bundle.index.num_objects() as usize {
+            continue;
+        }
         scan_pack(&bundle, scanner, wanted, options, &long_rules, progress, &shared)
             .context(|| format!("reading pack {}", index_path.display()))?;
     }

@@ -1,0 +1,167 @@
+//! The verdict on a push: accept or reject, the lines the pusher reads, and the audit record.
+//! Bypasses and over-budget pushes are decided here, once for the daemon and the fallback.
+
+use super::{
+    audit::AuditRecord,
+    config::{OverBudget, ServerSettings},
+    protocol::{Request, Response, Verdict, VERSION},
+};
+use crate::{finding::redact, source::git::receive::PushScan, Finding};
+
+/// The push option that asks for a bypass: `git push -o secretgate.bypass="reason"`.
+pub const BYPASS_OPTION: &str = "secretgate.bypass";
+
+/// How a push's scan ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Scanned completely.
+    Scanned(PushScan),
+    /// Not scanned within the budget (time, bytes or concurrency), for this reason.
+    OverBudget(String),
+    /// The scan failed.
+    Failed(String),
+    /// Not scanned, by policy (the daemon was unreachable and the fallback accepts).
+    Unscanned(String),
+}
+
+/// The verdict, what to tell the pusher, and what to audit.
+#[derive(Debug)]
+pub struct Decision {
+    /// The answer for the hook.
+    pub response: Response,
+    /// The audit line.
+    pub audit: AuditRecord,
+}
+
+/// The bypass reason the push options carry, if any (`None` if none was asked).
+pub fn bypass_reason(push_options: &[String]) -> Option<String> {
+    push_options.iter().rev().find_map(|option| {
+        let (key, value) = option.split_once('=').unwrap_or((option.as_str(), ""));
+        (key.trim() == BYPASS_OPTION).then(|| value.trim().trim_matches('"').to_string())
+    })
+}
+
+/// Decides on a push.
+pub fn decide(settings: &ServerSettings, request: &Request, outcome: Outcome, mode: &str, elapsed_ms: u64) -> Decision {
+    let bypass = bypass_reason(&request.push_options);
+    let bypass_granted = settings.bypass.allowed && bypass.as_deref().is_some_and(|r| !r.is_empty());
+    let mut audit = AuditRecord::new(request, mode, elapsed_ms);
+    let mut message = Vec::new();
+    let mut findings = Vec::new();
+    let verdict = match outcome {
+        Outcome::Scanned(scan) => {
+            audit.commits = scan.commits;
+            audit.blobs = scan.summary.inputs;
+            audit.bytes = scan.summary.bytes;
+            audit.findings = scan.findings.len() as u64;
+            audit.fingerprints = scan.findings.iter().map(|f| f.fingerprint.clone()).collect();
+            findings = scan.findings.into_iter().map(redacted).collect();
+            if findings.is_empty() {
+                audit.reason = "clean".into();
+                Verdict::Accept
+            } else if bypass_granted {
+                audit.reason = "bypass".into();
+                audit.bypass = bypass.clone();
+                message.push(format!(
+                    "secretgate: {} found; push ACCEPTED by bypass (\"{}\"); this is audited.",
+                    count(findings.len()),
+                    bypass.as_deref().unwrap_or_default()
+                ));
+                list(&findings, &mut message);
+                Verdict::Accept
+            } else {
+                audit.reason = "findings".into();
+                message.push(format!("secretgate: push rejected: {} in the pushed commits.", count(findings.len())));
+                list(&findings, &mut message);
+                advise(&mut message, settings, bypass.as_deref());
+                Verdict::Reject
+            }
+        }
+        Outcome::OverBudget(why) => {
+            audit.reason = format!("over budget: {why}");
+            if bypass_granted {
+                audit.bypass = bypass.clone();
+                message.push(format!("secretgate: push not scanned ({why}); ACCEPTED by bypass; this is audited."));
+                Verdict::Accept
+            } else if settings.budget.over_budget == OverBudget::Accept {
+                message.push(format!("secretgate: push ACCEPTED UNSCANNED: {why} (server policy; audited)."));
+                Verdict::Accept
+            } else {
+                message.push(format!("secretgate: push rejected: it could not be scanned within the server's budget ({why})."));
+                message.push(
+                    "secretgate: split it into smaller pushes, older commits first \
+                     (git push origin <commit>:refs/heads/<branch>), then push the rest."
+                        .into(),
+                );
+                Verdict::Reject
+            }
+        }
+        Outcome::Failed(why) => {
+            audit.reason = format!("error: {why}");
+            message.push(format!("secretgate: push rejected: the secret scan failed: {why}"));
+            message.push("secretgate: try again; if it keeps failing, tell the server's administrators.".into());
+            Verdict::Reject
+        }
+        Outcome::Unscanned(why) => {
+            audit.reason = format!("unscanned: {why}");
+            message.push(format!("secretgate: push ACCEPTED UNSCANNED: {why} (server policy; audited)."));
+            Verdict::Accept
+        }
+    };
+    audit.verdict = verdict;
+    Decision { response: Response { version: VERSION, verdict: Some(verdict), message, findings, error: None }, audit }
+}
+
+fn count(n: usize) -> String {
+    if n == 1 { "1 secret".into() } else { format!("{n} secrets") }
+}
+
+fn redacted(mut finding: Finding) -> Finding {
+    finding.secret = redact(&finding.secret);
+    finding
+}
+
+/// One line per finding: commit, place, rule, redacted secret.
+fn list(findings: &[Finding], message: &mut Vec<String>) {
+    for finding in findings {
+        let commit = finding.commit.as_deref().map_or("", |c| &c[..c.len().min(12)]);
+        message.push(format!(
+            "secretgate:   commit {commit}  {}:{}  {}  {}",
+            finding.path, finding.line, finding.rule_id, finding.secret
+        ));
+    }
+}
+
+fn advise(message: &mut Vec<String>, settings: &ServerSettings, asked: Option<&str>) {
+    message.push("secretgate: to fix it:".into());
+    message.push(
+        "secretgate:   1. remove the secret from the commits that add it (git rebase -i <base>, or \
+         git commit --amend for the last one) and push again;"
+            .into(),
+    );
+    message.push("secretgate:   2. revoke the credential: it has left your machine;".into());
+    message.push(
+        "secretgate:   3. if it is not a secret, add `secretgate:allow` in a comment on its line, or its \
+         fingerprint to .secretgateignore, in the commit that adds it."
+            .into(),
+    );
+    match (settings.bypass.allowed, asked) {
+        (true, Some("")) => message.push("secretgate: a bypass needs a reason: git push -o secretgate.bypass=\"why\"".into()),
+        (true, _) => message.push("secretgate: to push anyway (audited): git push -o secretgate.bypass=\"reason\"".into()),
+        (false, Some(_)) => message.push("secretgate: bypasses are not allowed on this server.".into()),
+        (false, None) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bypass_reasons_come_from_push_options() {
+        assert_eq!(bypass_reason(&["secretgate.bypass=test fixture".into()]).as_deref(), Some("test fixture"));
+        assert_eq!(bypass_reason(&["secretgate.bypass=\"quoted\"".into()]).as_deref(), Some("quoted"));
+        assert_eq!(bypass_reason(&["secretgate.bypass".into()]).as_deref(), Some(""));
+        assert_eq!(bypass_reason(&["ci.skip".into()]), None);
+    }
+}

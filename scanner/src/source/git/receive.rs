@@ -1,0 +1,170 @@
+//! The server side of a push: the ref updates git hands `pre-receive`, the quarantine that
+//! holds the pushed objects until the hook accepts them, and the scan of the new commits.
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+
+use super::{
+    history::{self, Progress, Selection, SweepOptions},
+    repo, Error,
+};
+use crate::{suppress::allowlist::PathAllowlist, Finding, ScanSummary, Scanner};
+
+/// One line of git's pre-receive input: `<old> <new> <ref>`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefUpdate {
+    /// What the ref points at now; all zeros when it is created.
+    pub old: String,
+    /// What it will point at; all zeros when it is deleted.
+    pub new: String,
+    /// The ref's full name.
+    pub name: String,
+}
+
+/// Parses git's pre-receive standard input; a malformed line is an error naming it.
+pub fn parse_pre_receive(input: &str) -> Result<Vec<RefUpdate>, Error> {
+    let mut updates = Vec::new();
+    for (number, line) in input.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let bad = || Error::Input(format!("pre-receive input line {}: expected `<old> <new> <ref>`, got `{line}`", number + 1));
+        let [old, new, name] = fields[..] else { return Err(bad()) };
+        for id in [old, new] {
+            ObjectId::from_hex(id.as_bytes()).map_err(|_| bad())?;
+        }
+        updates.push(RefUpdate { old: old.into(), new: new.into(), name: name.into() });
+    }
+    Ok(updates)
+}
+
+/// Where a push's objects wait while hooks run: git's quarantine directory and the
+/// repository's own object directories.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Quarantine {
+    /// `GIT_QUARANTINE_PATH` (or `GIT_OBJECT_DIRECTORY`): the pushed objects.
+    pub objects: Option<PathBuf>,
+    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`: the repository's objects (and its alternates).
+    pub alternates: Vec<PathBuf>,
+}
+
+impl Quarantine {
+    /// Reads the quarantine from git's environment, as a `pre-receive` hook sees it.
+    pub fn from_env() -> Self {
+        let objects = std::env::var_os("GIT_QUARANTINE_PATH")
+            .or_else(|| std::env::var_os("GIT_OBJECT_DIRECTORY"))
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let alternates = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES")
+            .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
+            .unwrap_or_default();
+        Quarantine { objects, alternates }
+    }
+}
+
+/// A repository opened to see a push's quarantined objects, read-only. Keeps the temporary
+/// directory that makes the view alive.
+pub struct PushView {
+    /// The repository, its object store layered over the quarantine.
+    pub repo: gix::Repository,
+    _layer: Option<tempfile::TempDir>,
+}
+
+/// Opens `repo_dir` so that the objects of the push waiting in `quarantine` are visible.
+/// gix reads neither `GIT_OBJECT_DIRECTORY` nor `GIT_ALTERNATE_OBJECT_DIRECTORIES`, so the
+/// view is an object directory of our own, outside the repository, whose `info/alternates`
+/// lists the quarantine first and then the repository's stores. Nothing is written inside
+/// the repository or the quarantine.
+pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, Error> {
+    let mut repo = gix::open(repo_dir)
+        .map_err(|err| Error::Open { path: repo_dir.display().to_string(), message: super::one_line(&err.to_string()) })?;
+    repo.object_cache_size_if_unset(4 << 20);
+    let Some(objects) = &quarantine.objects else {
+        return Ok(PushView { repo, _layer: None });
+    };
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut stores = vec![canonical(objects)];
+    stores.push(canonical(&repo.common_dir().join("objects")));
+    stores.extend(quarantine.alternates.iter().map(|p| canonical(p)));
+    stores.dedup();
+    let layer = tempfile::Builder::new()
+        .prefix("secretgate-odb-")
+        .tempdir()
+        .map_err(|err| Error::Input(format!("cannot create a temporary object directory: {err}")))?;
+    std::fs::create_dir_all(layer.path().join("info"))
+        .and_then(|()| {
+            let list: String = stores.iter().map(|p| format!("{}\n", p.display())).collect();
+            std::fs::write(layer.path().join("info/alternates"), list)
+        })
+        .map_err(|err| Error::Input(format!("cannot write the temporary object directory: {err}")))?;
+    let odb = gix::odb::at(layer.path(), repo.object_hash())
+        .map_err(|err| Error::Open { path: objects.display().to_string(), message: err.to_string() })?;
+    repo.objects = odb.into();
+    Ok(PushView { repo, _layer: Some(layer) })
+}
+
+/// What scanning a push found.
+#[derive(Debug, Default)]
+pub struct PushScan {
+    /// Secrets on lines the new commits add.
+    pub findings: Vec<Finding>,
+    /// Blobs and bytes scanned.
+    pub summary: ScanSummary,
+    /// New commits scanned.
+    pub commits: u64,
+}
+
+/// Scans the commits a push brings: reachable from the new tips and from no existing ref
+/// (refs are not updated yet while `pre-receive` runs), each against its parents, reporting
+/// secrets on the lines they add. Deletions bring nothing; tags are peeled to their commit.
+pub fn scan_push(
+    repo: &gix::Repository,
+    updates: &[RefUpdate],
+    scanner: &Scanner,
+    allowlist: &PathAllowlist,
+    threads: usize,
+) -> Result<PushScan, Error> {
+    let mut tips = Vec::new();
+    for update in updates {
+        let new = ObjectId::from_hex(update.new.as_bytes())
+            .map_err(|_| Error::Input(format!("`{}` is not an object id", update.new)))?;
+        if new.is_null() {
+            continue;
+        }
+        if let Some(commit) = repo::peel_to_commit(repo, new)? {
+            tips.push(commit);
+        }
+    }
+    if tips.is_empty() {
+        return Ok(PushScan::default());
+    }
+    let hidden = repo::ref_commit_tips(repo, |_| true)?;
+    let selection = Selection { revision: None, since: None, tips: Some((tips, hidden)) };
+    let output = history::sweep(
+        repo,
+        scanner,
+        allowlist,
+        &selection,
+        SweepOptions { threads, delta_aware: true },
+        &Progress::default(),
+    )?;
+    Ok(PushScan { findings: output.findings, summary: output.summary, commits: output.commits })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pre_receive_lines() {
+        let zero = "0".repeat(40);
+        let a = "a".repeat(40);
+        let updates = parse_pre_receive(&format!("{zero} {a} refs/heads/new\n{a} {zero} refs/tags/v1\n")).unwrap();
+        assert_eq!(updates.len(), 2);
+        assert_eq!(updates[0].name, "refs/heads/new");
+        assert!(parse_pre_receive("x y").unwrap_err().to_string().contains("line 1"));
+        assert!(parse_pre_receive(&format!("{zero} nothex refs/heads/x")).is_err());
+    }
+}
