@@ -1,7 +1,82 @@
-//! `secretgated`: the server-side daemon. Not built yet: the server side is tracked as its
-//! own issue; until it lands this binary says so and exits with the error code.
+//! `secretgated`: the server-side daemon. It keeps the compiled rules warm and answers the
+//! `pre-receive` hook's requests on a Unix socket: one request (a push) per connection, a
+//! verdict back, an audit line per push. Configuration is hot-reloaded; SIGTERM finishes the
+//! scans in flight before exiting.
+
+mod metrics;
+mod server;
+mod state;
+
+use std::{
+    path::PathBuf,
+    sync::{atomic::AtomicBool, Arc},
+};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+/// Scans pushes for secrets on a git server; `secretgate pre-receive` is its client.
+#[derive(Debug, Parser)]
+#[command(name = "secretgated", version, about)]
+struct Args {
+    /// The server configuration (TOML).
+    #[arg(long, value_name = "FILE", env = "SECRETGATE_CONFIG")]
+    config: PathBuf,
+    /// Check the configuration (and compile its rules), then exit: 0 when it is good.
+    #[arg(long)]
+    check_config: bool,
+    /// The socket to listen on (default: the config's `socket`).
+    #[arg(long, value_name = "PATH", env = "SECRETGATE_SOCKET")]
+    socket: Option<PathBuf>,
+}
 
 fn main() {
-    eprintln!("secretgated: the server-side daemon is not implemented yet; use `secretgate scan` or the client hooks");
-    std::process::exit(2);
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SECRETGATE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+    if let Err(err) = run(args) {
+        eprintln!(
+            "secretgated: error: {}",
+            err.chain().map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
+        );
+        std::process::exit(2);
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    let loaded = state::Loaded::read(&args.config)?;
+    if args.check_config {
+        println!(
+            "secretgated: {} is valid ({} rules)",
+            args.config.display(),
+            loaded.scan.scanner.rules().rules().len()
+        );
+        return Ok(());
+    }
+    let socket = args.socket.clone().unwrap_or_else(|| loaded.config.settings.socket.clone());
+    let mode = loaded.config.settings.socket_mode()?;
+    let metrics_address = loaded.config.settings.metrics_address.clone();
+    let live = Arc::new(state::Live::new(args.config.clone(), loaded));
+    let _watcher = state::watch(Arc::clone(&live)).context("cannot watch the configuration for changes")?;
+
+    let shutdown = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&shutdown)).context("cannot handle signals")?;
+    }
+    let metrics = Arc::new(metrics::Metrics::default());
+    if let Some(address) = metrics_address {
+        metrics::serve(&address, Arc::clone(&metrics))?;
+    }
+    let listener = server::bind(&socket, mode)?;
+    tracing::info!(socket = %socket.display(), "secretgated ready");
+    server::serve(listener, live, metrics, &shutdown);
+    let _ = std::fs::remove_file(&socket);
+    tracing::info!("secretgated stopped");
+    Ok(())
 }

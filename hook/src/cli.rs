@@ -25,6 +25,9 @@ pub enum Command {
     PreCommit(PreCommitArgs),
     /// Scan the commits being pushed (git's pre-push hook; reads git's pre-push input).
     PrePush(PrePushArgs),
+    /// Scan a push on the server (git's pre-receive hook): asks `secretgated`, or scans in
+    /// process when the daemon cannot answer, as the server config says.
+    PreReceive(PreReceiveArgs),
     /// Install secretgate's pre-commit and pre-push hooks into a repository.
     Install(InstallArgs),
     /// Remove the hooks `install` wrote (and restore what they replaced).
@@ -268,4 +271,14 @@ pub struct UninstallArgs {
     /// The repository (default: the one containing the current directory).
     #[arg(value_name = "REPO")]
     pub repo: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PreReceiveArgs {
+    /// The server configuration (default: `$SECRETGATE_CONFIG`; none: defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The daemon's socket (default: `$SECRETGATE_SOCKET`, else the config's `socket`).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
 }

@@ -6,6 +6,7 @@ mod cmd_baseline;
 mod cmd_git;
 mod cmd_hooks;
 mod cmd_install;
+mod cmd_receive;
 mod cmd_rules;
 mod cmd_scan;
 mod setup;
@@ -50,6 +51,7 @@ fn main() {
         Command::Git(args) => cmd_git::run(args),
         Command::PreCommit(args) => cmd_hooks::pre_commit(args),
         Command::PrePush(args) => cmd_hooks::pre_push(args),
+        Command::PreReceive(args) => cmd_receive::run(args),
         Command::Install(args) => cmd_install::install(args),
         Command::Uninstall(args) => cmd_install::uninstall(args),
         Command::Rules(RulesCommand::List(args)) => cmd_rules::list(args),

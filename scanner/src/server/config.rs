@@ -13,7 +13,8 @@ use crate::config::{self as repo_config, LoadedConfig};
 pub const DEFAULT_SOCKET: &str = "/run/secretgate/secretgated.sock";
 
 /// Keys that belong to the server; everything else is repository configuration.
-const SERVER_KEYS: [&str; 7] = ["socket", "socket_mode", "audit_log", "metrics_address", "fallback", "bypass", "budget"];
+const SERVER_KEYS: [&str; 7] =
+    ["socket", "socket_mode", "audit_log", "metrics_address", "fallback", "bypass", "budget"];
 
 /// What the hook does when the daemon cannot be reached or does not answer in time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,7 +164,8 @@ impl ServerConfig {
     /// Checks a configuration held in memory; `name` says where it came from.
     pub fn parse(text: &str, name: &str) -> Result<Self, repo_config::Error> {
         let parse_error = |message: String| repo_config::Error::Parse { file: name.to_string(), message };
-        let mut table: toml::Table = toml::from_str(text).map_err(|err| parse_error(err.to_string().trim().replace('\n', " ")))?;
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|err| parse_error(err.to_string().trim().replace('\n', " ")))?;
         let mut server = toml::Table::new();
         for key in SERVER_KEYS {
             if let Some(value) = table.remove(key) {

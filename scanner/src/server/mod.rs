@@ -6,4 +6,5 @@
 pub mod audit;
 pub mod config;
 pub mod protocol;
+pub mod serve;
 pub mod verdict;

@@ -70,7 +70,13 @@ pub struct Response {
 impl Response {
     /// An answer saying the request could not be served.
     pub fn error(message: impl Into<String>) -> Self {
-        Response { version: VERSION, verdict: None, message: Vec::new(), findings: Vec::new(), error: Some(message.into()) }
+        Response {
+            version: VERSION,
+            verdict: None,
+            message: Vec::new(),
+            findings: Vec::new(),
+            error: Some(message.into()),
+        }
     }
 }
 
@@ -136,7 +142,11 @@ mod tests {
             version: VERSION,
             repo: "/srv/git/a.git".into(),
             quarantine: Quarantine::default(),
-            updates: vec![RefUpdate { old: "0".repeat(40), new: "a".repeat(40), name: "refs/heads/main".into() }],
+            updates: vec![RefUpdate {
+                old: "0".repeat(40),
+                new: "a".repeat(40),
+                name: "refs/heads/main".into(),
+            }],
             push_options: vec!["secretgate.bypass=test".into()],
             pusher: Some("ada".into()),
         }

@@ -42,7 +42,13 @@ pub fn bypass_reason(push_options: &[String]) -> Option<String> {
 }
 
 /// Decides on a push.
-pub fn decide(settings: &ServerSettings, request: &Request, outcome: Outcome, mode: &str, elapsed_ms: u64) -> Decision {
+pub fn decide(
+    settings: &ServerSettings,
+    request: &Request,
+    outcome: Outcome,
+    mode: &str,
+    elapsed_ms: u64,
+) -> Decision {
     let bypass = bypass_reason(&request.push_options);
     let bypass_granted = settings.bypass.allowed && bypass.as_deref().is_some_and(|r| !r.is_empty());
     let mut audit = AuditRecord::new(request, mode, elapsed_ms);
@@ -71,7 +77,10 @@ pub fn decide(settings: &ServerSettings, request: &Request, outcome: Outcome, mo
                 Verdict::Accept
             } else {
                 audit.reason = "findings".into();
-                message.push(format!("secretgate: push rejected: {} in the pushed commits.", count(findings.len())));
+                message.push(format!(
+                    "secretgate: push rejected: {} in the pushed commits.",
+                    count(findings.len())
+                ));
                 list(&findings, &mut message);
                 advise(&mut message, settings, bypass.as_deref());
                 Verdict::Reject
@@ -81,13 +90,17 @@ pub fn decide(settings: &ServerSettings, request: &Request, outcome: Outcome, mo
             audit.reason = format!("over budget: {why}");
             if bypass_granted {
                 audit.bypass = bypass.clone();
-                message.push(format!("secretgate: push not scanned ({why}); ACCEPTED by bypass; this is audited."));
+                message.push(format!(
+                    "secretgate: push not scanned ({why}); ACCEPTED by bypass; this is audited."
+                ));
                 Verdict::Accept
             } else if settings.budget.over_budget == OverBudget::Accept {
                 message.push(format!("secretgate: push ACCEPTED UNSCANNED: {why} (server policy; audited)."));
                 Verdict::Accept
             } else {
-                message.push(format!("secretgate: push rejected: it could not be scanned within the server's budget ({why})."));
+                message.push(format!(
+                    "secretgate: push rejected: it could not be scanned within the server's budget ({why})."
+                ));
                 message.push(
                     "secretgate: split it into smaller pushes, older commits first \
                      (git push origin <commit>:refs/heads/<branch>), then push the rest."
@@ -99,7 +112,8 @@ pub fn decide(settings: &ServerSettings, request: &Request, outcome: Outcome, mo
         Outcome::Failed(why) => {
             audit.reason = format!("error: {why}");
             message.push(format!("secretgate: push rejected: the secret scan failed: {why}"));
-            message.push("secretgate: try again; if it keeps failing, tell the server's administrators.".into());
+            message
+                .push("secretgate: try again; if it keeps failing, tell the server's administrators.".into());
             Verdict::Reject
         }
         Outcome::Unscanned(why) => {
@@ -109,11 +123,18 @@ pub fn decide(settings: &ServerSettings, request: &Request, outcome: Outcome, mo
         }
     };
     audit.verdict = verdict;
-    Decision { response: Response { version: VERSION, verdict: Some(verdict), message, findings, error: None }, audit }
+    Decision {
+        response: Response { version: VERSION, verdict: Some(verdict), message, findings, error: None },
+        audit,
+    }
 }
 
 fn count(n: usize) -> String {
-    if n == 1 { "1 secret".into() } else { format!("{n} secrets") }
+    if n == 1 {
+        "1 secret".into()
+    } else {
+        format!("{n} secrets")
+    }
 }
 
 fn redacted(mut finding: Finding) -> Finding {
@@ -146,8 +167,11 @@ fn advise(message: &mut Vec<String>, settings: &ServerSettings, asked: Option<&s
             .into(),
     );
     match (settings.bypass.allowed, asked) {
-        (true, Some("")) => message.push("secretgate: a bypass needs a reason: git push -o secretgate.bypass=\"why\"".into()),
-        (true, _) => message.push("secretgate: to push anyway (audited): git push -o secretgate.bypass=\"reason\"".into()),
+        (true, Some("")) => {
+            message.push("secretgate: a bypass needs a reason: git push -o secretgate.bypass=\"why\"".into())
+        }
+        (true, _) => message
+            .push("secretgate: to push anyway (audited): git push -o secretgate.bypass=\"reason\"".into()),
         (false, Some(_)) => message.push("secretgate: bypasses are not allowed on this server.".into()),
         (false, None) => {}
     }
@@ -159,7 +183,10 @@ mod tests {
 
     #[test]
     fn bypass_reasons_come_from_push_options() {
-        assert_eq!(bypass_reason(&["secretgate.bypass=test fixture".into()]).as_deref(), Some("test fixture"));
+        assert_eq!(
+            bypass_reason(&["secretgate.bypass=test fixture".into()]).as_deref(),
+            Some("test fixture")
+        );
         assert_eq!(bypass_reason(&["secretgate.bypass=\"quoted\"".into()]).as_deref(), Some("quoted"));
         assert_eq!(bypass_reason(&["secretgate.bypass".into()]).as_deref(), Some(""));
         assert_eq!(bypass_reason(&["ci.skip".into()]), None);

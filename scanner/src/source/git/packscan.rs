@@ -178,6 +178,13 @@ pub fn scan_blobs(
     let mut found = Vec::new();
     for id in missing {
         progress.blobs_done.fetch_add(1, Relaxed);
+        // Too large to scan: known from the header, without reading (or holding) the blob.
+        if let Ok(Some(header)) = repo.try_find_header(id) {
+            if header.size() > scanner.max_input_size() {
+                summary.skip(crate::sink::SkipReason::TooLarge, header.size());
+                continue;
+            }
+        }
         match repo.try_find_object(id) {
             Ok(Some(object)) => {
                 progress.bytes_done.fetch_add(object.data.len() as u64, Relaxed);

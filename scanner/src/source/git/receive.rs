@@ -30,7 +30,12 @@ pub fn parse_pre_receive(input: &str) -> Result<Vec<RefUpdate>, Error> {
             continue;
         }
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let bad = || Error::Input(format!("pre-receive input line {}: expected `<old> <new> <ref>`, got `{line}`", number + 1));
+        let bad = || {
+            Error::Input(format!(
+                "pre-receive input line {}: expected `<old> <new> <ref>`, got `{line}`",
+                number + 1
+            ))
+        };
         let [old, new, name] = fields[..] else { return Err(bad()) };
         for id in [old, new] {
             ObjectId::from_hex(id.as_bytes()).map_err(|_| bad())?;
@@ -78,8 +83,10 @@ pub struct PushView {
 /// lists the quarantine first and then the repository's stores. Nothing is written inside
 /// the repository or the quarantine.
 pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, Error> {
-    let mut repo = gix::open(repo_dir)
-        .map_err(|err| Error::Open { path: repo_dir.display().to_string(), message: super::one_line(&err.to_string()) })?;
+    let mut repo = gix::open(repo_dir).map_err(|err| Error::Open {
+        path: repo_dir.display().to_string(),
+        message: super::one_line(&err.to_string()),
+    })?;
     repo.object_cache_size_if_unset(4 << 20);
     let Some(objects) = &quarantine.objects else {
         return Ok(PushView { repo, _layer: None });
@@ -161,7 +168,8 @@ mod tests {
     fn parses_pre_receive_lines() {
         let zero = "0".repeat(40);
         let a = "a".repeat(40);
-        let updates = parse_pre_receive(&format!("{zero} {a} refs/heads/new\n{a} {zero} refs/tags/v1\n")).unwrap();
+        let updates =
+            parse_pre_receive(&format!("{zero} {a} refs/heads/new\n{a} {zero} refs/tags/v1\n")).unwrap();
         assert_eq!(updates.len(), 2);
         assert_eq!(updates[0].name, "refs/heads/new");
         assert!(parse_pre_receive("x y").unwrap_err().to_string().contains("line 1"));

@@ -1,0 +1,126 @@
+//! Prometheus metrics in the text format, served on a loopback address.
+
+use std::{
+    io::{Read, Write},
+    net::TcpListener,
+    sync::{
+        atomic::{AtomicU64, Ordering::Relaxed},
+        Arc,
+    },
+    time::Duration,
+};
+
+use anyhow::{bail, Context, Result};
+use secretgate_scanner::server::{audit::AuditRecord, protocol::Verdict};
+
+/// Upper bounds of the scan-time histogram's buckets, in seconds.
+const BUCKETS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// The daemon's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pushes: AtomicU64,
+    rejections: AtomicU64,
+    bypasses: AtomicU64,
+    over_budget: AtomicU64,
+    errors: AtomicU64,
+    pub bad_requests: AtomicU64,
+    bytes_scanned: AtomicU64,
+    findings: AtomicU64,
+    /// Cumulative counts per bucket, then the +Inf bucket.
+    buckets: [AtomicU64; BUCKETS.len() + 1],
+    /// Total scan time, in microseconds.
+    time_us: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one push.
+    pub fn record(&self, audit: &AuditRecord, elapsed: Duration) {
+        self.pushes.fetch_add(1, Relaxed);
+        if audit.verdict == Verdict::Reject {
+            self.rejections.fetch_add(1, Relaxed);
+        }
+        if audit.bypass.is_some() {
+            self.bypasses.fetch_add(1, Relaxed);
+        }
+        if audit.reason.starts_with("over budget") {
+            self.over_budget.fetch_add(1, Relaxed);
+        }
+        if audit.reason.starts_with("error") {
+            self.errors.fetch_add(1, Relaxed);
+        }
+        self.bytes_scanned.fetch_add(audit.bytes, Relaxed);
+        self.findings.fetch_add(audit.findings, Relaxed);
+        let seconds = elapsed.as_secs_f64();
+        let bucket = BUCKETS.iter().position(|&b| seconds <= b).unwrap_or(BUCKETS.len());
+        self.buckets[bucket].fetch_add(1, Relaxed);
+        self.time_us.fetch_add(elapsed.as_micros() as u64, Relaxed);
+    }
+
+    /// The metrics in Prometheus' text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, value: u64| {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+        };
+        counter("secretgate_pushes_total", "Pushes answered.", self.pushes.load(Relaxed));
+        counter("secretgate_rejections_total", "Pushes rejected.", self.rejections.load(Relaxed));
+        counter(
+            "secretgate_bypasses_total",
+            "Pushes accepted by a bypass despite findings.",
+            self.bypasses.load(Relaxed),
+        );
+        counter(
+            "secretgate_over_budget_total",
+            "Pushes not scanned within the budget.",
+            self.over_budget.load(Relaxed),
+        );
+        counter("secretgate_scan_errors_total", "Scans that failed.", self.errors.load(Relaxed));
+        counter(
+            "secretgate_bad_requests_total",
+            "Malformed, oversized or slow requests.",
+            self.bad_requests.load(Relaxed),
+        );
+        counter(
+            "secretgate_bytes_scanned_total",
+            "Bytes of new blobs scanned.",
+            self.bytes_scanned.load(Relaxed),
+        );
+        counter("secretgate_findings_total", "Secrets found in pushes.", self.findings.load(Relaxed));
+        out.push_str("# HELP secretgate_scan_seconds Time to answer a push.\n# TYPE secretgate_scan_seconds histogram\n");
+        let mut cumulative = 0;
+        for (i, bound) in BUCKETS.iter().map(|b| b.to_string()).chain(["+Inf".to_string()]).enumerate() {
+            cumulative += self.buckets[i].load(Relaxed);
+            out.push_str(&format!("secretgate_scan_seconds_bucket{{le=\"{bound}\"}} {cumulative}\n"));
+        }
+        out.push_str(&format!(
+            "secretgate_scan_seconds_sum {}\nsecretgate_scan_seconds_count {cumulative}\n",
+            self.time_us.load(Relaxed) as f64 / 1e6
+        ));
+        out
+    }
+}
+
+/// Serves the metrics over HTTP on `address`, which must be a loopback address.
+pub fn serve(address: &str, metrics: Arc<Metrics>) -> Result<()> {
+    let listener =
+        TcpListener::bind(address).with_context(|| format!("cannot serve metrics on {address}"))?;
+    if !listener.local_addr()?.ip().is_loopback() {
+        bail!("metrics_address {address} is not a loopback address; metrics are served only locally");
+    }
+    std::thread::Builder::new().name("secretgated-metrics".into()).spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            let body = metrics.render();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    })?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Serving one push request within its time budget: the daemon's work, and the hook's when
+//! it falls back to scanning in its own process.
+
+use std::{
+    sync::{mpsc, Arc},
+    time::{Duration, Instant},
+};
+
+use super::{
+    config::ServerSettings,
+    protocol::Request,
+    verdict::{decide, Decision, Outcome},
+};
+use crate::{
+    source::git::receive::{open_push, scan_push},
+    suppress::allowlist::PathAllowlist,
+    Scanner,
+};
+
+/// What a scan needs: the compiled rules, the path allowlist and the server settings.
+#[derive(Debug, Clone)]
+pub struct ScanState {
+    /// The engine, shared by concurrent scans.
+    pub scanner: Arc<Scanner>,
+    /// Paths never reported.
+    pub allowlist: Arc<PathAllowlist>,
+    /// Budget, bypass and fallback settings.
+    pub settings: ServerSettings,
+}
+
+/// Scans the push `request` describes and decides on it. The scan runs on its own thread; if
+/// it does not finish within the budget (counted from `started`), the over-budget policy
+/// decides instead. `mode` names who scans in the audit record.
+pub fn handle(request: &Request, state: &ScanState, mode: &str, started: Instant) -> Decision {
+    let budget = Duration::from_millis(state.settings.budget.timeout_ms);
+    let (send, receive) = mpsc::channel();
+    let (scanner, allowlist, owned) =
+        (Arc::clone(&state.scanner), Arc::clone(&state.allowlist), request.clone());
+    let threads = state.settings.scan_threads();
+    let spawned = std::thread::Builder::new().name("secretgate-scan".into()).spawn(move || {
+        let result = open_push(&owned.repo, &owned.quarantine)
+            .and_then(|view| scan_push(&view.repo, &owned.updates, &scanner, &allowlist, threads));
+        let _ = send.send(result);
+    });
+    let outcome = match spawned {
+        Err(err) => Outcome::Failed(format!("cannot start a scan thread: {err}")),
+        Ok(_) => match receive.recv_timeout(budget.saturating_sub(started.elapsed())) {
+            Ok(Ok(scan)) if scan.summary.bytes > state.settings.budget.max_push_bytes => {
+                Outcome::OverBudget(format!(
+                    "it brings {} bytes of new content, more than the limit of {}",
+                    scan.summary.bytes, state.settings.budget.max_push_bytes
+                ))
+            }
+            Ok(Ok(scan)) => Outcome::Scanned(scan),
+            Ok(Err(err)) => Outcome::Failed(err.to_string()),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                Outcome::OverBudget(format!("the scan did not finish within {} ms", budget.as_millis()))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Outcome::Failed("the scan stopped unexpectedly".into())
+            }
+        },
+    };
+    decide(&state.settings, request, outcome, mode, started.elapsed().as_millis() as u64)
+}
