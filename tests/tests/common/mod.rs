@@ -34,6 +34,15 @@ pub fn secretgate_bin() -> PathBuf {
     path
 }
 
+/// The `secretgated` binary under test, next to `secretgate`.
+pub fn secretgated_bin() -> PathBuf {
+    let path = secretgate_bin().with_file_name(format!("secretgated{}", std::env::consts::EXE_SUFFIX));
+    if !path.is_file() {
+        panic!("build the binaries first: cargo build --workspace --bins (no binary at {})", path.display());
+    }
+    path
+}
+
 /// A `Command` for the binary under test, run in `cwd`, with colour off and no
 /// configuration inherited from the environment of whoever runs the tests.
 pub fn secretgate_command(args: &[&str], cwd: &Path) -> Command {

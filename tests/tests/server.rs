@@ -1,0 +1,391 @@
+//! End-to-end tests of the server side: real `git push` to real bare repositories whose
+//! `pre-receive` hook is `secretgate pre-receive`, with the real `secretgated` on a real socket.
+
+mod common;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::git::{git_command, stripe_key, Repo};
+
+/// A bare server repository with the hook installed, its config, and (when started) the daemon.
+struct Server {
+    dir: tempfile::TempDir,
+    daemon: Option<Child>,
+}
+
+impl Server {
+    fn new(extra_config: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server { dir, daemon: None };
+        let out = git_command(server.dir.path(), server.dir.path())
+            .args(["init", "-q", "--bare", "-b", "main", "server.git"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let out = git_command(&server.repo(), server.dir.path())
+            .args(["config", "receive.advertisePushOptions", "true"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let hook = server.repo().join("hooks/pre-receive");
+        std::fs::write(
+            &hook,
+            format!(
+                "#!/bin/sh\nexec '{}' pre-receive --config '{}'\n",
+                common::secretgate_bin().display(),
+                server.config_path().display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        server.write_config(extra_config);
+        server
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.dir.path().join("server.git")
+    }
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("sg.sock")
+    }
+    fn audit_log(&self) -> PathBuf {
+        self.dir.path().join("audit.jsonl")
+    }
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("server.toml")
+    }
+
+    fn write_config(&self, extra: &str) {
+        let text = format!(
+            "socket = \"{}\"\naudit_log = \"{}\"\n{extra}\n",
+            self.socket().display(),
+            self.audit_log().display()
+        );
+        // Write aside and rename: the daemon never reads a half-written file.
+        let aside = self.dir.path().join("server.toml.new");
+        std::fs::write(&aside, text).unwrap();
+        std::fs::rename(aside, self.config_path()).unwrap();
+    }
+
+    /// Starts the daemon and waits until its socket exists (it is then ready).
+    fn start(&mut self) {
+        let log = std::fs::File::create(self.dir.path().join("daemon.log")).unwrap();
+        let child = Command::new(common::secretgated_bin())
+            .arg("--config")
+            .arg(self.config_path())
+            .env_remove("SECRETGATE_SOCKET")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.daemon = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.socket().exists() {
+            assert!(Instant::now() < deadline, "the daemon did not start: {}", self.daemon_log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the daemon gracefully (SIGTERM) and waits for it.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.daemon.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let status = child.wait().unwrap();
+            assert!(status.success(), "the daemon exited with {status}: {}", self.daemon_log());
+        }
+    }
+
+    fn daemon_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    fn audit(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.audit_log())
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn rev(&self, name: &str) -> Option<String> {
+        let out = git_command(&self.repo(), self.dir.path())
+            .args(["rev-parse", "--verify", "-q", name])
+            .output()
+            .unwrap();
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// A client repository whose `origin` is this server.
+    fn client(&self) -> Repo {
+        let repo = Repo::init();
+        repo.git(&["remote", "add", "origin", self.repo().to_str().unwrap()]);
+        repo
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.daemon.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn push(repo: &Repo, args: &[&str]) -> Output {
+    let mut all = vec!["push", "origin"];
+    all.extend(args);
+    repo.git_output(&all)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn rejects_secrets_accepts_clean_pushes_and_handles_every_kind_of_ref_update() {
+    let mut server = Server::new("");
+    server.start();
+    let client = server.client();
+    client.write("README.md", "# demo\n");
+    let clean = client.commit_all("clean");
+    let out = push(&client, &["main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let key = stripe_key();
+    client.write("deploy/creds.env", &format!("A=1\nSTRIPE_KEY={key}\n"));
+    let bad = client.commit_all("creds");
+    let out = push(&client, &["main"]);
+    assert!(!out.status.success(), "the secret was accepted");
+    let text = stderr(&out);
+    assert!(text.contains("remote: secretgate: push rejected: 1 secret"), "{text}");
+    assert!(text.contains("deploy/creds.env:2") && text.contains("stripe-live-secret-key"), "{text}");
+    assert!(text.contains(&bad[..12]), "commit not named: {text}");
+    assert!(!text.contains(&key), "the secret was shown in full");
+    assert_eq!(server.rev("refs/heads/main").as_deref(), Some(clean.as_str()), "the ref moved");
+
+    // The same commits on a new branch: rejected too. A branch, a tag and an annotated tag
+    // over accepted history: accepted. Deleting a branch: accepted.
+    assert!(!push(&client, &["main:refs/heads/other"]).status.success());
+    assert!(push(&client, &[&format!("{clean}:refs/heads/topic")]).status.success());
+    client.git(&["tag", "-a", "-m", "v1", "v1", &clean]);
+    assert!(push(&client, &["v1"]).status.success());
+    assert!(push(&client, &[":refs/heads/topic"]).status.success());
+    assert_eq!(server.rev("refs/heads/topic"), None);
+    // A tag of the secret commit carries the secret in.
+    client.git(&["tag", "v2", &bad]);
+    assert!(!push(&client, &["v2"]).status.success());
+
+    // History rewritten without the secret: the force push scans the new commits only.
+    client.git(&["reset", "-q", "--hard", &clean]);
+    client.write("deploy/creds.env", "A=1\nSTRIPE_KEY=${STRIPE_KEY}\n");
+    let fixed = client.commit_all("creds from the environment");
+    let out = push(&client, &["--force", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(server.rev("refs/heads/main").as_deref(), Some(fixed.as_str()));
+
+    // The audit log has a line per push, fingerprints, and never the secret.
+    let audit = server.audit();
+    assert!(audit.len() >= 7, "{audit:?}");
+    let rejected: Vec<_> = audit.iter().filter(|a| a["verdict"] == "reject").collect();
+    assert_eq!(rejected.len(), 3, "{audit:?}");
+    assert!(rejected[0]["fingerprints"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("deploy/creds.env:stripe-live-secret-key:"));
+    assert_eq!(rejected[0]["mode"], "daemon");
+    assert!(!std::fs::read_to_string(server.audit_log()).unwrap().contains(&key));
+    server.stop();
+    assert!(!server.socket().exists(), "the socket was left behind");
+}
+
+#[test]
+fn bypass_only_where_allowed_and_always_audited_and_config_reloads() {
+    let mut server = Server::new("[bypass]\nallowed = false\n");
+    server.start();
+    let client = server.client();
+    client.write("a.env", &format!("STRIPE={}\n", stripe_key()));
+    client.commit_all("secret");
+    let out = push(&client, &["-o", "secretgate.bypass=test fixture", "main"]);
+    assert!(!out.status.success(), "bypassed where not allowed");
+    assert!(stderr(&out).contains("bypasses are not allowed"), "{}", stderr(&out));
+
+    // A broken config is refused and the old one stays in force.
+    std::fs::write(server.config_path(), "socket = [not toml").unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(!push(&client, &["-o", "secretgate.bypass=test fixture", "main"]).status.success());
+    assert!(server.daemon_log().contains("refused"), "{}", server.daemon_log());
+
+    // Allowed now (hot reload): the bypass needs a reason, and is audited with it.
+    server.write_config("[bypass]\nallowed = true\n");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.daemon_log().contains("configuration reloaded") {
+        assert!(Instant::now() < deadline, "no reload: {}", server.daemon_log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = push(&client, &["-o", "secretgate.bypass=", "main"]);
+    assert!(!out.status.success(), "a bypass without a reason was granted");
+    let out = push(&client, &["-o", "secretgate.bypass=test fixture", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ACCEPTED by bypass"), "{}", stderr(&out));
+    let audit = server.audit();
+    let last = audit.last().unwrap();
+    assert_eq!((last["verdict"].as_str(), last["bypass"].as_str()), (Some("accept"), Some("test fixture")));
+}
+
+#[test]
+fn fallback_policies_apply_when_the_daemon_is_down_and_no_verdict_is_lost_across_a_restart() {
+    let mut server = Server::new("");
+    let client = server.client();
+    client.write("a.txt", "hello\n");
+    client.commit_all("clean");
+    client.write("b.env", &format!("STRIPE={}\n", stripe_key()));
+    client.commit_all("secret");
+
+    // Default fallback: scan in the hook.
+    let out = push(&client, &["main"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("scanning in the hook instead"), "{}", stderr(&out));
+    assert_eq!(server.audit().last().unwrap()["mode"], "fallback");
+
+    // Restarted: the daemon gives the same verdict; stopped again: the fallback does.
+    server.start();
+    assert!(!push(&client, &["main"]).status.success());
+    assert_eq!(server.audit().last().unwrap()["mode"], "daemon");
+    server.stop();
+    assert!(!push(&client, &["main"]).status.success());
+
+    // `reject` refuses even a clean push; `accept` lets a secret in, saying so.
+    server.write_config("fallback = \"reject\"\n");
+    assert!(!push(&client, &["main~1:refs/heads/main"]).status.success());
+    server.write_config("fallback = \"accept\"\n");
+    let out = push(&client, &["main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ACCEPTED UNSCANNED"), "{}", stderr(&out));
+}
+
+#[test]
+fn fifty_concurrent_pushes_each_get_their_verdict() {
+    let mut server = Server::new("[budget]\ntimeout_ms = 20000\n");
+    server.start();
+    let base = server.client();
+    base.write("README.md", "base\n");
+    base.commit_all("base");
+    assert!(push(&base, &["main"]).status.success());
+    let clients: Vec<(Repo, bool)> = (0..50)
+        .map(|i| {
+            let client = server.client();
+            client.git(&["fetch", "-q", "origin"]);
+            client.git(&["checkout", "-q", "-b", &format!("b{i}"), "origin/main"]);
+            let secret = i % 2 == 0;
+            let content = if secret { format!("STRIPE={}\n", stripe_key()) } else { format!("n={i}\n") };
+            client.write(&format!("f{i}.env"), &content);
+            client.commit_all("change");
+            (client, secret)
+        })
+        .collect();
+    let results: Vec<(bool, bool, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = clients
+            .iter()
+            .enumerate()
+            .map(|(i, (client, secret))| {
+                scope.spawn(move || {
+                    let out = push(client, &[&format!("b{i}")]);
+                    (*secret, out.status.success(), stderr(&out))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, (secret, accepted, text)) in results.iter().enumerate() {
+        assert_eq!(*accepted, !secret, "push {i}: {text}");
+        assert!(!text.contains("did not answer"), "push {i} fell back: {text}");
+    }
+    assert_eq!(server.audit().len(), 51);
+}
+
+#[test]
+fn malformed_oversized_and_slow_requests_leave_the_daemon_serving() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let mut server = Server::new("");
+    server.start();
+    let answer = |bytes: &[u8]| -> String {
+        let mut stream = UnixStream::connect(server.socket()).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = stream.write_all(bytes);
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut out = Vec::new();
+        let _ = stream.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let frame = |body: &[u8]| [&(body.len() as u32).to_be_bytes()[..], body].concat();
+    assert!(answer(&frame(b"{not json")).contains("bad request"));
+    assert!(answer(&frame(b"{\"version\":99,\"repo\":\"/x\",\"quarantine\":{},\"updates\":[]}"))
+        .contains("version"));
+    assert!(answer(&u32::MAX.to_be_bytes()).contains("larger than the limit"));
+    assert!(answer(&frame(br#"{"version":1,"repo":"/nonexistent","quarantine":{"objects":null,"alternates":[]},"updates":[{"old":"0000000000000000000000000000000000000000","new":"1111111111111111111111111111111111111111","name":"refs/heads/x"}]}"#)).contains("reject"));
+    // Random garbage, and a client that connects and says nothing.
+    let mut seed = 0x2545F4914F6CDD1Du64;
+    for _ in 0..50 {
+        let bytes: Vec<u8> = (0..64)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        answer(&bytes);
+    }
+    let _idle = UnixStream::connect(server.socket()).unwrap();
+
+    let client = server.client();
+    client.write("x.env", &format!("STRIPE={}\n", stripe_key()));
+    client.commit_all("secret");
+    let out = push(&client, &["main"]);
+    assert!(!out.status.success());
+    assert!(!stderr(&out).contains("did not answer"), "{}", stderr(&out));
+}
+
+#[test]
+fn metrics_and_check_config() {
+    let port = 20000 + (std::process::id() % 20000) as u16;
+    let mut server = Server::new(&format!("metrics_address = \"127.0.0.1:{port}\"\n"));
+    server.start();
+    let client = server.client();
+    client.write("a.txt", "hi\n");
+    client.commit_all("clean");
+    assert!(push(&client, &["main"]).status.success());
+    let body = http_get(&format!("127.0.0.1:{port}"));
+    assert!(body.contains("secretgate_pushes_total 1"), "{body}");
+    assert!(body.contains("secretgate_scan_seconds_bucket{le=\"+Inf\"} 1"), "{body}");
+
+    let check = |path: &Path| {
+        Command::new(common::secretgated_bin())
+            .arg("--config")
+            .arg(path)
+            .arg("--check-config")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(check(&server.config_path()).status.code(), Some(0));
+    let bad = server.dir.path().join("bad.toml");
+    std::fs::write(&bad, "[bypass]\nallowd = true\n").unwrap();
+    let out = check(&bad);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("allowd"), "{}", stderr(&out));
+}
+
+fn http_get(address: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out
+}
