@@ -142,9 +142,18 @@ fn redacted(mut finding: Finding) -> Finding {
     finding
 }
 
+/// At most this many findings are listed to the pusher; the audit log has them all.
+const LISTED: usize = 30;
+
 /// One line per finding: commit, place, rule, redacted secret.
 fn list(findings: &[Finding], message: &mut Vec<String>) {
-    for finding in findings {
+    if findings.len() > LISTED {
+        message.push(format!(
+            "secretgate:   (the first {LISTED} of {}; `secretgate git` on your clone lists them all)",
+            findings.len()
+        ));
+    }
+    for finding in findings.iter().take(LISTED) {
         let commit = finding.commit.as_deref().map_or("", |c| &c[..c.len().min(12)]);
         message.push(format!(
             "secretgate:   commit {commit}  {}:{}  {}  {}",
