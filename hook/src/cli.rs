@@ -215,10 +215,11 @@ pub struct GitArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Scan every blob whole, instead of only where a delta-stored blob differs from its
-    /// base (slower; the findings are the same).
+    /// Scan a delta-stored blob only where it differs from its base, inheriting the base's
+    /// findings elsewhere. The findings are the same; it pays off when matching costs more
+    /// than decoding (custom rule sets heavy in keyword hits), not with the built-in rules.
     #[arg(long)]
-    pub whole_blobs: bool,
+    pub delta_scan: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

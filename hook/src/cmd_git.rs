@@ -49,7 +49,7 @@ pub fn run(args: GitArgs) -> Result<ExitStatus> {
             &scanner,
             &allowlist,
             &selection,
-            history::SweepOptions { threads, delta_aware: !args.whole_blobs },
+            history::SweepOptions { threads, delta_aware: args.delta_scan },
             &progress,
         );
         done.store(true, Relaxed);

@@ -289,7 +289,9 @@ fn sweep_agrees_with_a_scan_of_every_blob() {
     let expected = every_blob_scanned(&repo);
     assert!(expected.len() >= 5, "{expected:?}");
     let bare = bare_clone(&repo);
-    for (dir, mode) in [(&repo.dir, None), (&bare, None), (&bare, Some("--whole-blobs"))] {
+    for (dir, mode) in
+        [(&repo.dir, None), (&bare, None), (&bare, Some("--delta-scan")), (&repo.dir, Some("--delta-scan"))]
+    {
         let mut args = vec!["git", "--format", "json", "--show-secrets"];
         args.extend(mode);
         let out = repo.secretgate_in(dir, &args);

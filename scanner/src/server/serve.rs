@@ -12,7 +12,10 @@ use super::{
     verdict::{decide, Decision, Outcome},
 };
 use crate::{
-    source::git::receive::{open_push, scan_push},
+    source::git::{
+        history::Progress,
+        receive::{open_push, scan_push},
+    },
     suppress::allowlist::PathAllowlist,
     Scanner,
 };
@@ -37,9 +40,12 @@ pub fn handle(request: &Request, state: &ScanState, mode: &str, started: Instant
     let (scanner, allowlist, owned) =
         (Arc::clone(&state.scanner), Arc::clone(&state.allowlist), request.clone());
     let threads = state.settings.scan_threads();
+    let progress = Arc::new(Progress::default());
+    let scan_progress = Arc::clone(&progress);
     let spawned = std::thread::Builder::new().name("secretgate-scan".into()).spawn(move || {
-        let result = open_push(&owned.repo, &owned.quarantine)
-            .and_then(|view| scan_push(&view.repo, &owned.updates, &scanner, &allowlist, threads));
+        let result = open_push(&owned.repo, &owned.quarantine).and_then(|view| {
+            scan_push(&view.repo, &owned.updates, &scanner, &allowlist, threads, &scan_progress)
+        });
         let _ = send.send(result);
     });
     let outcome = match spawned {
@@ -54,6 +60,8 @@ pub fn handle(request: &Request, state: &ScanState, mode: &str, started: Instant
             Ok(Ok(scan)) => Outcome::Scanned(scan),
             Ok(Err(err)) => Outcome::Failed(err.to_string()),
             Err(mpsc::RecvTimeoutError::Timeout) => {
+                // Stop the scan: its verdict no longer counts, and its cores serve other pushes.
+                progress.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
                 Outcome::OverBudget(format!("the scan did not finish within {} ms", budget.as_millis()))
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {

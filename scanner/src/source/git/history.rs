@@ -56,6 +56,9 @@ pub struct Progress {
     pub blobs_done: AtomicU64,
     /// Bytes scanned (or skipped) so far.
     pub bytes_done: AtomicU64,
+    /// Set to stop the sweep early (a push out of time): it then ends with
+    /// [`Error::Cancelled`].
+    pub cancel: std::sync::atomic::AtomicBool,
 }
 
 /// What a sweep found.
@@ -110,7 +113,7 @@ pub fn sweep(
     if timing {
         eprintln!("timing: walk {:?}", started.elapsed());
     }
-    let introductions = pool.install(|| introductions(&shared, &commits))?;
+    let introductions = pool.install(|| introductions(&shared, &commits, &progress.cancel))?;
     if timing {
         eprintln!("timing: diffs {:?}", started.elapsed());
     }
@@ -288,6 +291,7 @@ fn resolve(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Error> {
 fn introductions(
     shared: &gix::ThreadSafeRepository,
     commits: &[ObjectId],
+    cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<HashMap<ObjectId, Vec<Introduction>>, Error> {
     let per_chunk: Vec<Result<Vec<(ObjectId, Introduction)>, Error>> = commits
         .par_chunks(256)
@@ -296,6 +300,9 @@ fn introductions(
             || (shared.to_thread_local(), CommitDiffer::default(), Vec::new()),
             |(repo, differ, changes), (chunk, ids)| {
                 let mut out = Vec::new();
+                if cancel.load(Relaxed) {
+                    return Err(Error::Cancelled);
+                }
                 for (offset, &commit) in ids.iter().enumerate() {
                     changes.clear();
                     differ.changes(repo, commit, changes)?;

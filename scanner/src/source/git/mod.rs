@@ -37,6 +37,9 @@ pub enum Error {
         /// gix's message.
         message: String,
     },
+    /// The work was stopped before it ended (out of time).
+    #[error("stopped before the end")]
+    Cancelled,
     /// Input that git hands a hook is malformed.
     #[error("{0}")]
     Input(String),

@@ -12,10 +12,7 @@ use std::{
     collections::{HashMap, HashSet},
     ops::Range,
     path::PathBuf,
-    sync::{
-        atomic::{AtomicBool, Ordering::Relaxed},
-        Arc, Mutex,
-    },
+    sync::{atomic::Ordering::Relaxed, Arc, Mutex},
 };
 
 use gix::{odb::pack::data::entry::Header, ObjectId};
@@ -56,55 +53,23 @@ pub struct BlobScanOutput {
     pub bytes_searched: u64,
 }
 
-/// Keywords of rules whose matches can be longer than [`CONTEXT`] (multi-line PEM blocks):
-/// wherever one occurs in a delta target, the rule's whole window there is scanned.
+/// Rules whose matches can be longer than [`CONTEXT`] (multi-line PEM blocks): a delta
+/// target where one of their keywords occurs (in its new bytes, or inherited from its base) is
+/// scanned whole.
 struct LongRules {
     /// `long[i]`: rule `i` can match past the context.
     long: Vec<bool>,
-    keywords: Option<aho_corasick::AhoCorasick>,
-    windows: Vec<usize>,
 }
 
 impl LongRules {
     fn new(scanner: &Scanner) -> Self {
-        let mut patterns = Vec::new();
-        let mut windows = Vec::new();
-        let mut long = Vec::new();
-        for compiled in scanner.rules().rules() {
-            let rule = &compiled.rule;
-            let window = rule.window.unwrap_or(0);
-            long.push(window > CONTEXT);
-            if window > CONTEXT {
-                for keyword in &rule.keywords {
-                    patterns.push(keyword.clone());
-                    windows.push(window);
-                }
-            }
-        }
-        let keywords = (!patterns.is_empty())
-            .then(|| {
-                aho_corasick::AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                    .build(&patterns)
-                    .ok()
-            })
-            .flatten();
-        LongRules { long, keywords, windows }
+        let long = scanner.rules().rules().iter().map(|c| c.rule.window.unwrap_or(0) > CONTEXT).collect();
+        LongRules { long }
     }
 
     /// Whether the worker's last scan met a long rule's keyword.
     fn hit(&self, worker: &Worker) -> bool {
         worker.touched_rules().iter().any(|&rule| self.long[rule as usize])
-    }
-
-    /// Ranges around every long-rule keyword in `data`.
-    fn ranges(&self, data: &[u8], out: &mut Vec<(usize, usize)>) {
-        let Some(keywords) = &self.keywords else { return };
-        for hit in keywords.find_iter(data) {
-            let window = self.windows[hit.pattern().as_usize()] + CONTEXT;
-            out.push((hit.start().saturating_sub(window), (hit.end() + window).min(data.len())));
-        }
     }
 }
 
@@ -156,6 +121,9 @@ pub fn scan_blobs(
     let shared = Shared::default();
     let long_rules = LongRules::new(scanner);
     for index_path in pack_indices(repo)? {
+        if progress.cancel.load(Relaxed) {
+            return Err(Error::Cancelled);
+        }
         let bundle = gix::odb::pack::Bundle::at(&index_path, repo.object_hash())
             .context(|| format!("opening pack {}", index_path.display()))?;
         // Decoding a whole pack pays off when it holds many of the wanted blobs; a few are
@@ -177,6 +145,9 @@ pub fn scan_blobs(
     let mut summary = ScanSummary::default();
     let mut found = Vec::new();
     for id in missing {
+        if progress.cancel.load(Relaxed) {
+            return Err(Error::Cancelled);
+        }
         progress.blobs_done.fetch_add(1, Relaxed);
         // Too large to scan: known from the header, without reading (or holding) the blob.
         if let Ok(Some(header)) = repo.try_find_header(id) {
@@ -239,7 +210,7 @@ fn scan_pack(
 ) -> Result<(), gix::Error> {
     let state = PackState::default();
     let (pack, index) = (&bundle.pack, &bundle.index);
-    let interrupt = AtomicBool::new(false);
+    let interrupt = &progress.cancel;
     let state = &state;
     let processor = {
         let mut worker = LazyWorker(None);
@@ -297,9 +268,10 @@ fn scan_pack(
                         long_rules,
                         &mut matches,
                     ) {
-                        Ok(scanned) => scanned,
-                        // A delta we cannot read: scan the resolved blob whole.
-                        Err(_) => whole(worker, &mut summary, &mut matches),
+                        Ok(Some(searched)) => (searched, false),
+                        // Long-window rules in play, or a delta we cannot read: scan the
+                        // resolved blob whole.
+                        Ok(None) | Err(_) => whole(worker, &mut summary, &mut matches),
                     }
                 }
                 None => whole(worker, &mut summary, &mut matches),
@@ -327,7 +299,7 @@ fn scan_pack(
     index.traverse(
         pack,
         &mut gix::progress::Discard,
-        &interrupt,
+        interrupt,
         processor,
         gix::odb::pack::index::traverse::Options {
             traversal: gix::odb::pack::index::traverse::Algorithm::DeltaTreeLookup,
@@ -373,7 +345,8 @@ fn delta_base(
 }
 
 /// Scans a delta target `data` where it differs from its base and inherits the base's matches
-/// elsewhere; returns how many bytes were searched.
+/// elsewhere; returns how many bytes were searched, or `None` when the target must be scanned
+/// whole (a long-window rule's keyword is in it).
 #[allow(clippy::too_many_arguments)]
 fn scan_delta(
     scanner: &Scanner,
@@ -384,7 +357,7 @@ fn scan_delta(
     base: Base,
     long_rules: &LongRules,
     out: &mut Vec<RawMatch>,
-) -> Result<(usize, bool), delta::MalformedDelta> {
+) -> Result<Option<usize>, delta::MalformedDelta> {
     let base_matches = base.matches;
     let w = CONTEXT;
     let (base_size, target_size) = delta::sizes(instructions)?;
@@ -431,14 +404,11 @@ fn scan_delta(
     };
     // A keyword in the target is either copied from the base or within the stretches
     // searched (it touches an insert): the engine says whether it met a long rule's there.
-    let long = scan_stretches(&merged, out) || base.long;
-    if long {
-        // A rule whose match can outgrow the context (a PEM block) needs its whole window
-        // wherever its keyword is: search again with those windows added.
-        long_rules.ranges(data, &mut raw);
-        let wider = merge(&mut raw, data.len());
-        out.clear();
-        scan_stretches(&wider, out);
+    // A keyword in the target is either copied from the base or within the stretches
+    // searched (it touches an insert): the engine says whether it met a long rule's there.
+    // A rule whose match can outgrow the context (a PEM block) then needs the whole target.
+    if base.long || scan_stretches(&merged, out) {
+        return Ok(None);
     }
 
     // Inherited matches: inside one copy, with w identical bytes around them (or the object's
@@ -463,7 +433,7 @@ fn scan_delta(
         (a.secret.start, a.rule, a.secret.end).cmp(&(b.secret.start, b.rule, b.secret.end))
     });
     out.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret);
-    Ok((searched, long))
+    Ok(Some(searched))
 }
 
 /// What a delta target inherits from its base.

@@ -132,6 +132,7 @@ pub fn scan_push(
     scanner: &Scanner,
     allowlist: &PathAllowlist,
     threads: usize,
+    progress: &Progress,
 ) -> Result<PushScan, Error> {
     let mut tips = Vec::new();
     for update in updates {
@@ -154,8 +155,8 @@ pub fn scan_push(
         scanner,
         allowlist,
         &selection,
-        SweepOptions { threads, delta_aware: true },
-        &Progress::default(),
+        SweepOptions { threads, delta_aware: false },
+        progress,
     )?;
     Ok(PushScan { findings: output.findings, summary: output.summary, commits: output.commits })
 }
