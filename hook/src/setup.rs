@@ -8,6 +8,7 @@ use std::{
 use anyhow::{Context, Result};
 use secretgate_scanner::{
     config::LoadedConfig,
+    decode::DecodeOptions,
     report::{self, Format, ReportOptions},
     FindingSink, ScanSummary, Scanner, ScannerBuilder,
 };
@@ -29,7 +30,8 @@ pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner
     builder
         .add_rules(config.config.rules.iter().cloned())
         .disable_rules(config.config.disabled_rules.iter().cloned())
-        .max_input_size(args.max_file_size.unwrap_or(config.config.limits.max_file_size));
+        .max_input_size(args.max_file_size.unwrap_or(config.config.limits.max_file_size))
+        .decode(if args.no_decode { DecodeOptions::off() } else { config.config.decode.options() });
     Ok(builder.build()?)
 }
 
@@ -75,6 +77,13 @@ pub fn print_summary(summary: &ScanSummary) {
     }
     if summary.suppressed > 0 {
         line.push_str(&format!("; {} suppressed inline", summary.suppressed));
+    }
+    if summary.decode_capped > 0 {
+        line.push_str(&format!(
+            "; decoding stopped at the per-input cap in {} {}",
+            summary.decode_capped,
+            if summary.decode_capped == 1 { "input" } else { "inputs" }
+        ));
     }
     if summary.errors > 0 {
         line.push_str(&format!("; {} errors", summary.errors));

@@ -7,6 +7,10 @@ use secretgate_patterns::Rule;
 
 use crate::{
     config::DEFAULT_MAX_FILE_SIZE,
+    decode::{
+        stage::{scan_decoded, DecodeScratch, DecodedMatch},
+        DecodeOptions, MAX_DEPTH,
+    },
     engine::{self, RawMatch, RuleSet, ScanCache},
     finding::{fingerprint, Finding},
     locate::{end_position, lines_around, LineLocator},
@@ -51,6 +55,9 @@ pub enum BuildError {
     /// The size limit is zero.
     #[error("the maximum input size must be at least 1 byte")]
     ZeroSizeLimit,
+    /// The decoding depth is too deep.
+    #[error("decode depth {0} is too deep: at most {MAX_DEPTH} (0 turns decoding off)")]
+    DecodeDepth(u8),
 }
 
 /// Builds a [`Scanner`]; settings are frozen by [`ScannerBuilder::build`].
@@ -60,6 +67,7 @@ pub struct ScannerBuilder {
     disabled: Vec<String>,
     max_input_size: u64,
     binary_sniff: usize,
+    decode: DecodeOptions,
 }
 
 impl ScannerBuilder {
@@ -70,7 +78,15 @@ impl ScannerBuilder {
             disabled: Vec::new(),
             max_input_size: DEFAULT_MAX_FILE_SIZE,
             binary_sniff: DEFAULT_BINARY_SNIFF,
+            decode: DecodeOptions::default(),
         }
+    }
+
+    /// What to decode before matching (on by default: every encoding, depth 2);
+    /// [`DecodeOptions::off`] matches text only as written.
+    pub fn decode(&mut self, options: DecodeOptions) -> &mut Self {
+        self.decode = options;
+        self
     }
 
     /// Adds rules (a team's own) to the set.
@@ -102,6 +118,9 @@ impl ScannerBuilder {
         if self.max_input_size == 0 {
             return Err(BuildError::ZeroSizeLimit);
         }
+        if self.decode.depth > MAX_DEPTH {
+            return Err(BuildError::DecodeDepth(self.decode.depth));
+        }
         let ids: HashSet<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
         if let Some(unknown) = self.disabled.iter().find(|id| !ids.contains(id.as_str())) {
             return Err(BuildError::UnknownDisabledRule(unknown.clone()));
@@ -112,6 +131,7 @@ impl ScannerBuilder {
             rules: RuleSet::new(rules)?,
             max_input_size: self.max_input_size,
             binary_sniff: self.binary_sniff,
+            decode: self.decode,
         })
     }
 }
@@ -123,6 +143,7 @@ pub struct Scanner {
     rules: RuleSet,
     max_input_size: u64,
     binary_sniff: usize,
+    decode: DecodeOptions,
 }
 
 /// Per-thread state for scanning: the engine's caches and reusable buffers.
@@ -130,12 +151,19 @@ pub struct Scanner {
 pub struct Worker {
     cache: ScanCache,
     raw: Vec<RawMatch>,
+    decoded: Vec<DecodedMatch>,
+    decode_scratch: DecodeScratch,
 }
 
 impl Scanner {
     /// The compiled rule set.
     pub fn rules(&self) -> &RuleSet {
         &self.rules
+    }
+
+    /// What is decoded before matching.
+    pub fn decode_options(&self) -> &DecodeOptions {
+        &self.decode
     }
 
     /// The size limit, in bytes.
@@ -145,7 +173,12 @@ impl Scanner {
 
     /// A worker for one thread.
     pub fn worker(&self) -> Worker {
-        Worker { cache: self.rules.new_cache(), raw: Vec::new() }
+        Worker {
+            cache: self.rules.new_cache(),
+            raw: Vec::new(),
+            decoded: Vec::new(),
+            decode_scratch: DecodeScratch::default(),
+        }
     }
 
     /// Why an input of `len` bytes starting with `head` is not to be scanned, if so.
@@ -173,13 +206,18 @@ impl Scanner {
         }
         summary.inputs += 1;
         summary.bytes += haystack.len() as u64;
-        let Worker { cache, raw } = worker;
+        let Worker { cache, raw, decoded, decode_scratch } = worker;
         raw.clear();
         self.rules.scan(haystack, cache, |m| raw.push(m));
-        if raw.is_empty() {
+        self.drop_generic_overlaps(raw);
+        decoded.clear();
+        let is_generic = |rule: usize| self.rules.rules()[rule].rule.generic;
+        let stage = scan_decoded(&self.rules, haystack, &self.decode, decode_scratch, cache, is_generic, decoded);
+        summary.decode_capped += u64::from(stage.capped);
+        if raw.is_empty() && decoded.is_empty() {
             return;
         }
-        self.drop_generic_overlaps(raw);
+        self.drop_decoded_duplicates(haystack, raw, decoded);
         raw.sort_unstable_by_key(|m| (m.secret.start, m.rule));
         let mut locator = LineLocator::new(haystack);
         for m in raw.iter() {
@@ -190,6 +228,41 @@ impl Scanner {
             out.push(self.finding(haystack, name, m, &mut locator));
             summary.findings += 1;
         }
+        let mut locator = LineLocator::new(haystack);
+        for m in decoded.iter() {
+            if inline::has_marker(lines_around(haystack, m.origin.start, m.origin.end)) {
+                summary.suppressed += 1;
+                continue;
+            }
+            out.push(self.decoded_finding(haystack, name, m, &mut locator));
+            summary.findings += 1;
+        }
+    }
+
+    /// Drops matches in decoded text that add nothing: one that a plain match already
+    /// reports (the same rule, or the same secret, inside the same encoded span: an
+    /// escaped literal whose token needed no unescaping), a generic one where anything
+    /// was found in plain text, and repeats of one secret reached through two chains
+    /// (a base64 value inside an escaped literal), keeping the shortest chain.
+    fn drop_decoded_duplicates(&self, haystack: &[u8], plain: &[RawMatch], decoded: &mut Vec<DecodedMatch>) {
+        let overlaps = |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| a.start < b.end && b.start < a.end;
+        decoded.retain(|d| {
+            let generic = self.rules.rules()[d.rule].rule.generic;
+            !plain.iter().any(|p| {
+                overlaps(&p.whole, &d.origin)
+                    && (generic || p.rule == d.rule || haystack[p.secret.clone()] == d.secret[..])
+            })
+        });
+        decoded.sort_by_key(|d| (d.chain.as_slice().len(), d.origin.start, d.rule));
+        let mut kept: Vec<DecodedMatch> = Vec::with_capacity(decoded.len());
+        for d in decoded.drain(..) {
+            let repeat = kept.iter().any(|k| k.rule == d.rule && k.secret == d.secret && overlaps(&k.origin, &d.origin));
+            if !repeat {
+                kept.push(d);
+            }
+        }
+        kept.sort_by_key(|d| (d.origin.start, d.rule));
+        *decoded = kept;
     }
 
     /// Drops matches of generic rules whose secret overlaps a specific rule's secret: one
@@ -226,6 +299,40 @@ impl Scanner {
             email: None,
             date: None,
             revoke: rule.revoke.clone(),
+            decoded: Vec::new(),
+        }
+    }
+
+    /// A finding for a secret in decoded text: located at the encoded span it came from,
+    /// fingerprinted from the decoded secret exactly as a plain finding is, so a credential
+    /// is recognised whether it was written plainly or encoded.
+    fn decoded_finding(
+        &self,
+        haystack: &[u8],
+        name: InputName,
+        m: &DecodedMatch,
+        locator: &mut LineLocator,
+    ) -> Finding {
+        let rule = &self.rules.rules()[m.rule].rule;
+        let (line, column) = locator.locate(m.origin.start);
+        let (end_line, end_column) = end_position(haystack, m.origin.clone(), (line, column));
+        Finding {
+            rule_id: rule.id.clone(),
+            description: rule.description.clone(),
+            severity: rule.severity,
+            path: name.display.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+            secret: String::from_utf8_lossy(&m.secret).into_owned(),
+            fingerprint: fingerprint(name.fingerprint, &rule.id, &m.secret),
+            commit: None,
+            author: None,
+            email: None,
+            date: None,
+            revoke: rule.revoke.clone(),
+            decoded: m.chain.as_slice().to_vec(),
         }
     }
 }

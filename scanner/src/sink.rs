@@ -56,6 +56,9 @@ pub struct ScanSummary {
     pub suppressed: u64,
     /// Errors met on the way (each also reported on its own).
     pub errors: u64,
+    /// Inputs in which some encoded spans were left undecoded because the decoded-bytes
+    /// cap per input was reached (their plain text was still scanned).
+    pub decode_capped: u64,
     /// Wall time of the run.
     #[serde(serialize_with = "as_seconds")]
     pub elapsed: Duration,
@@ -85,6 +88,7 @@ impl ScanSummary {
         self.findings += other.findings;
         self.suppressed += other.suppressed;
         self.errors += other.errors;
+        self.decode_capped += other.decode_capped;
     }
 }
 

@@ -1,0 +1,83 @@
+//! Hex: keys kept as hex strings (`0x` or not) in configs and code.
+
+use std::ops::Range;
+
+/// 32 hex digits: 16 bytes, the shortest secret worth decoding. Digests (40, 64, 128
+/// digits) are also this long; they decode to binary and are dropped after one probe.
+pub const MIN_LEN: usize = 32;
+
+/// Bytes decoded before the rest, to drop digests and binary keys cheaply.
+const PROBE: usize = 32;
+
+/// Calls `on_span` with every maximal run of at least [`MIN_LEN`] hex digits (cut to an
+/// even length) inside the alphabet run `run`.
+pub fn candidates(haystack: &[u8], run: Range<usize>, mut on_span: impl FnMut(Range<usize>)) {
+    let mut i = run.start;
+    while i < run.end {
+        if !haystack[i].is_ascii_hexdigit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < run.end && haystack[i].is_ascii_hexdigit() {
+            i += 1;
+        }
+        let len = (i - start) & !1;
+        if len >= MIN_LEN {
+            on_span(start..start + len);
+        }
+    }
+}
+
+/// An upper bound of the decoded size of `len` digits.
+pub fn max_decoded_len(len: usize) -> usize {
+    len / 2
+}
+
+fn nibble(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|n| n as u8)
+}
+
+/// Decodes `src` (an even number of hex digits) onto the end of `out` if it is hex of
+/// text; otherwise leaves `out` as it was and returns `false`.
+pub fn decode(src: &[u8], out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    for (i, pair) in src.chunks(2).enumerate() {
+        let byte = match (pair.first().copied().and_then(nibble), pair.get(1).copied().and_then(nibble)) {
+            (Some(high), Some(low)) => high << 4 | low,
+            _ => {
+                out.truncate(start);
+                return false;
+            }
+        };
+        out.push(byte);
+        if i + 1 == PROBE / 2 && !crate::decode::text::is_text_prefix(&out[start..]) {
+            out.truncate(start);
+            return false;
+        }
+    }
+    let text = crate::decode::text::is_text(&out[start..]);
+    if !text {
+        out.truncate(start);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_and_decoding() {
+        let text = b"key_0x73656372657420746f6b656e2076616c7565 end";
+        let mut spans = Vec::new();
+        candidates(text, 0..42, |s| spans.push(s));
+        assert_eq!(spans, vec![6..42]);
+        let mut out = Vec::new();
+        assert!(decode(&text[6..42], &mut out));
+        assert_eq!(out, b"secret token value");
+        assert!(!decode(b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", &mut out));
+        assert!(!decode(b"zz", &mut out));
+        assert_eq!(out, b"secret token value");
+    }
+}

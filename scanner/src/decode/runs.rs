@@ -1,0 +1,172 @@
+//! The one pass over every input byte that decoding pays for: runs of the base64
+//! alphabet (standard and URL-safe together, which also holds every hex digit).
+//!
+//! This pass runs over all input, so it is written for speed: 64 bytes at a time become a
+//! bit mask (the per-byte test is plain comparisons, which the compiler turns into SIMD
+//! compares), and a run of at least `min_len` set bits is detected with a few shifts and
+//! ANDs. Only blocks that hold such a run are looked at byte by byte. Ordinary source code
+//! has few runs of 20+ such characters, so almost every block costs a handful of
+//! instructions.
+
+use std::ops::Range;
+
+const BLOCK: usize = 64;
+
+/// Whether `byte` is in the base64 alphabet, standard (`+/`) or URL-safe (`-_`).
+#[inline(always)]
+pub fn is_alphabet(byte: u8) -> bool {
+    let folded = byte | 0x20;
+    folded.wrapping_sub(b'a') < 26
+        || byte.wrapping_sub(b'0') < 10
+        || byte == b'+'
+        || byte == b'/'
+        || byte == b'-'
+        || byte == b'_'
+}
+
+/// Bit `i` is set when `block[i]` is in the alphabet.
+#[inline(always)]
+fn block_mask(block: &[u8; BLOCK]) -> u64 {
+    let mut mask = 0u64;
+    for (i, &byte) in block.iter().enumerate() {
+        mask |= u64::from(is_alphabet(byte)) << i;
+    }
+    mask
+}
+
+/// Bit `i` stays set when bits `i..i + len` were all set (`1 <= len <= 64`).
+#[inline(always)]
+fn runs_at_least(mut mask: u64, len: u32) -> u64 {
+    let mut have = 1;
+    while have * 2 <= len {
+        mask &= mask >> have;
+        have *= 2;
+    }
+    if have < len {
+        mask &= mask >> (len - have);
+    }
+    mask
+}
+
+/// Calls `on_run` with every maximal run of alphabet bytes at least `min_len` long
+/// (`1 <= min_len <= 64`), in order.
+pub fn for_each_run(haystack: &[u8], min_len: usize, mut on_run: impl FnMut(Range<usize>)) {
+    let min_len = min_len.clamp(1, BLOCK);
+    // Length of the run of alphabet bytes that ends at the current block's start.
+    let mut open = 0usize;
+    let mut blocks = haystack.chunks_exact(BLOCK);
+    let mut at = 0usize;
+    for block in &mut blocks {
+        let block: &[u8; BLOCK] = block.try_into().expect("chunks_exact yields whole blocks");
+        let mask = block_mask(block);
+        if mask == u64::MAX {
+            open += BLOCK;
+            at += BLOCK;
+            continue;
+        }
+        let head = mask.trailing_ones() as usize;
+        if open + head >= min_len {
+            on_run(at - open..at + head);
+        }
+        let tail = mask.leading_ones() as usize;
+        // Runs strictly inside the block: neither touching its start nor its end.
+        let inner = mask & !low_bits(head) & !high_bits(tail);
+        if inner != 0 && runs_at_least(inner, min_len as u32) != 0 {
+            let mut i = head;
+            while i < BLOCK - tail {
+                if !is_alphabet(block[i]) {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                while i < BLOCK - tail && is_alphabet(block[i]) {
+                    i += 1;
+                }
+                if i - start >= min_len {
+                    on_run(at + start..at + i);
+                }
+            }
+        }
+        open = tail;
+        at += BLOCK;
+    }
+    // The last partial block, byte by byte.
+    let mut start = at - open;
+    for (offset, &byte) in blocks.remainder().iter().enumerate() {
+        if !is_alphabet(byte) {
+            if at + offset - start >= min_len {
+                on_run(start..at + offset);
+            }
+            start = at + offset + 1;
+        }
+    }
+    if haystack.len() - start >= min_len && start < haystack.len() {
+        on_run(start..haystack.len());
+    }
+}
+
+fn low_bits(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+fn high_bits(n: usize) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        !0u64 << (64 - n.min(64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive(haystack: &[u8], min_len: usize) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for i in 0..=haystack.len() {
+            if i == haystack.len() || !is_alphabet(haystack[i]) {
+                if i - start >= min_len {
+                    out.push(start..i);
+                }
+                start = i + 1;
+            }
+        }
+        out
+    }
+
+    fn fast(haystack: &[u8], min_len: usize) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        for_each_run(haystack, min_len, |r| out.push(r));
+        out
+    }
+
+    #[test]
+    fn runs_across_blocks_and_at_the_ends() {
+        let mut text = vec![b'a'; 200];
+        text[3] = b' ';
+        text[70] = b'.';
+        text[71] = b'.';
+        text[150] = b'\n';
+        assert_eq!(fast(&text, 20), vec![4..70, 72..150, 151..200]);
+        assert_eq!(fast(b"short words only here", 20), Vec::<Range<usize>>::new());
+        assert_eq!(fast(&[b'Z'; 64], 20), vec![0..64]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// The block algorithm finds exactly the runs a byte-by-byte loop finds.
+        #[test]
+        fn same_runs_as_the_naive_loop(
+            bytes in proptest::collection::vec(prop_oneof![Just(b'A'), Just(b'9'), Just(b' '), Just(b'_'), any::<u8>()], 0..400),
+            min_len in 1usize..64,
+        ) {
+            prop_assert_eq!(fast(&bytes, min_len), naive(&bytes, min_len));
+        }
+    }
+}
