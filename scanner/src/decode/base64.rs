@@ -3,6 +3,8 @@
 
 use std::ops::Range;
 
+use super::runs::{self, Classes, DIGIT, LOWER, UPPER};
+
 use base64::{
     alphabet,
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
@@ -29,30 +31,25 @@ const PROBE: usize = 64;
 /// after its last `-` or `_`), at least [`MIN_LEN`] characters, a valid length, and either
 /// `=` padding or all of upper case, lower case and digits (which identifiers, words and
 /// paths rarely have, and base64 of 15+ bytes nearly always has).
-pub fn candidate(haystack: &[u8], run: Range<usize>) -> Option<Range<usize>> {
+pub fn candidate(haystack: &[u8], run: Range<usize>, classes: Classes) -> Option<Range<usize>> {
+    let padding = haystack[run.end..].iter().take(2).take_while(|&&b| b == b'=').count();
+    let mixed = |c: Classes| c & (UPPER | LOWER | DIGIT) == UPPER | LOWER | DIGIT;
+    if padding == 0 && !mixed(classes) {
+        return None;
+    }
     let mut start = run.start;
-    let bytes = &haystack[run.clone()];
-    let has_standard = bytes.iter().any(|&b| b == b'+' || b == b'/');
-    if has_standard {
-        if let Some(last) = bytes.iter().rposition(|&b| b == b'-' || b == b'_') {
-            start = run.start + last + 1;
+    if classes & runs::STANDARD != 0 && classes & runs::URL_SAFE != 0 {
+        let last = haystack[run.clone()].iter().rposition(|&b| b == b'-' || b == b'_')?;
+        start = run.start + last + 1;
+        if padding == 0 && !mixed(runs::classes(&haystack[start..run.end])) {
+            return None;
         }
     }
-    let body = &haystack[start..run.end];
-    if body.len() < MIN_LEN {
+    let body = run.end - start;
+    if body < MIN_LEN {
         return None;
     }
-    let padding = haystack[run.end..].iter().take(2).take_while(|&&b| b == b'=').count();
-    let (mut upper, mut lower, mut digit) = (false, false, false);
-    for &b in body {
-        upper |= b.is_ascii_uppercase();
-        lower |= b.is_ascii_lowercase();
-        digit |= b.is_ascii_digit();
-    }
-    if !(padding > 0 || upper && lower && digit) {
-        return None;
-    }
-    let valid_length = if padding > 0 { (body.len() + padding) % 4 == 0 } else { body.len() % 4 != 1 };
+    let valid_length = if padding > 0 { (body + padding) % 4 == 0 } else { body % 4 != 1 };
     valid_length.then_some(start..run.end + padding)
 }
 
@@ -83,7 +80,7 @@ mod tests {
 
     fn span(text: &str) -> Option<&str> {
         let end = text.bytes().position(|b| !crate::decode::runs::is_alphabet(b)).unwrap_or(text.len());
-        candidate(text.as_bytes(), 0..end).map(|r| &text[r])
+        candidate(text.as_bytes(), 0..end, runs::classes(&text.as_bytes()[..end])).map(|r| &text[r])
     }
 
     #[test]

@@ -43,10 +43,10 @@ pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) {
         let line = &haystack[floor..at];
         let line_start = memchr::memrchr(b'\n', line).map_or(floor, |i| floor + i + 1);
         let before = &haystack[line_start..at];
-        let mut opens: Vec<usize> =
-            QUOTES.iter().filter_map(|&q| memchr::memrchr(q, before).map(|i| line_start + i)).collect();
-        opens.sort_unstable_by(|a, b| b.cmp(a));
-        let literal = opens.into_iter().find_map(|open| closing_quote(haystack, open).map(|close| open + 1..close));
+        let mut opens = QUOTES.map(|q| memchr::memrchr(q, before).map(|i| line_start + i));
+        opens.sort_unstable_by(|a, b| b.cmp(a)); // nearest first; `None` sorts last
+        let literal =
+            opens.into_iter().flatten().find_map(|open| closing_quote(haystack, open).map(|close| open + 1..close));
         match literal {
             Some(content) => {
                 done = content.end + 1;

@@ -2,6 +2,8 @@
 
 use std::ops::Range;
 
+use super::runs::{Classes, DIGIT, NOT_HEX};
+
 /// 32 hex digits: 16 bytes, the shortest secret worth decoding. Digests (40, 64, 128
 /// digits) are also this long; they decode to binary and are dropped after one probe.
 pub const MIN_LEN: usize = 32;
@@ -11,7 +13,15 @@ const PROBE: usize = 32;
 
 /// Calls `on_span` with every maximal run of at least [`MIN_LEN`] hex digits (cut to an
 /// even length) inside the alphabet run `run`.
-pub fn candidates(haystack: &[u8], run: Range<usize>, mut on_span: impl FnMut(Range<usize>)) {
+pub fn candidates(haystack: &[u8], run: Range<usize>, classes: Classes, mut on_span: impl FnMut(Range<usize>)) {
+    if run.len() < MIN_LEN || classes & DIGIT == 0 {
+        return; // hex of 16+ bytes without a digit is too rare to look for
+    }
+    if classes & NOT_HEX == 0 {
+        let len = run.len() & !1;
+        on_span(run.start..run.start + len);
+        return;
+    }
     let mut i = run.start;
     while i < run.end {
         if !haystack[i].is_ascii_hexdigit() {
@@ -71,7 +81,7 @@ mod tests {
     fn spans_and_decoding() {
         let text = b"key_0x73656372657420746f6b656e2076616c7565 end";
         let mut spans = Vec::new();
-        candidates(text, 0..42, |s| spans.push(s));
+        candidates(text, 0..42, crate::decode::runs::classes(&text[..42]), |s| spans.push(s));
         assert_eq!(spans, vec![6..42]);
         let mut out = Vec::new();
         assert!(decode(&text[6..42], &mut out));

@@ -159,13 +159,16 @@ pub fn find_candidates(haystack: &[u8], encodings: EncodingSet, out: &mut Vec<Ca
     if base64 || hex {
         let min_len = if base64 { self::base64::MIN_LEN } else { self::hex::MIN_LEN };
         runs::for_each_run(haystack, min_len, |run| {
+            let classes = runs::classes(&haystack[run.clone()]);
             if base64 {
-                if let Some(span) = self::base64::candidate(haystack, run.clone()) {
+                if let Some(span) = self::base64::candidate(haystack, run.clone(), classes) {
                     out.push(Candidate { span, encoding: Encoding::Base64 });
                 }
             }
-            if hex && run.len() >= self::hex::MIN_LEN {
-                self::hex::candidates(haystack, run, |span| out.push(Candidate { span, encoding: Encoding::Hex }));
+            if hex {
+                self::hex::candidates(haystack, run, classes, |span| {
+                    out.push(Candidate { span, encoding: Encoding::Hex })
+                });
             }
         });
     }
