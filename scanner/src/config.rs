@@ -104,7 +104,11 @@ pub struct DecodeConfig {
 
 impl Default for DecodeConfig {
     fn default() -> Self {
-        DecodeConfig { depth: default_depth(), encodings: default_encodings(), max_bytes: default_max_bytes() }
+        DecodeConfig {
+            depth: default_depth(),
+            encodings: default_encodings(),
+            max_bytes: default_max_bytes(),
+        }
     }
 }
 

@@ -212,7 +212,8 @@ impl Scanner {
         self.drop_generic_overlaps(raw);
         decoded.clear();
         let is_generic = |rule: usize| self.rules.rules()[rule].rule.generic;
-        let stage = scan_decoded(&self.rules, haystack, &self.decode, decode_scratch, cache, is_generic, decoded);
+        let stage =
+            scan_decoded(&self.rules, haystack, &self.decode, decode_scratch, cache, is_generic, decoded);
         summary.decode_capped += u64::from(stage.capped);
         if raw.is_empty() && decoded.is_empty() {
             return;
@@ -243,9 +244,16 @@ impl Scanner {
     /// reports (the same rule, or the same secret, inside the same encoded span: an
     /// escaped literal whose token needed no unescaping), a generic one where anything
     /// was found in plain text, and repeats of one secret reached through two chains
-    /// (a base64 value inside an escaped literal), keeping the shortest chain.
-    fn drop_decoded_duplicates(&self, haystack: &[u8], plain: &[RawMatch], decoded: &mut Vec<DecodedMatch>) {
-        let overlaps = |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| a.start < b.end && b.start < a.end;
+    /// (a base64 value inside an escaped literal), keeping the shortest chain. Then drops
+    /// plain generic matches inside an encoded span where a specific rule matched.
+    fn drop_decoded_duplicates(
+        &self,
+        haystack: &[u8],
+        plain: &mut Vec<RawMatch>,
+        decoded: &mut Vec<DecodedMatch>,
+    ) {
+        let overlaps =
+            |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| a.start < b.end && b.start < a.end;
         decoded.retain(|d| {
             let generic = self.rules.rules()[d.rule].rule.generic;
             !plain.iter().any(|p| {
@@ -256,13 +264,27 @@ impl Scanner {
         decoded.sort_by_key(|d| (d.chain.as_slice().len(), d.origin.start, d.rule));
         let mut kept: Vec<DecodedMatch> = Vec::with_capacity(decoded.len());
         for d in decoded.drain(..) {
-            let repeat = kept.iter().any(|k| k.rule == d.rule && k.secret == d.secret && overlaps(&k.origin, &d.origin));
+            let repeat = kept
+                .iter()
+                .any(|k| k.rule == d.rule && k.secret == d.secret && overlaps(&k.origin, &d.origin));
             if !repeat {
                 kept.push(d);
             }
         }
         kept.sort_by_key(|d| (d.origin.start, d.rule));
         *decoded = kept;
+        // And the other way round: a generic match on the encoded text itself
+        // (`token: <base64>`) yields to the precise rule that matched what it decodes to.
+        let specific: Vec<std::ops::Range<usize>> = decoded
+            .iter()
+            .filter(|d| !self.rules.rules()[d.rule].rule.generic)
+            .map(|d| d.origin.clone())
+            .collect();
+        if !specific.is_empty() {
+            plain.retain(|p| {
+                !self.rules.rules()[p.rule].rule.generic || !specific.iter().any(|o| overlaps(o, &p.secret))
+            });
+        }
     }
 
     /// Drops matches of generic rules whose secret overlaps a specific rule's secret: one

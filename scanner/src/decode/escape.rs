@@ -45,8 +45,10 @@ pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) {
         let before = &haystack[line_start..at];
         let mut opens = QUOTES.map(|q| memchr::memrchr(q, before).map(|i| line_start + i));
         opens.sort_unstable_by(|a, b| b.cmp(a)); // nearest first; `None` sorts last
-        let literal =
-            opens.into_iter().flatten().find_map(|open| closing_quote(haystack, open).map(|close| open + 1..close));
+        let literal = opens
+            .into_iter()
+            .flatten()
+            .find_map(|open| closing_quote(haystack, open).map(|close| open + 1..close));
         match literal {
             Some(content) => {
                 done = content.end + 1;
@@ -111,7 +113,9 @@ pub fn decode(src: &[u8], out: &mut Vec<u8>) -> bool {
             },
             b'u' if src.get(i) == Some(&b'{') => {
                 let close = src[i..].iter().take(9).position(|&b| b == b'}');
-                match close.and_then(|c| hex_value(&src[i + 1..i + c]).and_then(char::from_u32).map(|ch| (c, ch))) {
+                match close
+                    .and_then(|c| hex_value(&src[i + 1..i + c]).and_then(char::from_u32).map(|ch| (c, ch)))
+                {
                     Some((c, ch)) => {
                         push_char(out, ch);
                         i += c + 1;
@@ -167,7 +171,8 @@ mod tests {
         let text = br#"x = "a", y = "https:\/\/hooks.example.org\/x" + 'don\'t stop me now' \ z"#;
         let mut spans = Vec::new();
         candidates(text, |s| spans.push(s));
-        let found: Vec<_> = spans.iter().map(|s| String::from_utf8_lossy(&text[s.clone()]).into_owned()).collect();
+        let found: Vec<_> =
+            spans.iter().map(|s| String::from_utf8_lossy(&text[s.clone()]).into_owned()).collect();
         assert_eq!(found, vec![r"https:\/\/hooks.example.org\/x", r"don\'t stop me now"]);
     }
 

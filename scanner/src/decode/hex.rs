@@ -13,7 +13,12 @@ const PROBE: usize = 32;
 
 /// Calls `on_span` with every maximal run of at least [`MIN_LEN`] hex digits (cut to an
 /// even length) inside the alphabet run `run`.
-pub fn candidates(haystack: &[u8], run: Range<usize>, classes: Classes, mut on_span: impl FnMut(Range<usize>)) {
+pub fn candidates(
+    haystack: &[u8],
+    run: Range<usize>,
+    classes: Classes,
+    mut on_span: impl FnMut(Range<usize>),
+) {
     if run.len() < MIN_LEN || classes & DIGIT == 0 {
         return; // hex of 16+ bytes without a digit is too rare to look for
     }

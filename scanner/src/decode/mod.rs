@@ -148,7 +148,22 @@ pub struct Candidate {
 fn is_token_byte(byte: u8) -> bool {
     !matches!(
         byte,
-        b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b'`' | b'<' | b'>' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b',' | b';'
+        b' ' | b'\t'
+            | b'\n'
+            | b'\r'
+            | b'"'
+            | b'\''
+            | b'`'
+            | b'<'
+            | b'>'
+            | b'('
+            | b')'
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b','
+            | b';'
     )
 }
 
@@ -209,9 +224,31 @@ mod tests {
     use proptest::prelude::*;
 
     const PIECES: &[&[u8]] = &[
-        b"dXNlcjpwYXNzd29yZDEyMw", b"=", b"==", b"%", b"%4", b"%41", b"%zz", b"\\", b"\\u", b"\\u00", b"\\x4",
-        b"\\u{1F6", b"\"", b"'", b"`", b"\n", b"0x", b"deadbeef", b"6162636465", b"+/", b"-_", b"\xff", b"\0",
-        b"AbCdEfGh0123456789", b" ",
+        b"dXNlcjpwYXNzd29yZDEyMw",
+        b"=",
+        b"==",
+        b"%",
+        b"%4",
+        b"%41",
+        b"%zz",
+        b"\\",
+        b"\\u",
+        b"\\u00",
+        b"\\x4",
+        b"\\u{1F6",
+        b"\"",
+        b"'",
+        b"`",
+        b"\n",
+        b"0x",
+        b"deadbeef",
+        b"6162636465",
+        b"+/",
+        b"-_",
+        b"\xff",
+        b"\0",
+        b"AbCdEfGh0123456789",
+        b" ",
     ];
 
     fn decode_everything(input: &[u8]) {

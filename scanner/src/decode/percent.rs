@@ -23,9 +23,13 @@ pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) {
             continue;
         }
         let floor = at.saturating_sub(REACH).max(done);
-        let start = haystack[floor..at].iter().rposition(|&b| !super::is_token_byte(b)).map_or(floor, |i| floor + i + 1);
+        let start = haystack[floor..at]
+            .iter()
+            .rposition(|&b| !super::is_token_byte(b))
+            .map_or(floor, |i| floor + i + 1);
         let ceiling = (at + REACH).min(haystack.len());
-        let end = haystack[at..ceiling].iter().position(|&b| !super::is_token_byte(b)).map_or(ceiling, |i| at + i);
+        let end =
+            haystack[at..ceiling].iter().position(|&b| !super::is_token_byte(b)).map_or(ceiling, |i| at + i);
         done = end;
         if end - start >= MIN_LEN {
             on_span(start..end);

@@ -177,7 +177,13 @@ fn add_segment(
     let span = candidate.span.clone();
     let floor = span.start.saturating_sub(CONTEXT);
     let context_start = memchr::memrchr(b'\n', &source[floor..span.start]).map_or(floor, |i| floor + i + 1);
-    let context = &source[context_start..span.start];
+    // Not the end of the span's own word (`0x` before hex, `sha512-` before base64): glued
+    // to the decoded text, it would hide a token's start from `\b`.
+    let context_end = source[context_start..span.start]
+        .iter()
+        .rposition(|&b| !super::runs::is_alphabet(b))
+        .map_or(context_start, |i| context_start + i + 1);
+    let context = &source[context_start..context_end];
     let most = max_decoded_len(candidate) + context.len() + 3;
     if most > *budget {
         report.capped = true;

@@ -59,7 +59,11 @@ impl<W: Write> FindingSink for TextWriter<W> {
         writeln!(self.out, "    {}", f.description)?;
         writeln!(self.out, "    secret:      {}", f.display_secret(self.options.show_secrets))?;
         if !f.decoded.is_empty() {
-            writeln!(self.out, "    decoded:     {} (the location is the encoded text's)", f.decoded_chain())?;
+            writeln!(
+                self.out,
+                "    decoded:     {} (the location is the encoded text's)",
+                f.decoded_chain()
+            )?;
         }
         if let Some(commit) = &f.commit {
             let who = match (&f.author, &f.email) {
