@@ -54,6 +54,7 @@ fn source_code(rng: &mut Rng, secrets_every: Option<usize>) -> Vec<u8> {
     let mut line = 0usize;
     while out.len() < SIZE {
         line += 1;
+        #[allow(clippy::manual_is_multiple_of)] // `is_multiple_of` is newer than our rust-version
         if secrets_every.is_some_and(|every| line % every == 0) {
             out.push_str(&format!("    GITHUB_TOKEN = \"gh{}_{}\"\n", "p", rng.alnum(36)));
             out.push_str(&format!("    aws_access_key_id = \"AKIA{}\"\n", rng.alnum(16).to_uppercase()));
@@ -167,7 +168,7 @@ fn scanner_without_decoding() -> Scanner {
 
 fn engine(c: &mut Criterion) {
     let scanners = [("decode", scanner()), ("no-decode", scanner_without_decoding())];
-    let mut rng = Rng(0x5EC2_E7_6A7E);
+    let mut rng = Rng(0x005E_C2E7_6A7E);
     let inputs = [
         ("source-clean", source_code(&mut rng, None)),
         ("source-sparse-secrets", source_code(&mut rng, Some(5000))),
