@@ -396,6 +396,10 @@ mod tests {
         b"==",
         b"%",
         b"\t",
+        b"Z2hwX2",
+        b"\\u0041",
+        b"%2F",
+        b"0x6768",
     ];
 
     proptest! {
@@ -415,6 +419,80 @@ mod tests {
                 prop_assert!(finding.column >= 1);
             }
         }
+    }
+
+    fn github_token(random: &str) -> String {
+        let check = crate::engine::checks::base62_6(crc32fast::hash(random.as_bytes()));
+        format!("{}{random}{}", concat!("gh", "p_"), String::from_utf8_lossy(&check))
+    }
+
+    fn scan_with(scanner: &Scanner, input: &str) -> (Vec<Finding>, ScanSummary) {
+        let mut worker = scanner.worker();
+        let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
+        scanner.scan_input(input.as_bytes(), InputName::same("x.yaml"), &mut worker, &mut summary, &mut findings);
+        (findings, summary)
+    }
+
+    fn base64(text: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    #[test]
+    fn a_credential_plain_or_encoded_has_one_fingerprint_hash() {
+        let scanner = scanner();
+        let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
+        let encoded = base64(&token);
+        let (findings, _) = scan_with(&scanner, &format!("plain: {token}
+data:
+  token: {encoded}
+"));
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        let (plain, decoded) = (&findings[0], &findings[1]);
+        assert!(plain.decoded.is_empty());
+        assert_eq!(decoded.decoded, vec![crate::decode::Encoding::Base64]);
+        assert_eq!((decoded.line, decoded.column), (3, 10));
+        assert_eq!(decoded.end_column, 10 + encoded.len());
+        assert_eq!(plain.secret, decoded.secret);
+        assert_eq!(plain.fingerprint, decoded.fingerprint);
+    }
+
+    #[test]
+    fn a_token_seen_plainly_inside_an_escaped_literal_is_one_finding() {
+        let scanner = scanner();
+        let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
+        let (findings, _) = scan_with(&scanner, &format!("{{\"cmd\": \"export T=\\\"{token}\\\"\\n\"}}\n"));
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].decoded.is_empty(), "the plain finding is kept");
+    }
+
+    #[test]
+    fn decoding_can_be_turned_off_and_depth_is_bounded() {
+        let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
+        let input = format!("blob: {}\n", base64(&base64(&base64(&token))));
+        let build = |options: DecodeOptions| {
+            ScannerBuilder::new(secretgate_patterns::builtin::rules().unwrap()).decode(options).build().unwrap()
+        };
+        assert!(scan_with(&build(DecodeOptions::default()), &input).0.is_empty());
+        assert!(scan_with(&build(DecodeOptions::off()), &input).0.is_empty());
+        let (findings, _) = scan_with(&build(DecodeOptions { depth: 3, ..DecodeOptions::default() }), &input);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].decoded.len(), 3);
+        let too_deep = ScannerBuilder::new(Vec::new()).decode(DecodeOptions { depth: 9, ..DecodeOptions::default() }).build();
+        assert!(matches!(too_deep, Err(BuildError::DecodeDepth(9))));
+    }
+
+    #[test]
+    fn the_decoded_bytes_cap_is_counted() {
+        let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
+        let input = format!("a: {}\nb: {}\n", base64(&"text ".repeat(40)), base64(&token));
+        let scanner = ScannerBuilder::new(secretgate_patterns::builtin::rules().unwrap())
+            .decode(DecodeOptions { max_bytes: 200, ..DecodeOptions::default() })
+            .build()
+            .unwrap();
+        let (findings, summary) = scan_with(&scanner, &input);
+        assert_eq!(summary.decode_capped, 1);
+        assert_eq!(findings.len(), 1, "the span within the cap is still decoded");
     }
 
     #[test]

@@ -172,8 +172,9 @@ fn is_token_byte(byte: u8) -> bool {
 pub fn find_candidates(haystack: &[u8], encodings: EncodingSet, out: &mut Vec<Candidate>) {
     let (base64, hex) = (encodings.contains(Encoding::Base64), encodings.contains(Encoding::Hex));
     if base64 || hex {
-        let min_len = if base64 { self::base64::MIN_LEN } else { self::hex::MIN_LEN };
-        runs::for_each_run(haystack, min_len, |run| {
+        // One constant length for both (hex checks its own, longer, minimum): a constant
+        // lets the compiler unroll the run-length test of the hot loop.
+        runs::for_each_run(haystack, self::base64::MIN_LEN, |run| {
             let classes = runs::classes(&haystack[run.clone()]);
             if base64 {
                 if let Some(span) = self::base64::candidate(haystack, run.clone(), classes) {
