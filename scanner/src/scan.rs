@@ -429,7 +429,13 @@ mod tests {
     fn scan_with(scanner: &Scanner, input: &str) -> (Vec<Finding>, ScanSummary) {
         let mut worker = scanner.worker();
         let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
-        scanner.scan_input(input.as_bytes(), InputName::same("x.yaml"), &mut worker, &mut summary, &mut findings);
+        scanner.scan_input(
+            input.as_bytes(),
+            InputName::same("x.yaml"),
+            &mut worker,
+            &mut summary,
+            &mut findings,
+        );
         (findings, summary)
     }
 
@@ -443,10 +449,15 @@ mod tests {
         let scanner = scanner();
         let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
         let encoded = base64(&token);
-        let (findings, _) = scan_with(&scanner, &format!("plain: {token}
+        let (findings, _) = scan_with(
+            &scanner,
+            &format!(
+                "plain: {token}
 data:
   token: {encoded}
-"));
+"
+            ),
+        );
         assert_eq!(findings.len(), 2, "{findings:#?}");
         let (plain, decoded) = (&findings[0], &findings[1]);
         assert!(plain.decoded.is_empty());
@@ -471,14 +482,19 @@ data:
         let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
         let input = format!("blob: {}\n", base64(&base64(&base64(&token))));
         let build = |options: DecodeOptions| {
-            ScannerBuilder::new(secretgate_patterns::builtin::rules().unwrap()).decode(options).build().unwrap()
+            ScannerBuilder::new(secretgate_patterns::builtin::rules().unwrap())
+                .decode(options)
+                .build()
+                .unwrap()
         };
         assert!(scan_with(&build(DecodeOptions::default()), &input).0.is_empty());
         assert!(scan_with(&build(DecodeOptions::off()), &input).0.is_empty());
         let (findings, _) = scan_with(&build(DecodeOptions { depth: 3, ..DecodeOptions::default() }), &input);
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].decoded.len(), 3);
-        let too_deep = ScannerBuilder::new(Vec::new()).decode(DecodeOptions { depth: 9, ..DecodeOptions::default() }).build();
+        let too_deep = ScannerBuilder::new(Vec::new())
+            .decode(DecodeOptions { depth: 9, ..DecodeOptions::default() })
+            .build();
         assert!(matches!(too_deep, Err(BuildError::DecodeDepth(9))));
     }
 

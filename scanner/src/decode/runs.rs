@@ -12,17 +12,16 @@ use std::ops::Range;
 
 const BLOCK: usize = 64;
 
-/// Whether `byte` is in the base64 alphabet, standard (`+/`) or URL-safe (`-_`). Written
-/// without short-circuits so that a loop of it compiles to SIMD compares.
+/// Whether `byte` is in the base64 alphabet, standard (`+/`) or URL-safe (`-_`).
+///
+/// Written as few unsigned range tests, without short-circuits, so that a loop of it
+/// compiles to SIMD compares: `+` `-` `/` and the digits are 0x2B..=0x39 less `,` and `.`
+/// (the two bytes that `& 0xFD` maps to `,`), letters are one range once case is folded.
 #[inline(always)]
 pub fn is_alphabet(byte: u8) -> bool {
-    let folded = byte | 0x20;
-    (folded.wrapping_sub(b'a') < 26)
-        | (byte.wrapping_sub(b'0') < 10)
-        | (byte == b'+')
-        | (byte == b'/')
-        | (byte == b'-')
-        | (byte == b'_')
+    let digit_or_symbol = (byte.wrapping_sub(b'+') < 15) & ((byte & 0xFD) != b',');
+    let letter = (byte | 0x20).wrapping_sub(b'a') < 26;
+    digit_or_symbol | letter | (byte == b'_')
 }
 
 /// Bit `i` is set when `block[i]` is in the alphabet.
@@ -88,7 +87,13 @@ pub fn for_each_run(haystack: &[u8], min_len: usize, mut on_run: impl FnMut(Rang
 /// length `open` of the run reaching into it, and returns the length of the run that
 /// reaches its end.
 #[inline(always)]
-fn runs_in_block(mask: u64, at: usize, open: usize, min_len: usize, on_run: &mut impl FnMut(Range<usize>)) -> usize {
+fn runs_in_block(
+    mask: u64,
+    at: usize,
+    open: usize,
+    min_len: usize,
+    on_run: &mut impl FnMut(Range<usize>),
+) -> usize {
     if mask == u64::MAX {
         return open + BLOCK;
     }
@@ -193,6 +198,14 @@ mod tests {
         let mut out = Vec::new();
         for_each_run(haystack, min_len, |r| out.push(r));
         out
+    }
+
+    #[test]
+    fn the_alphabet_is_base64_standard_and_url_safe() {
+        for byte in 0..=255u8 {
+            let expected = byte.is_ascii_alphanumeric() || b"+/-_".contains(&byte);
+            assert_eq!(is_alphabet(byte), expected, "byte {byte:#04x}");
+        }
     }
 
     #[test]
