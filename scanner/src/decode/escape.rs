@@ -6,49 +6,93 @@ use std::ops::Range;
 /// Shortest literal worth decoding.
 pub const MIN_LEN: usize = 12;
 
-/// How far back from a backslash its opening quote is looked for, and how far forward
-/// the closing quote: bounds that keep minified code with many backslashes linear.
-const BACK_REACH: usize = 4096;
+/// How far forward from an opening quote its closing quote is looked for.
 const FORWARD_REACH: usize = 64 << 10;
+
+/// Work allowed per input, as bytes looked at while searching for closing quotes: this
+/// many times the input's length (plus a constant for small inputs). Hostile lines (an
+/// unclosed quote followed by thousands of backslashes) would otherwise rescan the same
+/// 64 KiB for every backslash; past the allowance the search stops and says so.
+const WORK_PER_BYTE: usize = 4;
+const WORK_MIN: usize = 1 << 20;
 
 const QUOTES: [u8; 3] = [b'"', b'\'', b'`'];
 
 /// Where a literal opened by the quote at `open` closes, if it does on the same line
-/// within reach: the first unescaped `quote` after it.
-fn closing_quote(haystack: &[u8], open: usize) -> Option<usize> {
+/// within reach: the first unescaped same quote after it. Also returns how many bytes
+/// were looked at.
+fn closing_quote(haystack: &[u8], open: usize) -> (Option<usize>, usize) {
     let quote = haystack[open];
     let end = (open + 1 + FORWARD_REACH).min(haystack.len());
     let mut i = open + 1;
     while i < end {
         match haystack[i] {
             b'\\' => i += 2,
-            b'\n' => return None,
-            byte if byte == quote => return Some(i),
+            b'\n' => return (None, i - open),
+            byte if byte == quote => return (Some(i), i - open),
             _ => i += 1,
         }
     }
-    None
+    (None, end - open)
 }
 
 /// Calls `on_span` with the contents (quotes excluded) of every one-line string literal
 /// that holds a backslash. The literal around a backslash is found from the nearest quote
 /// before it on its line; the nearer of `"`, `'` and `` ` `` that closes is taken.
-pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) {
+///
+/// Linear in the input: the line start and the nearest quotes are carried from one
+/// backslash to the next (each byte is searched backwards once), a quote that did not
+/// close is remembered, and the forward search has an allowance. Returns `false` if that
+/// allowance ran out and later backslashes were not looked at.
+pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) -> bool {
+    let allowance = haystack.len().saturating_mul(WORK_PER_BYTE).max(WORK_MIN);
+    let mut work = 0usize;
+    // Nothing before `done` opens a literal (it was inside one already handled).
     let mut done = 0;
+    // `haystack[..searched]` has been searched for newlines and quotes.
+    let mut searched = 0;
+    let mut line_start = 0;
+    // The nearest quote of each kind on the current line, at or after `done`.
+    let mut nearest: [Option<usize>; 3] = [None; 3];
+    // The last quote of each kind found not to close (closing is a function of the quote).
+    let mut unclosed: [Option<usize>; 3] = [None; 3];
     for at in memchr::memchr_iter(b'\\', haystack) {
         if at < done {
             continue;
         }
-        let floor = at.saturating_sub(BACK_REACH).max(done);
-        let line = &haystack[floor..at];
-        let line_start = memchr::memrchr(b'\n', line).map_or(floor, |i| floor + i + 1);
-        let before = &haystack[line_start..at];
-        let mut opens = QUOTES.map(|q| memchr::memrchr(q, before).map(|i| line_start + i));
-        opens.sort_unstable_by(|a, b| b.cmp(a)); // nearest first; `None` sorts last
-        let literal = opens
-            .into_iter()
-            .flatten()
-            .find_map(|open| closing_quote(haystack, open).map(|close| open + 1..close));
+        let from = searched.max(done);
+        if let Some(newline) = memchr::memrchr(b'\n', &haystack[from..at]) {
+            line_start = from + newline + 1;
+            nearest = [None; 3];
+        }
+        let region = from.max(line_start);
+        for (slot, quote) in nearest.iter_mut().zip(QUOTES) {
+            if let Some(i) = memchr::memrchr(quote, &haystack[region..at]) {
+                *slot = Some(region + i);
+            }
+            if slot.is_some_and(|open| open < done) {
+                *slot = None;
+            }
+        }
+        searched = at;
+        let mut order = [0usize, 1, 2];
+        order.sort_unstable_by_key(|&k| std::cmp::Reverse(nearest[k]));
+        let mut literal = None;
+        for kind in order {
+            let Some(open) = nearest[kind] else { continue };
+            if unclosed[kind] == Some(open) {
+                continue;
+            }
+            let (close, looked_at) = closing_quote(haystack, open);
+            work += looked_at;
+            match close {
+                Some(close) => {
+                    literal = Some(open + 1..close);
+                    break;
+                }
+                None => unclosed[kind] = Some(open),
+            }
+        }
         match literal {
             Some(content) => {
                 done = content.end + 1;
@@ -58,7 +102,11 @@ pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) {
             }
             None => done = at + 2,
         }
+        if work > allowance {
+            return false;
+        }
     }
+    true
 }
 
 /// An upper bound of the decoded size of `len` bytes.
@@ -174,6 +222,19 @@ mod tests {
         let found: Vec<_> =
             spans.iter().map(|s| String::from_utf8_lossy(&text[s.clone()]).into_owned()).collect();
         assert_eq!(found, vec![r"https:\/\/hooks.example.org\/x", r"don\'t stop me now"]);
+    }
+
+    #[test]
+    fn hostile_lines_stay_linear() {
+        // An unclosed quote before a long run of escaped quotes, backslashes alone, and
+        // quote-backslash pairs that never close: each would rescan the line per backslash.
+        for unit in [&b"' \\"[..], b"\\\\", b"'\\'", b"\"x\\"] {
+            let line: Vec<u8> = unit.iter().copied().cycle().take(3 << 20).collect();
+            let started = std::time::Instant::now();
+            let mut count = 0;
+            candidates(&line, |_| count += 1);
+            assert!(started.elapsed().as_secs() < 20, "{:?} took {:?}", unit, started.elapsed());
+        }
     }
 
     #[test]

@@ -168,8 +168,10 @@ fn is_token_byte(byte: u8) -> bool {
 }
 
 /// Appends every candidate span of `haystack` in `encodings` to `out`. Spans of different
-/// encodings may overlap (a base64 value inside an escaped string literal).
-pub fn find_candidates(haystack: &[u8], encodings: EncodingSet, out: &mut Vec<Candidate>) {
+/// encodings may overlap (a base64 value inside an escaped string literal). Returns
+/// `false` when the search for escaped literals stopped early on a hostile input (see
+/// [`escape::candidates`]).
+pub fn find_candidates(haystack: &[u8], encodings: EncodingSet, out: &mut Vec<Candidate>) -> bool {
     let (base64, hex) = (encodings.contains(Encoding::Base64), encodings.contains(Encoding::Hex));
     if base64 || hex {
         // One constant length for both (hex checks its own, longer, minimum): a constant
@@ -192,8 +194,9 @@ pub fn find_candidates(haystack: &[u8], encodings: EncodingSet, out: &mut Vec<Ca
         percent::candidates(haystack, |span| out.push(Candidate { span, encoding: Encoding::Percent }));
     }
     if encodings.contains(Encoding::Escape) {
-        escape::candidates(haystack, |span| out.push(Candidate { span, encoding: Encoding::Escape }));
+        return escape::candidates(haystack, |span| out.push(Candidate { span, encoding: Encoding::Escape }));
     }
+    true
 }
 
 /// An upper bound of the size `candidate` decodes to.

@@ -110,7 +110,8 @@ impl DecodeScratch {
 /// What the stage did to one input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StageReport {
-    /// Some spans were not decoded because the input's decoded-bytes cap was reached.
+    /// Some spans were not decoded because the input's decoded-bytes cap was reached, or
+    /// the search for escaped literals used up its allowance on a hostile input.
     pub capped: bool,
 }
 
@@ -134,7 +135,7 @@ pub fn scan_decoded(
     let DecodeScratch { candidates, current, next, raw } = scratch;
     current.clear();
     candidates.clear();
-    find_candidates(haystack, options.encodings, candidates);
+    report.capped |= !find_candidates(haystack, options.encodings, candidates);
     for candidate in candidates.iter() {
         let chain = Chain::one(candidate.encoding);
         add_segment(haystack, candidate, candidate.span.clone(), chain, current, &mut budget, &mut report);
@@ -151,7 +152,7 @@ pub fn scan_decoded(
         for segment in &current.segments {
             let body = &current.buffer[segment.body.clone()];
             candidates.clear();
-            find_candidates(body, options.encodings, candidates);
+            report.capped |= !find_candidates(body, options.encodings, candidates);
             for candidate in candidates.iter() {
                 let chain = segment.chain.then(candidate.encoding);
                 add_segment(body, candidate, segment.origin.clone(), chain, next, &mut budget, &mut report);
