@@ -80,7 +80,7 @@ pub fn print_summary(summary: &ScanSummary) {
     }
     if summary.decode_capped > 0 {
         line.push_str(&format!(
-            "; decoding stopped at the per-input cap in {} {}",
+            "; decoding cut short by its per-input limits in {} {}",
             summary.decode_capped,
             if summary.decode_capped == 1 { "input" } else { "inputs" }
         ));
