@@ -36,77 +36,107 @@ fn closing_quote(haystack: &[u8], open: usize) -> (Option<usize>, usize) {
     (None, end - open)
 }
 
-/// Calls `on_span` with the contents (quotes excluded) of every one-line string literal
-/// that holds a backslash. The literal around a backslash is found from the nearest quote
-/// before it on its line; the nearer of `"`, `'` and `` ` `` that closes is taken.
+/// Finds the contents (quotes excluded) of one-line string literals that hold a
+/// backslash, fed the offsets of the backslashes in increasing order. The literal around
+/// a backslash is found from the nearest quote before it on its line; the nearer of `"`,
+/// `'` and `` ` `` that closes is taken.
 ///
 /// Linear in the input: the line start and the nearest quotes are carried from one
 /// backslash to the next (each byte is searched backwards once), a quote that did not
-/// close is remembered, and the forward search has an allowance. Returns `false` if that
-/// allowance ran out and later backslashes were not looked at.
-pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) -> bool {
-    let allowance = haystack.len().saturating_mul(WORK_PER_BYTE).max(WORK_MIN);
-    let mut work = 0usize;
-    // Nothing before `done` opens a literal (it was inside one already handled).
-    let mut done = 0;
-    // `haystack[..searched]` has been searched for newlines and quotes.
-    let mut searched = 0;
-    let mut line_start = 0;
-    // The nearest quote of each kind on the current line, at or after `done`.
-    let mut nearest: [Option<usize>; 3] = [None; 3];
-    // The last quote of each kind found not to close (closing is a function of the quote).
-    let mut unclosed: [Option<usize>; 3] = [None; 3];
-    for at in memchr::memchr_iter(b'\\', haystack) {
-        if at < done {
-            continue;
+/// close is remembered, and the forward search has an allowance.
+#[derive(Debug)]
+pub struct Finder {
+    allowance: usize,
+    work: usize,
+    /// Nothing before this opens a literal (it was inside one already handled).
+    done: usize,
+    /// Everything before this has been searched for newlines and quotes.
+    searched: usize,
+    line_start: usize,
+    /// The nearest quote of each kind on the current line, at or after `done`.
+    nearest: [Option<usize>; 3],
+    /// The last quote of each kind found not to close (closing depends on the quote only).
+    unclosed: [Option<usize>; 3],
+}
+
+impl Finder {
+    /// A finder over a haystack of `len` bytes.
+    pub fn new(len: usize) -> Self {
+        Finder {
+            allowance: len.saturating_mul(WORK_PER_BYTE).max(WORK_MIN),
+            work: 0,
+            done: 0,
+            searched: 0,
+            line_start: 0,
+            nearest: [None; 3],
+            unclosed: [None; 3],
         }
-        let from = searched.max(done);
+    }
+
+    /// Whether the allowance for the forward search is used up: later backslashes are
+    /// not looked at.
+    pub fn exhausted(&self) -> bool {
+        self.work > self.allowance
+    }
+
+    /// Looks at the backslash at `at`; calls `on_span` once per literal.
+    pub fn visit(&mut self, haystack: &[u8], at: usize, on_span: &mut impl FnMut(Range<usize>)) {
+        if at < self.done || self.exhausted() {
+            return;
+        }
+        let from = self.searched.max(self.done);
         if let Some(newline) = memchr::memrchr(b'\n', &haystack[from..at]) {
-            line_start = from + newline + 1;
-            nearest = [None; 3];
+            self.line_start = from + newline + 1;
+            self.nearest = [None; 3];
         }
-        let region = from.max(line_start);
-        for (slot, quote) in nearest.iter_mut().zip(QUOTES) {
+        let region = from.max(self.line_start);
+        for (slot, quote) in self.nearest.iter_mut().zip(QUOTES) {
             if let Some(i) = memchr::memrchr(quote, &haystack[region..at]) {
                 *slot = Some(region + i);
             }
-            if slot.is_some_and(|open| open < done) {
+            if slot.is_some_and(|open| open < self.done) {
                 *slot = None;
             }
         }
-        searched = at;
+        self.searched = at;
         let mut order = [0usize, 1, 2];
-        order.sort_unstable_by_key(|&k| std::cmp::Reverse(nearest[k]));
+        order.sort_unstable_by_key(|&k| std::cmp::Reverse(self.nearest[k]));
         let mut literal = None;
         for kind in order {
-            let Some(open) = nearest[kind] else { continue };
-            if unclosed[kind] == Some(open) {
+            let Some(open) = self.nearest[kind] else { continue };
+            if self.unclosed[kind] == Some(open) {
                 continue;
             }
             let (close, looked_at) = closing_quote(haystack, open);
-            work += looked_at;
+            self.work += looked_at;
             match close {
                 Some(close) => {
                     literal = Some(open + 1..close);
                     break;
                 }
-                None => unclosed[kind] = Some(open),
+                None => self.unclosed[kind] = Some(open),
             }
         }
         match literal {
             Some(content) => {
-                done = content.end + 1;
+                self.done = content.end + 1;
                 if content.len() >= MIN_LEN {
                     on_span(content);
                 }
             }
-            None => done = at + 2,
-        }
-        if work > allowance {
-            return false;
+            None => self.done = at + 2,
         }
     }
-    true
+}
+
+/// Calls `on_span` with the contents of every one-line string literal that holds a
+/// backslash (see [`Finder`]). Returns `false` if the search stopped early.
+pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) -> bool {
+    let mut finder = Finder::new(haystack.len());
+    for at in memchr::memchr_iter(b'\\', haystack) {
+        finder.visit(haystack, at, &mut on_span);
+    }
+    !finder.exhausted()
 }
 
 /// An upper bound of the decoded size of `len` bytes.

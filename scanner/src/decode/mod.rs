@@ -190,13 +190,31 @@ pub fn find_candidates(haystack: &[u8], encodings: EncodingSet, out: &mut Vec<Ca
             }
         });
     }
-    if encodings.contains(Encoding::Percent) {
-        percent::candidates(haystack, |span| out.push(Candidate { span, encoding: Encoding::Percent }));
+    // `%` and `\` in one memchr pass: the second pass over every byte cost 1% of a scan.
+    let (percent, escape) = (encodings.contains(Encoding::Percent), encodings.contains(Encoding::Escape));
+    let mut percents = percent::Finder::default();
+    let mut escapes = escape::Finder::new(haystack.len());
+    let needles: &[u8] = match (percent, escape) {
+        (true, true) => b"%\\",
+        (true, false) => b"%",
+        (false, true) => b"\\",
+        (false, false) => b"",
+    };
+    if let [first, rest @ ..] = needles {
+        let second = rest.first().copied().unwrap_or(*first);
+        for at in memchr::memchr2_iter(*first, second, haystack) {
+            if haystack[at] == b'%' {
+                percents.visit(haystack, at, &mut |span| {
+                    out.push(Candidate { span, encoding: Encoding::Percent })
+                });
+            } else {
+                escapes.visit(haystack, at, &mut |span| {
+                    out.push(Candidate { span, encoding: Encoding::Escape })
+                });
+            }
+        }
     }
-    if encodings.contains(Encoding::Escape) {
-        return escape::candidates(haystack, |span| out.push(Candidate { span, encoding: Encoding::Escape }));
-    }
-    true
+    !escapes.exhausted()
 }
 
 /// An upper bound of the size `candidate` decodes to.

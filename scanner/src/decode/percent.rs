@@ -14,15 +14,21 @@ fn is_escape_at(haystack: &[u8], at: usize) -> bool {
     haystack.len() > at + 2 && haystack[at + 1].is_ascii_hexdigit() && haystack[at + 2].is_ascii_hexdigit()
 }
 
-/// Calls `on_span` with every token (a run of [`super::is_token_byte`]s) that holds a
-/// `%XX` escape, once per token.
-pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) {
-    let mut done = 0;
-    for at in memchr::memchr_iter(b'%', haystack) {
-        if at < done || !is_escape_at(haystack, at) {
-            continue;
+/// Finds tokens (runs of [`super::is_token_byte`]s) that hold a `%XX` escape, fed the
+/// offsets of the `%` bytes in increasing order.
+#[derive(Debug, Default)]
+pub struct Finder {
+    /// Everything before this is inside a token already reported.
+    done: usize,
+}
+
+impl Finder {
+    /// Looks at the `%` at `at`; calls `on_span` once per token.
+    pub fn visit(&mut self, haystack: &[u8], at: usize, on_span: &mut impl FnMut(Range<usize>)) {
+        if at < self.done || !is_escape_at(haystack, at) {
+            return;
         }
-        let floor = at.saturating_sub(REACH).max(done);
+        let floor = at.saturating_sub(REACH).max(self.done);
         let start = haystack[floor..at]
             .iter()
             .rposition(|&b| !super::is_token_byte(b))
@@ -30,10 +36,18 @@ pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) {
         let ceiling = (at + REACH).min(haystack.len());
         let end =
             haystack[at..ceiling].iter().position(|&b| !super::is_token_byte(b)).map_or(ceiling, |i| at + i);
-        done = end;
+        self.done = end;
         if end - start >= MIN_LEN {
             on_span(start..end);
         }
+    }
+}
+
+/// Calls `on_span` with every token that holds a `%XX` escape, once per token.
+pub fn candidates(haystack: &[u8], mut on_span: impl FnMut(Range<usize>)) {
+    let mut finder = Finder::default();
+    for at in memchr::memchr_iter(b'%', haystack) {
+        finder.visit(haystack, at, &mut on_span);
     }
 }
 
