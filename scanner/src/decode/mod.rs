@@ -176,7 +176,7 @@ pub fn find_candidates(haystack: &[u8], encodings: EncodingSet, out: &mut Vec<Ca
     if base64 || hex {
         // One constant length for both (hex checks its own, longer, minimum): a constant
         // lets the compiler unroll the run-length test of the hot loop.
-        runs::for_each_run(haystack, self::base64::MIN_LEN, |run| {
+        runs::for_each_run::<{ self::base64::MIN_LEN }>(haystack, |run| {
             let classes = runs::classes(&haystack[run.clone()]);
             if base64 {
                 if let Some(span) = self::base64::candidate(haystack, run.clone(), classes) {
