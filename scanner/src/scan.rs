@@ -1,7 +1,7 @@
 //! The scan of one buffer: size and binary checks, the engine, then location and inline
 //! suppression, ending in [`Finding`]s.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, ops::Range};
 
 use secretgate_patterns::Rule;
 
@@ -246,45 +246,85 @@ impl Scanner {
     /// was found in plain text, and repeats of one secret reached through two chains
     /// (a base64 value inside an escaped literal), keeping the shortest chain. Then drops
     /// plain generic matches inside an encoded span where a specific rule matched.
+    ///
+    /// Every step sorts and sweeps: a file can hold a hundred thousand encoded secrets,
+    /// and comparing every pair would hang the scan.
     fn drop_decoded_duplicates(
         &self,
         haystack: &[u8],
         plain: &mut Vec<RawMatch>,
         decoded: &mut Vec<DecodedMatch>,
     ) {
-        let overlaps =
-            |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| a.start < b.end && b.start < a.end;
-        decoded.retain(|d| {
-            let generic = self.rules.rules()[d.rule].rule.generic;
-            !plain.iter().any(|p| {
-                overlaps(&p.whole, &d.origin)
-                    && (generic || p.rule == d.rule || haystack[p.secret.clone()] == d.secret[..])
-            })
-        });
-        decoded.sort_by_key(|d| (d.chain.as_slice().len(), d.origin.start, d.rule));
+        let generic = |rule: usize| self.rules.rules()[rule].rule.generic;
+        let overlaps = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+
+        // 1. Against plain matches: decoded origins in increasing start, plain matches
+        //    in increasing start; `active` holds the plain matches that may still overlap.
+        if !plain.is_empty() {
+            let mut by_start: Vec<&RawMatch> = plain.iter().collect();
+            by_start.sort_unstable_by_key(|p| p.whole.start);
+            decoded.sort_by_key(|d| d.origin.start);
+            let (mut next, mut active): (usize, Vec<&RawMatch>) = (0, Vec::new());
+            decoded.retain(|d| {
+                while next < by_start.len() && by_start[next].whole.start < d.origin.end {
+                    active.push(by_start[next]);
+                    next += 1;
+                }
+                active.retain(|p| p.whole.end > d.origin.start);
+                !active.iter().any(|p| {
+                    overlaps(&p.whole, &d.origin)
+                        && (generic(d.rule) || p.rule == d.rule || haystack[p.secret.clone()] == d.secret[..])
+                })
+            });
+        }
+
+        // 2. Repeats of one secret under one rule: sorted together, overlapping origins
+        //    form a cluster, and the cluster keeps its shortest chain.
+        decoded.sort_by(|a, b| (a.rule, &a.secret, a.origin.start).cmp(&(b.rule, &b.secret, b.origin.start)));
         let mut kept: Vec<DecodedMatch> = Vec::with_capacity(decoded.len());
+        let mut cluster_end = 0;
         for d in decoded.drain(..) {
-            let repeat = kept
-                .iter()
-                .any(|k| k.rule == d.rule && k.secret == d.secret && overlaps(&k.origin, &d.origin));
-            if !repeat {
-                kept.push(d);
+            match kept.last_mut() {
+                Some(last)
+                    if last.rule == d.rule && last.secret == d.secret && d.origin.start < cluster_end =>
+                {
+                    cluster_end = cluster_end.max(d.origin.end);
+                    if d.chain.as_slice().len() < last.chain.as_slice().len() {
+                        *last = d;
+                    }
+                }
+                _ => {
+                    cluster_end = d.origin.end;
+                    kept.push(d);
+                }
             }
         }
         kept.sort_by_key(|d| (d.origin.start, d.rule));
         *decoded = kept;
-        // And the other way round: a generic match on the encoded text itself
-        // (`token: <base64>`) yields to the precise rule that matched what it decodes to.
-        let specific: Vec<std::ops::Range<usize>> = decoded
-            .iter()
-            .filter(|d| !self.rules.rules()[d.rule].rule.generic)
-            .map(|d| d.origin.clone())
-            .collect();
-        if !specific.is_empty() {
-            plain.retain(|p| {
-                !self.rules.rules()[p.rule].rule.generic || !specific.iter().any(|o| overlaps(o, &p.secret))
-            });
+
+        // 3. The other way round: a generic match on the encoded text itself
+        //    (`token: <base64>`) yields to the precise rule that matched what it decodes
+        //    to. The specific origins are merged into sorted, disjoint spans first.
+        let mut spans: Vec<Range<usize>> =
+            decoded.iter().filter(|d| !generic(d.rule)).map(|d| d.origin.clone()).collect();
+        if spans.is_empty() || !plain.iter().any(|p| generic(p.rule)) {
+            return;
         }
+        spans.sort_unstable_by_key(|s| s.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(spans.len());
+        for span in spans {
+            match merged.last_mut() {
+                Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+                _ => merged.push(span),
+            }
+        }
+        plain.retain(|p| {
+            if !generic(p.rule) {
+                return true;
+            }
+            let after = merged.partition_point(|s| s.start < p.secret.end);
+            !after.checked_sub(1).is_some_and(|i| overlaps(&merged[i], &p.secret))
+        });
     }
 
     /// Drops matches of generic rules whose secret overlaps a specific rule's secret: one
@@ -509,6 +549,25 @@ data:
         let (findings, summary) = scan_with(&scanner, &input);
         assert_eq!(summary.decode_capped, 1);
         assert_eq!(findings.len(), 1, "the span within the cap is still decoded");
+    }
+
+    #[test]
+    fn many_encoded_secrets_in_one_file_are_handled_in_linear_time() {
+        let scanner = scanner();
+        let mut input = String::new();
+        for i in 0..20_000 {
+            // Digits spelled as unrelated letters: `012345` would be a placeholder.
+            let suffix: String =
+                format!("{i:08}").bytes().map(|d| b"KmQnBvCzLp"[usize::from(d - b'0')] as char).collect();
+            let token = github_token(&format!("Zq8LmW3xT5vN0pR7sK2hJ9{suffix}"));
+            input.push_str(&format!("token_{i}: {}\nplain_{i}: {token}\n", base64(&token)));
+        }
+        let started = std::time::Instant::now();
+        let (findings, _) = scan_with(&scanner, &input);
+        let lines: HashSet<usize> = findings.iter().map(|f| f.line).collect();
+        let missing: Vec<usize> = (1..=40_000).filter(|l| !lines.contains(l)).collect();
+        assert_eq!(findings.len(), 40_000, "missing lines {missing:?}");
+        assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
     }
 
     #[test]

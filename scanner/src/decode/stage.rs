@@ -219,10 +219,24 @@ fn match_layer(
 ) {
     raw.clear();
     rules.scan(&layer.buffer, cache, |m| raw.push(m));
-    let specific: Vec<Range<usize>> =
+    // Specific secrets as sorted, disjoint spans: a generic match inside one yields, found
+    // by binary search (thousands of decoded secrets in one file must not cost n²).
+    let mut specific: Vec<Range<usize>> =
         raw.iter().filter(|m| !is_generic(m.rule)).map(|m| m.secret.clone()).collect();
+    specific.sort_unstable_by_key(|s| s.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(specific.len());
+    for span in specific {
+        match merged.last_mut() {
+            Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+            _ => merged.push(span),
+        }
+    }
+    let inside_specific = |secret: &Range<usize>| {
+        let after = merged.partition_point(|s| s.start < secret.end);
+        after.checked_sub(1).is_some_and(|i| merged[i].end > secret.start)
+    };
     for m in raw.iter() {
-        if is_generic(m.rule) && specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end) {
+        if is_generic(m.rule) && inside_specific(&m.secret) {
             continue;
         }
         let index = layer.segments.partition_point(|s| s.start <= m.secret.start);
