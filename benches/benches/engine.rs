@@ -1,12 +1,13 @@
 //! Engine throughput on generated inputs: ordinary source code, code with sparse secrets,
-//! minified JavaScript, and lockfiles. Run with `cargo bench -p secretgate-benches`.
+//! minified JavaScript, lockfiles, and base64-heavy Kubernetes manifests; each with the
+//! decoding stage on (the default) and off. Run with `cargo bench -p secretgate-benches`.
 //!
 //! Inputs are generated (deterministically) rather than read from disk, so the numbers
 //! measure the matcher and not the file system; `benches/throughput.sh` measures the
 //! whole binary over a real tree.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use secretgate_scanner::{scan::InputName, ScanSummary, Scanner, ScannerBuilder};
+use secretgate_scanner::{decode::DecodeOptions, scan::InputName, ScanSummary, Scanner, ScannerBuilder};
 
 /// A small deterministic PRNG (xorshift64*), so every run scans the same bytes.
 struct Rng(u64);
@@ -53,6 +54,7 @@ fn source_code(rng: &mut Rng, secrets_every: Option<usize>) -> Vec<u8> {
     let mut line = 0usize;
     while out.len() < SIZE {
         line += 1;
+        #[allow(clippy::manual_is_multiple_of)] // `is_multiple_of` is newer than our rust-version
         if secrets_every.is_some_and(|every| line % every == 0) {
             out.push_str(&format!("    GITHUB_TOKEN = \"gh{}_{}\"\n", "p", rng.alnum(36)));
             out.push_str(&format!("    aws_access_key_id = \"AKIA{}\"\n", rng.alnum(16).to_uppercase()));
@@ -115,35 +117,87 @@ fn lockfile(rng: &mut Rng) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn scanner() -> Scanner {
+/// Kubernetes manifests: Secrets whose `data:` values are base64 of text (each one a
+/// decoding candidate that decodes), between Deployments.
+fn manifests(rng: &mut Rng) -> Vec<u8> {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let encode = |text: &str| -> String {
+        let mut out = String::new();
+        for chunk in text.as_bytes().chunks(3) {
+            let n = (u32::from(chunk[0]) << 16)
+                | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
+                | u32::from(chunk.get(2).copied().unwrap_or(0));
+            for i in 0..4 {
+                out.push(if i <= chunk.len() {
+                    B64[((n >> (18 - 6 * i)) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    };
+    let mut out = String::with_capacity(SIZE + 1024);
+    while out.len() < SIZE {
+        let name = rng.alnum(8).to_lowercase();
+        out.push_str(&format!(
+            "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\ndata:\n  username: {}\n  password: {}\n  config.json: {}\n",
+            encode(&format!("svc-{name}")),
+            encode(&rng.alnum(24)),
+            encode(&format!("{{\"endpoint\": \"https://{name}.internal:8443/v1\", \"timeout\": 30}}")),
+        ));
+        out.push_str(&format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: registry.acme.io/{name}@sha256:{}\n",
+            rng.hex(64)
+        ));
+    }
+    out.into_bytes()
+}
+
+fn builder() -> ScannerBuilder {
     ScannerBuilder::new(secretgate_patterns::builtin::rules().expect("built-in rules load"))
-        .build()
-        .expect("built-in rules compile")
+}
+
+fn scanner() -> Scanner {
+    builder().build().expect("built-in rules compile")
+}
+
+fn scanner_without_decoding() -> Scanner {
+    builder().decode(DecodeOptions::off()).build().expect("built-in rules compile")
 }
 
 fn engine(c: &mut Criterion) {
-    let scanner = scanner();
-    let mut rng = Rng(0x5EC2_E7_6A7E);
+    let scanners = [("decode", scanner()), ("no-decode", scanner_without_decoding())];
+    let mut rng = Rng(0x005E_C2E7_6A7E);
     let inputs = [
         ("source-clean", source_code(&mut rng, None)),
         ("source-sparse-secrets", source_code(&mut rng, Some(5000))),
         ("minified-js", minified_js(&mut rng)),
         ("lockfile", lockfile(&mut rng)),
+        ("k8s-manifests", manifests(&mut rng)),
     ];
     let mut group = c.benchmark_group("scan");
     group.sample_size(10);
     for (name, input) in &inputs {
         group.throughput(Throughput::Bytes(input.len() as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(name), input, |b, input| {
-            let mut worker = scanner.worker();
-            let mut findings = Vec::new();
-            b.iter(|| {
-                let mut summary = ScanSummary::default();
-                findings.clear();
-                scanner.scan_input(input, InputName::same("bench"), &mut worker, &mut summary, &mut findings);
-                findings.len()
-            })
-        });
+        for (mode, scanner) in &scanners {
+            group.bench_with_input(BenchmarkId::new(*name, mode), input, |b, input| {
+                let mut worker = scanner.worker();
+                let mut findings = Vec::new();
+                b.iter(|| {
+                    let mut summary = ScanSummary::default();
+                    findings.clear();
+                    scanner.scan_input(
+                        input,
+                        InputName::same("bench"),
+                        &mut worker,
+                        &mut summary,
+                        &mut findings,
+                    );
+                    findings.len()
+                })
+            });
+        }
     }
     group.finish();
 }

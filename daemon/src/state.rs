@@ -23,7 +23,7 @@ impl Loaded {
     /// Reads `path` and compiles every rule (a warm daemon compiles nothing per push).
     pub fn read(path: &Path) -> Result<Self> {
         let config = ServerConfig::read(path)?;
-        let scanner = secretgate_scanner::build::build_scanner(&config.scan, None, &mut |warning| {
+        let scanner = secretgate_scanner::build::build_scanner(&config.scan, None, false, &mut |warning| {
             tracing::warn!("{warning}")
         })
         .with_context(|| format!("{}", path.display()))?;

@@ -106,6 +106,9 @@ pub struct ConfigArgs {
     /// Skip inputs larger than this many bytes (default 10 MiB, or the config's limit).
     #[arg(long, value_name = "BYTES")]
     pub max_file_size: Option<u64>,
+    /// Match text only as written: do not decode base64, hex, %XX or escapes.
+    #[arg(long)]
+    pub no_decode: bool,
 }
 
 /// Which findings a repository has already accepted. Shared by every command that

@@ -99,7 +99,7 @@ fn fall_back(config: &ServerConfig, request: &Request, why: &str, started: Insta
             eprintln!(
                 "secretgate: the scanning daemon did not answer ({why}); scanning in the hook instead."
             );
-            let scanner = secretgate_scanner::build::build_scanner(&config.scan, None, &mut |w| {
+            let scanner = secretgate_scanner::build::build_scanner(&config.scan, None, false, &mut |w| {
                 eprintln!("secretgate: warning: {w}")
             })?;
             let state = ScanState {

@@ -33,7 +33,7 @@ pub fn load_config(args: &ConfigArgs, start: &Path) -> Result<LoadedConfig> {
 /// Built-in rules (unless the config turns them off) plus the config's own, minus the
 /// disabled ones, with the config's allowlists, compiled.
 pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner> {
-    Ok(secretgate_scanner::build::build_scanner(config, args.max_file_size, &mut |warning| {
+    Ok(secretgate_scanner::build::build_scanner(config, args.max_file_size, args.no_decode, &mut |warning| {
         eprintln!("secretgate: warning: {warning}")
     })?)
 }
@@ -142,6 +142,13 @@ pub fn print_summary_with_commits(summary: &ScanSummary, commits: Option<u64>) {
         if count > 0 {
             line.push_str(&format!("; {count} {what}"));
         }
+    }
+    if summary.decode_capped > 0 {
+        line.push_str(&format!(
+            "; decoding cut short by its per-input limits in {} {}",
+            summary.decode_capped,
+            if summary.decode_capped == 1 { "input" } else { "inputs" }
+        ));
     }
     if summary.errors > 0 {
         line.push_str(&format!("; {} errors", summary.errors));

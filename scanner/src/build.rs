@@ -8,6 +8,7 @@ use secretgate_patterns::Rule;
 
 use crate::{
     config::{self, Format as ConfigFormat, LoadedConfig},
+    decode::DecodeOptions,
     scan::BuildError,
     Scanner, ScannerBuilder,
 };
@@ -27,11 +28,12 @@ pub enum Error {
     Build(#[from] BuildError),
 }
 
-/// Compiles `config`; `max_file_size` overrides its size limit. Warnings (gitleaks settings
+/// Compiles `config`; `max_file_size` overrides its size limit, `no_decode` turns decoding off. Warnings (gitleaks settings
 /// that name rules secretgate does not have) go to `warn`.
 pub fn build_scanner(
     config: &LoadedConfig,
     max_file_size: Option<u64>,
+    no_decode: bool,
     warn: &mut dyn FnMut(String),
 ) -> Result<Scanner, Error> {
     let builtin = if config.config.use_builtin_rules {
@@ -52,7 +54,8 @@ pub fn build_scanner(
         .add_rules(config.config.rules.iter().cloned())
         .disable_rules(disabled)
         .allowlists(Arc::new(config.allowlists()?))
-        .max_input_size(max_file_size.unwrap_or(config.config.limits.max_file_size));
+        .max_input_size(max_file_size.unwrap_or(config.config.limits.max_file_size))
+        .decode(if no_decode { DecodeOptions::off() } else { config.config.decode.options() });
     Ok(builder.build()?)
 }
 

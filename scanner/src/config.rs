@@ -20,6 +20,11 @@
 //! [limits]
 //! max_file_size = 10485760                     # bytes; larger inputs are skipped and counted
 //!
+//! [decode]                                     # decoding of encoded secrets (on by default)
+//! depth = 2                                    # encodings deep; 0 turns decoding off
+//! encodings = ["base64", "percent", "escape", "hex"]
+//! max_bytes = 16777216                         # decoded bytes per input, at most
+//!
 //! [[rules]]                                    # the team's own rules, same schema as built-ins
 //! id = "acme-internal-token"
 //! ...
@@ -38,6 +43,8 @@ use secretgate_patterns::{
 };
 
 use crate::suppress::criteria::{self, Allowlists};
+
+use crate::decode::{DecodeOptions, Encoding, DEFAULT_DEPTH, DEFAULT_MAX_BYTES, MAX_DEPTH};
 
 /// The file name looked for at the root of a work tree.
 pub const FILE_NAME: &str = ".secretgate.toml";
@@ -122,6 +129,71 @@ pub struct RepoConfig {
     /// `use_builtin_rules = false`).
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// What to decode before matching.
+    #[serde(default)]
+    pub decode: DecodeConfig,
+}
+
+/// `[decode]`: checked by [`LoadedConfig::read`], so [`DecodeConfig::options`] cannot fail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecodeConfig {
+    /// How many encodings deep to decode; 0 turns decoding off.
+    #[serde(default = "default_depth")]
+    pub depth: u8,
+    /// Names of the encodings to decode (`base64`, `percent`, `escape`, `hex`).
+    #[serde(default = "default_encodings")]
+    pub encodings: Vec<String>,
+    /// At most this many decoded bytes per input.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: usize,
+}
+
+impl Default for DecodeConfig {
+    fn default() -> Self {
+        DecodeConfig {
+            depth: default_depth(),
+            encodings: default_encodings(),
+            max_bytes: default_max_bytes(),
+        }
+    }
+}
+
+fn default_depth() -> u8 {
+    DEFAULT_DEPTH
+}
+
+fn default_encodings() -> Vec<String> {
+    Encoding::ALL.iter().map(|e| e.name().to_string()).collect()
+}
+
+fn default_max_bytes() -> usize {
+    DEFAULT_MAX_BYTES
+}
+
+impl DecodeConfig {
+    /// The first problem with these settings, as a message naming the key.
+    fn problem(&self) -> Option<String> {
+        if self.depth > MAX_DEPTH {
+            return Some(format!(
+                "decode.depth = {}: at most {MAX_DEPTH} (0 turns decoding off)",
+                self.depth
+            ));
+        }
+        self.encodings.iter().find(|name| Encoding::from_name(name).is_none()).map(|name| {
+            let known: Vec<&str> = Encoding::ALL.iter().map(|e| e.name()).collect();
+            format!("decode.encodings: unknown encoding `{name}` (known: {})", known.join(", "))
+        })
+    }
+
+    /// The decoding options these settings describe.
+    pub fn options(&self) -> DecodeOptions {
+        DecodeOptions {
+            depth: self.depth,
+            encodings: self.encodings.iter().filter_map(|name| Encoding::from_name(name)).collect(),
+            max_bytes: self.max_bytes,
+        }
+    }
 }
 
 impl Default for RepoConfig {
@@ -133,6 +205,7 @@ impl Default for RepoConfig {
             limits: Limits::default(),
             disabled_rules: Vec::new(),
             rules: Vec::new(),
+            decode: DecodeConfig::default(),
         }
     }
 }
@@ -205,6 +278,9 @@ impl LoadedConfig {
             rule.source = file.clone();
         }
         secretgate_patterns::load::validate_all(&config.rules, Strictness::User)?;
+        if let Some(message) = config.decode.problem() {
+            return Err(Error::Parse { file, message });
+        }
         Ok(LoadedConfig { config, root, ..Default::default() })
     }
 
@@ -450,5 +526,36 @@ mod tests {
         assert!(walk.is_allowed(&dir.path().join(".secretgate-baseline.json")));
         assert!(!walk.is_allowed(&dir.path().join("vendor/a.py")), "an `and` list is judged per match");
         assert!(!loaded.allowlists().unwrap().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<LoadedConfig, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, text).unwrap();
+        LoadedConfig::read(&path)
+    }
+
+    #[test]
+    fn decode_settings() {
+        let config = read("[decode]\ndepth = 3\nencodings = [\"base64\", \"hex\"]\n").unwrap();
+        let options = config.config.decode.options();
+        assert_eq!(options.depth, 3);
+        assert!(options.encodings.contains(Encoding::Hex) && !options.encodings.contains(Encoding::Escape));
+        assert_eq!(read("").unwrap().config.decode.options(), DecodeOptions::default());
+    }
+
+    #[test]
+    fn unknown_encodings_and_deep_depths_name_the_key() {
+        let err = read("[decode]\nencodings = [\"base64\", \"rot13\"]\n").unwrap_err().to_string();
+        assert!(err.contains("decode.encodings") && err.contains("rot13"), "{err}");
+        let err = read("[decode]\ndepth = 9\n").unwrap_err().to_string();
+        assert!(err.contains("decode.depth"), "{err}");
+        let err = read("[decode]\ndeep = 1\n").unwrap_err().to_string();
+        assert!(err.contains("deep"), "{err}");
     }
 }

@@ -5,6 +5,8 @@ use sha2::{Digest, Sha256};
 
 use secretgate_patterns::Severity;
 
+use crate::decode::Encoding;
+
 /// A secret found at a place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -39,9 +41,19 @@ pub struct Finding {
     /// How to revoke the credential, from the rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoke: Option<String>,
+    /// The encodings the secret was decoded from, outermost first (`["base64"]`); empty,
+    /// and left out of JSON, for a secret found as written. The location of a decoded
+    /// secret is that of the encoded span in the input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decoded: Vec<Encoding>,
 }
 
 impl Finding {
+    /// The chain of encodings for people: `base64 > percent`; empty for a plain finding.
+    pub fn decoded_chain(&self) -> String {
+        self.decoded.iter().map(|e| e.name()).collect::<Vec<_>>().join(" > ")
+    }
+
     /// The secret as reports show it: whole when `show` is set, redacted otherwise.
     pub fn display_secret(&self, show: bool) -> String {
         if show {

@@ -5,6 +5,7 @@
 //! ```text
 //! source (files | stdin | git)  ->  bytes + a path
 //!    -> engine (keyword prefilter -> regexes in windows -> entropy/checksum/placeholders)
+//!       + decode (base64, hex, %XX, escapes -> text -> the same engine, nested)
 //!    -> scan (size and binary checks, lines and columns, inline markers, allowlists) -> Finding
 //!    -> suppress::Suppressor (ignore files, commit allowlists, baseline)
 //!    -> report writer (text | JSON | JSONL | SARIF), through a FindingSink
@@ -17,6 +18,7 @@
 pub mod build;
 pub mod check;
 pub mod config;
+pub mod decode;
 pub mod engine;
 pub mod finding;
 pub mod locate;

@@ -1,12 +1,16 @@
 //! The scan of one buffer: size and binary checks, the engine, then location and inline
 //! suppression, ending in [`Finding`]s.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{collections::HashSet, ops::Range, sync::Arc};
 
 use secretgate_patterns::Rule;
 
 use crate::{
     config::DEFAULT_MAX_FILE_SIZE,
+    decode::{
+        stage::{scan_decoded, DecodeScratch, DecodedMatch},
+        DecodeOptions, MAX_DEPTH,
+    },
     engine::{self, RawMatch, RuleSet, ScanCache},
     finding::{fingerprint, Finding},
     locate::{end_position, lines_around, LineLocator},
@@ -59,6 +63,9 @@ pub enum BuildError {
     /// The size limit is zero.
     #[error("the maximum input size must be at least 1 byte")]
     ZeroSizeLimit,
+    /// The decoding depth is too deep.
+    #[error("decode depth {0} is too deep: at most {MAX_DEPTH} (0 turns decoding off)")]
+    DecodeDepth(u8),
 }
 
 /// Builds a [`Scanner`]; settings are frozen by [`ScannerBuilder::build`].
@@ -69,6 +76,7 @@ pub struct ScannerBuilder {
     max_input_size: u64,
     binary_sniff: usize,
     allowlists: Arc<Allowlists>,
+    decode: DecodeOptions,
 }
 
 impl ScannerBuilder {
@@ -80,7 +88,15 @@ impl ScannerBuilder {
             max_input_size: DEFAULT_MAX_FILE_SIZE,
             binary_sniff: DEFAULT_BINARY_SNIFF,
             allowlists: Arc::default(),
+            decode: DecodeOptions::default(),
         }
+    }
+
+    /// What to decode before matching (on by default: every encoding, depth 2);
+    /// [`DecodeOptions::off`] matches text only as written.
+    pub fn decode(&mut self, options: DecodeOptions) -> &mut Self {
+        self.decode = options;
+        self
     }
 
     /// Allowlists judged on every match, and rules limited to some paths.
@@ -118,6 +134,9 @@ impl ScannerBuilder {
         if self.max_input_size == 0 {
             return Err(BuildError::ZeroSizeLimit);
         }
+        if self.decode.depth > MAX_DEPTH {
+            return Err(BuildError::DecodeDepth(self.decode.depth));
+        }
         let ids: HashSet<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
         if let Some(unknown) = self.disabled.iter().find(|id| !ids.contains(id.as_str())) {
             return Err(BuildError::UnknownDisabledRule(unknown.clone()));
@@ -132,6 +151,7 @@ impl ScannerBuilder {
             max_input_size: self.max_input_size,
             binary_sniff: self.binary_sniff,
             allowlists: Arc::clone(&self.allowlists),
+            decode: self.decode,
         })
     }
 }
@@ -144,6 +164,7 @@ pub struct Scanner {
     max_input_size: u64,
     binary_sniff: usize,
     allowlists: Arc<Allowlists>,
+    decode: DecodeOptions,
 }
 
 /// Per-thread state for scanning: the engine's caches and reusable buffers.
@@ -152,9 +173,16 @@ pub struct Worker {
     cache: ScanCache,
     raw: Vec<RawMatch>,
     accepted: Vec<RawMatch>,
+    decoded: Vec<DecodedMatch>,
+    decode_scratch: DecodeScratch,
 }
 
 impl Worker {
+    /// The plain matches the last [`Scanner::scan_input`] reported, sorted by position.
+    pub fn last_matches(&self) -> &[RawMatch] {
+        &self.accepted
+    }
+
     /// The rules (indices in [`Scanner::rules`]) whose keywords occurred in the last buffer
     /// this worker scanned, sorted.
     pub fn touched_rules(&self) -> &[u32] {
@@ -174,6 +202,11 @@ impl Scanner {
         &self.allowlists
     }
 
+    /// What is decoded before matching.
+    pub fn decode_options(&self) -> &DecodeOptions {
+        &self.decode
+    }
+
     /// The size limit, in bytes.
     pub fn max_input_size(&self) -> u64 {
         self.max_input_size
@@ -181,7 +214,13 @@ impl Scanner {
 
     /// A worker for one thread.
     pub fn worker(&self) -> Worker {
-        Worker { cache: self.rules.new_cache(), raw: Vec::new(), accepted: Vec::new() }
+        Worker {
+            cache: self.rules.new_cache(),
+            raw: Vec::new(),
+            accepted: Vec::new(),
+            decoded: Vec::new(),
+            decode_scratch: DecodeScratch::default(),
+        }
     }
 
     /// Why an input of `len` bytes starting with `head` is not to be scanned, if so.
@@ -239,13 +278,40 @@ impl Scanner {
             summary.findings += 1;
         }
         worker.accepted = matches;
+
+        // Matches in decoded text, located at their encoded span.
+        let decoded = std::mem::take(&mut worker.decoded);
+        let mut locator = LineLocator::new(haystack);
+        for m in &decoded {
+            let finding = self.decoded_finding(haystack, name, m, &mut locator);
+            if !keep(finding.line, finding.end_line) {
+                continue;
+            }
+            let line = lines_around(haystack, m.origin.start, m.origin.end);
+            if inline::has_marker(line) {
+                summary.suppressed += 1;
+                continue;
+            }
+            if !self.allowlists.is_empty() {
+                let ctx =
+                    MatchContext { path: name.fingerprint, secret: &m.secret, whole: None, line: Some(line), commit: None };
+                if self.allowlists.judge(&finding.rule_id, &ctx) == Verdict::Allowed {
+                    summary.allowlisted += 1;
+                    continue;
+                }
+            }
+            out.push(finding);
+            summary.findings += 1;
+        }
+        worker.decoded = decoded;
     }
 
-    /// The engine's matches in `haystack` that survive everything but location: generic
-    /// matches yielding to specific ones, `keep` (called in order of position), inline
-    /// markers and allowlists. Sorted by position; appended to `out`. No size or binary
-    /// check and no input counted: sources that scan parts of an input (the history sweep's
-    /// delta-aware scan) call this on each part and build findings with
+    /// The engine's plain matches in `haystack` that survive everything but location:
+    /// generic matches yielding to specific ones (plain or decoded), `keep` (called in order
+    /// of position), inline markers and allowlists. Sorted by position; appended to `out`.
+    /// Matches in decoded text are left in the worker for [`Scanner::scan_input_where`]. No
+    /// size or binary check and no input counted: sources that scan parts of an input (the
+    /// history sweep's delta-aware scan) call this on each part and build findings with
     /// [`Scanner::findings_from_matches`].
     pub fn scan_matches(
         &self,
@@ -256,19 +322,28 @@ impl Scanner {
         out: &mut Vec<RawMatch>,
         mut keep: impl FnMut(&RawMatch) -> bool,
     ) {
-        let Worker { cache, raw, .. } = worker;
+        let Worker { cache, raw, decoded, decode_scratch, .. } = worker;
         raw.clear();
+        decoded.clear();
         self.rules.scan(haystack, cache, |m| raw.push(m));
+        let rules = self.rules.rules();
         if !self.allowlists.is_empty() {
             // A rule limited to other paths did not match here at all: it must not hide a
             // generic match of the same bytes either.
-            let rules = self.rules.rules();
             raw.retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.fingerprint));
         }
-        if raw.is_empty() {
+        self.drop_generic_overlaps(raw);
+        let is_generic = |rule: usize| rules[rule].rule.generic;
+        let stage =
+            scan_decoded(&self.rules, haystack, &self.decode, decode_scratch, cache, is_generic, decoded);
+        summary.decode_capped += u64::from(stage.capped);
+        if !self.allowlists.is_empty() {
+            decoded.retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.fingerprint));
+        }
+        if raw.is_empty() && decoded.is_empty() {
             return;
         }
-        self.drop_generic_overlaps(raw);
+        self.drop_decoded_duplicates(haystack, raw, decoded);
         raw.sort_unstable_by_key(|m| (m.secret.start, m.rule));
         for m in raw.iter() {
             if !keep(m) {
@@ -298,15 +373,96 @@ impl Scanner {
     }
 
     /// Findings for `matches` (sorted by position) in `haystack`.
-    pub fn findings_from_matches(
-        &self,
-        haystack: &[u8],
-        name: InputName,
-        matches: &[RawMatch],
-        out: &mut Vec<Finding>,
-    ) {
+    pub fn findings_from_matches(&self, haystack: &[u8], name: InputName, matches: &[RawMatch], out: &mut Vec<Finding>) {
         let mut locator = LineLocator::new(haystack);
         out.extend(matches.iter().map(|m| self.finding(haystack, name, m, &mut locator)));
+    }
+
+    /// Drops matches in decoded text that add nothing: one that a plain match already
+    /// reports (the same rule, or the same secret, inside the same encoded span: an
+    /// escaped literal whose token needed no unescaping), a generic one where anything
+    /// was found in plain text, and repeats of one secret reached through two chains
+    /// (a base64 value inside an escaped literal), keeping the shortest chain. Then drops
+    /// plain generic matches inside an encoded span where a specific rule matched.
+    ///
+    /// Every step sorts and sweeps: a file can hold a hundred thousand encoded secrets,
+    /// and comparing every pair would hang the scan.
+    fn drop_decoded_duplicates(
+        &self,
+        haystack: &[u8],
+        plain: &mut Vec<RawMatch>,
+        decoded: &mut Vec<DecodedMatch>,
+    ) {
+        let generic = |rule: usize| self.rules.rules()[rule].rule.generic;
+        let overlaps = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+
+        // 1. Against plain matches: decoded origins in increasing start, plain matches
+        //    in increasing start; `active` holds the plain matches that may still overlap.
+        if !plain.is_empty() {
+            let mut by_start: Vec<&RawMatch> = plain.iter().collect();
+            by_start.sort_unstable_by_key(|p| p.whole.start);
+            decoded.sort_by_key(|d| d.origin.start);
+            let (mut next, mut active): (usize, Vec<&RawMatch>) = (0, Vec::new());
+            decoded.retain(|d| {
+                while next < by_start.len() && by_start[next].whole.start < d.origin.end {
+                    active.push(by_start[next]);
+                    next += 1;
+                }
+                active.retain(|p| p.whole.end > d.origin.start);
+                !active.iter().any(|p| {
+                    overlaps(&p.whole, &d.origin)
+                        && (generic(d.rule) || p.rule == d.rule || haystack[p.secret.clone()] == d.secret[..])
+                })
+            });
+        }
+
+        // 2. Repeats of one secret under one rule: sorted together, overlapping origins
+        //    form a cluster, and the cluster keeps its shortest chain.
+        decoded.sort_by(|a, b| (a.rule, &a.secret, a.origin.start).cmp(&(b.rule, &b.secret, b.origin.start)));
+        let mut kept: Vec<DecodedMatch> = Vec::with_capacity(decoded.len());
+        let mut cluster_end = 0;
+        for d in decoded.drain(..) {
+            match kept.last_mut() {
+                Some(last)
+                    if last.rule == d.rule && last.secret == d.secret && d.origin.start < cluster_end =>
+                {
+                    cluster_end = cluster_end.max(d.origin.end);
+                    if d.chain.as_slice().len() < last.chain.as_slice().len() {
+                        *last = d;
+                    }
+                }
+                _ => {
+                    cluster_end = d.origin.end;
+                    kept.push(d);
+                }
+            }
+        }
+        kept.sort_by_key(|d| (d.origin.start, d.rule));
+        *decoded = kept;
+
+        // 3. The other way round: a generic match on the encoded text itself
+        //    (`token: <base64>`) yields to the precise rule that matched what it decodes
+        //    to. The specific origins are merged into sorted, disjoint spans first.
+        let mut spans: Vec<Range<usize>> =
+            decoded.iter().filter(|d| !generic(d.rule)).map(|d| d.origin.clone()).collect();
+        if spans.is_empty() || !plain.iter().any(|p| generic(p.rule)) {
+            return;
+        }
+        spans.sort_unstable_by_key(|s| s.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(spans.len());
+        for span in spans {
+            match merged.last_mut() {
+                Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+                _ => merged.push(span),
+            }
+        }
+        plain.retain(|p| {
+            if !generic(p.rule) {
+                return true;
+            }
+            let after = merged.partition_point(|s| s.start < p.secret.end);
+            !after.checked_sub(1).is_some_and(|i| overlaps(&merged[i], &p.secret))
+        });
     }
 
     /// Drops matches of generic rules whose secret overlaps a specific rule's secret: one
@@ -343,6 +499,40 @@ impl Scanner {
             email: None,
             date: None,
             revoke: rule.revoke.clone(),
+            decoded: Vec::new(),
+        }
+    }
+
+    /// A finding for a secret in decoded text: located at the encoded span it came from,
+    /// fingerprinted from the decoded secret exactly as a plain finding is, so a credential
+    /// is recognised whether it was written plainly or encoded.
+    fn decoded_finding(
+        &self,
+        haystack: &[u8],
+        name: InputName,
+        m: &DecodedMatch,
+        locator: &mut LineLocator,
+    ) -> Finding {
+        let rule = &self.rules.rules()[m.rule].rule;
+        let (line, column) = locator.locate(m.origin.start);
+        let (end_line, end_column) = end_position(haystack, m.origin.clone(), (line, column));
+        Finding {
+            rule_id: rule.id.clone(),
+            description: rule.description.clone(),
+            severity: rule.severity,
+            path: name.display.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+            secret: String::from_utf8_lossy(&m.secret).into_owned(),
+            fingerprint: fingerprint(name.fingerprint, &rule.id, &m.secret),
+            commit: None,
+            author: None,
+            email: None,
+            date: None,
+            revoke: rule.revoke.clone(),
+            decoded: m.chain.as_slice().to_vec(),
         }
     }
 }
@@ -384,6 +574,10 @@ mod tests {
         b"==",
         b"%",
         b"\t",
+        b"Z2hwX2",
+        b"\\u0041",
+        b"%2F",
+        b"0x6768",
     ];
 
     proptest! {
@@ -403,6 +597,115 @@ mod tests {
                 prop_assert!(finding.column >= 1);
             }
         }
+    }
+
+    fn github_token(random: &str) -> String {
+        let check = crate::engine::checks::base62_6(crc32fast::hash(random.as_bytes()));
+        format!("{}{random}{}", concat!("gh", "p_"), String::from_utf8_lossy(&check))
+    }
+
+    fn scan_with(scanner: &Scanner, input: &str) -> (Vec<Finding>, ScanSummary) {
+        let mut worker = scanner.worker();
+        let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
+        scanner.scan_input(
+            input.as_bytes(),
+            InputName::same("x.yaml"),
+            &mut worker,
+            &mut summary,
+            &mut findings,
+        );
+        (findings, summary)
+    }
+
+    fn base64(text: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    #[test]
+    fn a_credential_plain_or_encoded_has_one_fingerprint_hash() {
+        let scanner = scanner();
+        let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
+        let encoded = base64(&token);
+        let (findings, _) = scan_with(
+            &scanner,
+            &format!(
+                "plain: {token}
+data:
+  token: {encoded}
+"
+            ),
+        );
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        let (plain, decoded) = (&findings[0], &findings[1]);
+        assert!(plain.decoded.is_empty());
+        assert_eq!(decoded.decoded, vec![crate::decode::Encoding::Base64]);
+        assert_eq!((decoded.line, decoded.column), (3, 10));
+        assert_eq!(decoded.end_column, 10 + encoded.len());
+        assert_eq!(plain.secret, decoded.secret);
+        assert_eq!(plain.fingerprint, decoded.fingerprint);
+    }
+
+    #[test]
+    fn a_token_seen_plainly_inside_an_escaped_literal_is_one_finding() {
+        let scanner = scanner();
+        let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
+        let (findings, _) = scan_with(&scanner, &format!("{{\"cmd\": \"export T=\\\"{token}\\\"\\n\"}}\n"));
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].decoded.is_empty(), "the plain finding is kept");
+    }
+
+    #[test]
+    fn decoding_can_be_turned_off_and_depth_is_bounded() {
+        let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
+        let input = format!("blob: {}\n", base64(&base64(&base64(&token))));
+        let build = |options: DecodeOptions| {
+            ScannerBuilder::new(secretgate_patterns::builtin::rules().unwrap())
+                .decode(options)
+                .build()
+                .unwrap()
+        };
+        assert!(scan_with(&build(DecodeOptions::default()), &input).0.is_empty());
+        assert!(scan_with(&build(DecodeOptions::off()), &input).0.is_empty());
+        let (findings, _) = scan_with(&build(DecodeOptions { depth: 3, ..DecodeOptions::default() }), &input);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].decoded.len(), 3);
+        let too_deep = ScannerBuilder::new(Vec::new())
+            .decode(DecodeOptions { depth: 9, ..DecodeOptions::default() })
+            .build();
+        assert!(matches!(too_deep, Err(BuildError::DecodeDepth(9))));
+    }
+
+    #[test]
+    fn the_decoded_bytes_cap_is_counted() {
+        let token = github_token("Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY");
+        let input = format!("a: {}\nb: {}\n", base64(&"text ".repeat(40)), base64(&token));
+        let scanner = ScannerBuilder::new(secretgate_patterns::builtin::rules().unwrap())
+            .decode(DecodeOptions { max_bytes: 200, ..DecodeOptions::default() })
+            .build()
+            .unwrap();
+        let (findings, summary) = scan_with(&scanner, &input);
+        assert_eq!(summary.decode_capped, 1);
+        assert_eq!(findings.len(), 1, "the span within the cap is still decoded");
+    }
+
+    #[test]
+    fn many_encoded_secrets_in_one_file_are_handled_in_linear_time() {
+        let scanner = scanner();
+        let mut input = String::new();
+        for i in 0..20_000 {
+            // Digits spelled as unrelated letters: `012345` would be a placeholder.
+            let suffix: String =
+                format!("{i:08}").bytes().map(|d| b"KmQnBvCzLp"[usize::from(d - b'0')] as char).collect();
+            let token = github_token(&format!("Zq8LmW3xT5vN0pR7sK2hJ9{suffix}"));
+            input.push_str(&format!("token_{i}: {}\nplain_{i}: {token}\n", base64(&token)));
+        }
+        let started = std::time::Instant::now();
+        let (findings, _) = scan_with(&scanner, &input);
+        let lines: HashSet<usize> = findings.iter().map(|f| f.line).collect();
+        let missing: Vec<usize> = (1..=40_000).filter(|l| !lines.contains(l)).collect();
+        assert_eq!(findings.len(), 40_000, "missing lines {missing:?}");
+        assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
     }
 
     #[test]

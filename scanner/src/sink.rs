@@ -62,6 +62,9 @@ pub struct ScanSummary {
     pub baselined: u64,
     /// Errors met on the way (each also reported on its own).
     pub errors: u64,
+    /// Inputs in which some encoded spans were left undecoded because the decoded-bytes
+    /// cap per input was reached (their plain text was still scanned).
+    pub decode_capped: u64,
     /// Wall time of the run.
     #[serde(serialize_with = "as_seconds")]
     pub elapsed: Duration,
@@ -94,6 +97,7 @@ impl ScanSummary {
         self.ignored += other.ignored;
         self.baselined += other.baselined;
         self.errors += other.errors;
+        self.decode_capped += other.decode_capped;
     }
 }
 

@@ -1625,6 +1625,116 @@ fn special_cases(r: &mut Rng, c: &mut Corpus) {
     }
 }
 
+// ---------------------------------------------------------------------------------
+// Encoded and escaped credentials (found by decoding)
+// ---------------------------------------------------------------------------------
+
+fn percent_all(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn slack_bot(r: &mut Rng) -> String {
+    format!("{}{}-{}-{}", concat!("xo", "xb-"), r.s(DIGITS, 11), r.s(DIGITS, 13), r.s(BASE62, 24))
+}
+
+fn slack_webhook(r: &mut Rng) -> String {
+    format!(
+        "https://{}/services/T{}/B{}/{}",
+        concat!("hooks.", "slack.com"),
+        r.s(UPPER_ALNUM, 10),
+        r.s(UPPER_ALNUM, 10),
+        r.s(BASE62, 24)
+    )
+}
+
+fn encoded_cases(r: &mut Rng, c: &mut Corpus) {
+    // Kubernetes Secrets: every value base64.
+    for i in 0..3 {
+        let token = match i {
+            0 => checksummed(r, concat!("gh", "p_")),
+            1 => slack_bot(r),
+            _ => format!("{}{}", concat!("sk_", "live_"), r.s(BASE62, 40)),
+        };
+        let value = b64(token.as_bytes(), B64, true);
+        c.pos(
+            "k8s-secret-base64",
+            "secret.yaml",
+            format!(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {}-credentials\n  namespace: prod\ntype: Opaque\ndata:\n  username: {}\n  credential: {value}\n",
+                r.word(),
+                b64(r.word().as_bytes(), B64, true)
+            ),
+            &value,
+        );
+    }
+    // A token inside Basic credentials, and inside a base64url JSON blob.
+    let gh = checksummed(r, concat!("gh", "p_"));
+    let basic = b64(format!("x-access-token:{gh}").as_bytes(), B64, true);
+    c.pos(
+        "basic-auth-base64",
+        "mirror.sh",
+        format!(
+            "#!/bin/sh\ncurl -fsS -H \"Authorization: Basic {basic}\" https://api.github.com/repos/acme/{}\n",
+            r.word()
+        ),
+        &basic,
+    );
+    let key_id = format!("{}{}", concat!("AK", "IA"), r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let blob = b64(format!("{{\"key\":\"{key_id}\",\"region\":\"eu-west-1\"}}").as_bytes(), B64URL, false);
+    c.pos("json-base64url", ".env", format!("APP_NAME={}\nCLOUD_PROFILE={blob}\n", r.word()), &blob);
+    // Percent-encoded URLs inside other URLs.
+    let hook = percent_all(&slack_webhook(r));
+    c.pos(
+        "percent-encoded-url",
+        "alerts.yml",
+        format!(
+            "receivers:\n  - name: {}\n    url: https://relay.acme.io/forward?to={hook}&retry=3\n",
+            r.word()
+        ),
+        &hook,
+    );
+    // Escaped strings: JSON `\/`, JavaScript `\u0041`, a notebook's quoted code.
+    let hook = slack_webhook(r).replace('/', "\\/");
+    c.pos(
+        "json-escaped-slashes",
+        "integrations.json",
+        format!("{{\n  \"slack\": {{\n    \"webhook\": \"{hook}\"\n  }}\n}}\n"),
+        &hook,
+    );
+    let key_id = format!("{}{}", concat!("AK", "IA"), r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let escaped = format!("\\u0041{}", &key_id[1..]);
+    c.pos(
+        "js-unicode-escape",
+        "aws.js",
+        format!("module.exports = {{\n  accessKeyId: \"{escaped}\",\n  region: 'us-east-1'\n}};\n"),
+        &escaped,
+    );
+    let secret = format!("{}/{}+{}", r.s(BASE62, 18), r.s(BASE62, 10), r.s(BASE62, 10));
+    c.pos(
+        "notebook-escaped",
+        "explore.ipynb",
+        format!("{{\n \"cells\": [\n  {{\n   \"cell_type\": \"code\",\n   \"source\": [\n    \"import boto3\\n\",\n    \"aws_secret_access_key = \\\"{secret}\\\"\\n\"\n   ]\n  }}\n ]\n}}\n"),
+        &secret,
+    );
+    // Hex, and base64 around a percent-encoded URL (two encodings deep).
+    let stripe = format!("{}{}", concat!("sk_", "live_"), r.s(BASE62, 32));
+    let hex: String = stripe.bytes().map(|b| format!("{b:02x}")).collect();
+    c.pos(
+        "hex-encoded",
+        "keys.toml",
+        format!("[payments]\nprovider = \"{}\"\nkey_hex = \"{hex}\"\n", r.word()),
+        &hex,
+    );
+    let nested = b64(
+        format!("{{\"notify\":\"{}\",\"retries\":3}}", percent_all(&slack_webhook(r))).as_bytes(),
+        B64,
+        true,
+    );
+    c.pos("base64-then-percent", "values.yaml", format!("alerting:\n  config: {nested}\n"), &nested);
+}
+
 fn positives(r: &mut Rng, c: &mut Corpus) {
     provider_cases(r, c);
     aws_cases(r, c);
@@ -1633,6 +1743,7 @@ fn positives(r: &mut Rng, c: &mut Corpus) {
     private_key_cases(r, c);
     special_cases(r, c);
     generic_cases(r, c);
+    encoded_cases(r, c);
 }
 
 // ---------------------------------------------------------------------------------
@@ -3570,6 +3681,94 @@ fn svg(r: &mut Rng) -> String {
     )
 }
 
+/// Encoded material that is not a secret: what the decoding stage must stay quiet about.
+fn encoded_negatives(r: &mut Rng, c: &mut Corpus) {
+    for i in 0..3 {
+        let len = r.range(200, 900);
+        let png = magic_b64(r, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", len);
+        let content = if i == 0 {
+            format!("<img alt=\"{}\" src=\"data:image/png;base64,{png}\">\n", r.word())
+        } else {
+            format!(".icon-{} {{\n  background-image: url(data:image/png;base64,{png});\n}}\n", r.word())
+        };
+        c.neg("decoded-image", if i == 0 { "logo.html" } else { "icons.css" }, content);
+    }
+    let svg = b64(format!("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><path d=\"M{} {}h8v8H4z\"/></svg>", r.below(9), r.below(9)).as_bytes(), B64, true);
+    c.neg(
+        "decoded-image",
+        "button.css",
+        format!(".btn::after {{ content: url(\"data:image/svg+xml;base64,{svg}\"); }}\n"),
+    );
+    for _ in 0..2 {
+        let mut lock = String::from("# yarn lockfile v1\n\n");
+        for _ in 0..20 {
+            let name = r.word();
+            let digest = b64(&r.bytes(64), B64, true);
+            lock.push_str(&format!("{name}@^1.{n}.0:\n  version \"1.{n}.2\"\n  resolved \"https://registry.yarnpkg.com/{name}/-/{name}-1.{n}.2.tgz#{}\"\n  integrity sha512-{digest}\n\n", r.s(HEX, 40), n = r.below(20)));
+        }
+        c.neg("decoded-integrity", "yarn.lock", lock);
+    }
+    for _ in 0..2 {
+        c.neg(
+            "decoded-travis-secure",
+            ".travis.yml",
+            format!(
+                "language: node_js\nenv:\n  global:\n    - secure: \"{}\"\n    - secure: {}\ndeploy:\n  provider: npm\n  api_key:\n    secure: \"{}\"\n",
+                b64(&r.bytes(256), B64, true),
+                b64(&r.bytes(256), B64, true),
+                b64(&r.bytes(512), B64, true)
+            ),
+        );
+    }
+    let cert = pem("CERTIFICATE", &certificate_der(r), 64);
+    c.neg("decoded-public-material", "ca-bundle.crt", format!("# {} internal CA\n{cert}\n", r.word()));
+    let public = pem("PUBLIC KEY", &public_key_der(r), 64);
+    c.neg("decoded-public-material", "jwt-public.pem", format!("{public}\n"));
+    let mut pgp = vec![0x99, 0x01, 0x0d, 0x04];
+    pgp.extend(r.bytes(400));
+    c.neg("decoded-public-material", "KEYS.asc", format!("{}\n", pem("PGP PUBLIC KEY BLOCK", &pgp, 64)));
+    let ssh = ssh_public(r, "ssh-rsa");
+    c.neg("decoded-public-material", "authorized_keys", format!("ssh-rsa {ssh} deploy@{}\n", r.word()));
+    // A bundle with escapes and an inline source map; the source map itself.
+    let mut bundle = String::new();
+    for i in 0..120 {
+        bundle.push_str(&format!(
+            "var n{i}=\"\\u003cspan class=\\\"{}\\\"\\u003e\\n\",u{i}='https:\\/\\/cdn.acme.io\\/{}\\/{i}.js';function t{i}(e){{return e.split(/\\s+/).join(\"\\t\")}}",
+            r.word(),
+            r.word()
+        ));
+    }
+    let map = format!(
+        "{{\"version\":3,\"file\":\"main.js\",\"sources\":[\"webpack:\\/\\/\\/.\\/src\\/{}.ts\"],\"sourcesContent\":[\"export const apiToken = process.env.API_TOKEN;\\nexport function go() {{ return fetch(\\\"\\/api\\/{}\\\"); }}\\n\"],\"names\":[],\"mappings\":\"AAAA,OAAO,MAAMA,WAAWC,QAAQC,IAAIC;AACpC,OAAO,SAASC,KAAK\"}}",
+        r.word(),
+        r.word()
+    );
+    bundle.push_str(&format!(
+        "\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,{}\n",
+        b64(map.as_bytes(), B64, true)
+    ));
+    c.neg("decoded-bundle", "main.min.js", bundle);
+    c.neg("decoded-bundle", "main.js.map", format!("{map}\n"));
+    // Notebooks: escaped code that reads its secrets from the environment.
+    c.neg(
+        "decoded-notebook",
+        "train.ipynb",
+        "{\n \"cells\": [\n  {\n   \"cell_type\": \"code\",\n   \"source\": [\n    \"import os\\n\",\n    \"token = os.environ[\\\"HF_TOKEN\\\"]\\n\",\n    \"print(\\\"loaded\\\\tok\\\")\"\n   ]\n  }\n ]\n}\n".to_string(),
+    );
+    // Percent-encoded queries, hex and base64 of harmless text.
+    c.neg(
+        "decoded-harmless",
+        "links.md",
+        format!("[search](https://www.google.com/search?q=%22{}%20{}%22&hl=en)\n", r.word(), r.word()),
+    );
+    let state = b64(
+        format!("{{\"theme\":\"dark\",\"page\":\"{}\",\"token_type\":\"Bearer\"}}", r.word()).as_bytes(),
+        B64,
+        true,
+    );
+    c.neg("decoded-harmless", "fixtures.yaml", format!("ui_state: {state}\n"));
+}
+
 fn negatives(r: &mut Rng, c: &mut Corpus) {
     for &(kind, file, tpl) in NEGATIVE_TEMPLATES {
         let repeats = if is_random(tpl) { 2 } else { 1 };
@@ -3594,6 +3793,7 @@ fn negatives(r: &mut Rng, c: &mut Corpus) {
         let content = svg(r);
         c.neg("svg", "icon.svg", content);
     }
+    encoded_negatives(r, c);
 }
 
 // ---------------------------------------------------------------------------------

@@ -108,10 +108,13 @@ impl<W: Write> FindingSink for SarifWriter<W> {
             .iter()
             .map(|f| {
                 let mut message = format!("{} found: {}", f.description, f.secret);
+                if !f.decoded.is_empty() {
+                    message.push_str(&format!(" (decoded from {})", f.decoded_chain()));
+                }
                 if let Some(commit) = &f.commit {
                     message.push_str(&format!(" (introduced in commit {commit})"));
                 }
-                json!({
+                let mut result = json!({
                     "ruleId": f.rule_id,
                     "ruleIndex": rule_ids.binary_search(&f.rule_id.as_str()).expect("rule listed above"),
                     "level": level(f.severity),
@@ -128,7 +131,12 @@ impl<W: Write> FindingSink for SarifWriter<W> {
                         },
                     }],
                     "partialFingerprints": { "secretgate/v1": f.fingerprint },
-                })
+                });
+                if !f.decoded.is_empty() {
+                    // The region is the encoded text's; say how the secret was encoded.
+                    result["properties"] = json!({ "decoded": f.decoded });
+                }
+                result
             })
             .collect();
         let log = json!({

@@ -46,9 +46,10 @@ impl<W: Write> FindingSink for TextWriter<W> {
         let (bold, reset) = self.style(Style::new().bold());
         let (sev, sev_reset) = self.style(severity_style(f.severity));
         let (dim, dim_reset) = self.style(Style::new().dimmed());
+        let decoded = if f.decoded.is_empty() { String::new() } else { format!(" ({})", f.decoded_chain()) };
         writeln!(
             self.out,
-            "{bold}{}:{}:{}{reset}  {sev}{}{sev_reset} ({})",
+            "{bold}{}:{}:{}{reset}  {sev}{}{sev_reset} ({}){decoded}",
             f.path,
             f.line,
             f.column,
@@ -57,6 +58,13 @@ impl<W: Write> FindingSink for TextWriter<W> {
         )?;
         writeln!(self.out, "    {}", f.description)?;
         writeln!(self.out, "    secret:      {}", f.display_secret(self.options.show_secrets))?;
+        if !f.decoded.is_empty() {
+            writeln!(
+                self.out,
+                "    decoded:     {} (the location is the encoded text's)",
+                f.decoded_chain()
+            )?;
+        }
         if let Some(commit) = &f.commit {
             let who = match (&f.author, &f.email) {
                 (Some(a), Some(e)) => format!(" by {a} <{e}>"),

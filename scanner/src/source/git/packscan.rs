@@ -210,6 +210,8 @@ fn scan_pack(
 ) -> Result<(), gix::Error> {
     let state = PackState::default();
     let (pack, index) = (&bundle.pack, &bundle.index);
+    // Decoded content is matched as a whole: with decoding on, every blob is scanned whole.
+    let delta_aware = options.delta_aware && scanner.decode_options().depth == 0;
     let interrupt = &progress.cancel;
     let state = &state;
     let processor = {
@@ -235,11 +237,8 @@ fn scan_pack(
                 done(&summary);
                 return Ok(());
             }
-            summary.inputs += 1;
-            summary.bytes += data.len() as u64;
-
             // A delta whose base was scanned is scanned where it differs; anything else whole.
-            let base = if options.delta_aware { delta_base(pack, index, entry.pack_offset)? } else { None };
+            let base = if delta_aware { delta_base(pack, index, entry.pack_offset)? } else { None };
             let inherited = base.and_then(|(offset, pack_entry)| {
                 state.scanned.lock().expect("no thread panicked").contains(&offset).then(|| {
                     let matches = state.matches.lock().expect("no thread panicked").get(&offset).cloned();
@@ -248,49 +247,48 @@ fn scan_pack(
                 })
             });
             let mut matches = Vec::new();
-            let whole = |worker: &mut Worker, summary: &mut ScanSummary, matches: &mut Vec<RawMatch>| {
-                matches.clear();
-                scanner.scan_matches(data, InputName::same(""), worker, summary, matches, |_| true);
-                (data.len(), long_rules.hit(worker))
-            };
-            let (searched, long) = match inherited {
-                Some((base_matches, base_long, pack_entry)) => {
-                    let mut instructions = vec![0u8; pack_entry.decompressed_size as usize];
-                    pack.decompress_entry(&pack_entry, inflate.get(), &mut instructions)?;
-                    let base = Base { matches: &base_matches, long: base_long };
-                    match scan_delta(
-                        scanner,
-                        worker,
-                        &mut summary,
-                        data,
-                        &instructions,
-                        base,
-                        long_rules,
-                        &mut matches,
-                    ) {
-                        Ok(Some(searched)) => (searched, false),
-                        // Long-window rules in play, or a delta we cannot read: scan the
-                        // resolved blob whole.
-                        Ok(None) | Err(_) => whole(worker, &mut summary, &mut matches),
-                    }
+            let mut partial = None;
+            if let Some((base_matches, base_long, pack_entry)) = inherited {
+                let mut instructions = vec![0u8; pack_entry.decompressed_size as usize];
+                pack.decompress_entry(&pack_entry, inflate.get(), &mut instructions)?;
+                let base = Base { matches: &base_matches, long: base_long };
+                let mut delta_summary = ScanSummary::default();
+                // `None` (long-window rules in play) or a delta we cannot read: scan whole.
+                if let Ok(Some(searched)) =
+                    scan_delta(scanner, worker, &mut delta_summary, data, &instructions, base, long_rules, &mut matches)
+                {
+                    summary.merge(&delta_summary);
+                    partial = Some(searched);
                 }
-                None => whole(worker, &mut summary, &mut matches),
+            }
+            let (findings, searched, long) = match partial {
+                Some(searched) => {
+                    summary.inputs += 1;
+                    summary.bytes += data.len() as u64;
+                    let mut findings = Vec::new();
+                    scanner.findings_from_matches(data, InputName::same(""), &matches, &mut findings);
+                    summary.findings += findings.len() as u64;
+                    (findings, searched, false)
+                }
+                None => {
+                    // The whole blob, decoded content included; its plain matches are kept
+                    // for the blobs stored as its deltas.
+                    let mut findings = Vec::new();
+                    scanner.scan_input(data, InputName::same(""), worker, &mut summary, &mut findings);
+                    matches = worker.last_matches().to_vec();
+                    (findings, data.len(), long_rules.hit(worker))
+                }
             };
             if long {
                 state.long.lock().expect("no thread panicked").insert(entry.pack_offset);
             }
             shared.searched.fetch_add(searched as u64, Relaxed);
             state.scanned.lock().expect("no thread panicked").insert(entry.pack_offset);
-            if !matches.is_empty() {
-                let mut findings = Vec::new();
-                scanner.findings_from_matches(data, InputName::same(""), &matches, &mut findings);
-                summary.findings += findings.len() as u64;
+            if !findings.is_empty() {
                 shared.found.lock().expect("no thread panicked").insert(entry.oid, findings);
-                state
-                    .matches
-                    .lock()
-                    .expect("no thread panicked")
-                    .insert(entry.pack_offset, Arc::new(matches));
+            }
+            if delta_aware && !matches.is_empty() {
+                state.matches.lock().expect("no thread panicked").insert(entry.pack_offset, Arc::new(matches));
             }
             done(&summary);
             Ok(())
