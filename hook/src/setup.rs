@@ -33,9 +33,12 @@ pub fn load_config(args: &ConfigArgs, start: &Path) -> Result<LoadedConfig> {
 /// Built-in rules (unless the config turns them off) plus the config's own, minus the
 /// disabled ones, with the config's allowlists, compiled.
 pub fn build_scanner(config: &LoadedConfig, args: &ConfigArgs) -> Result<Scanner> {
-    Ok(secretgate_scanner::build::build_scanner(config, args.max_file_size, args.no_decode, &mut |warning| {
-        eprintln!("secretgate: warning: {warning}")
-    })?)
+    Ok(secretgate_scanner::build::build_scanner(
+        config,
+        args.max_file_size,
+        args.no_decode,
+        &mut |warning| eprintln!("secretgate: warning: {warning}"),
+    )?)
 }
 
 /// Ignore files at the config's root, and the baseline the flags ask for.

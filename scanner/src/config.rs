@@ -530,7 +530,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod decode_tests {
     use super::*;
 
     fn read(text: &str) -> Result<LoadedConfig, Error> {

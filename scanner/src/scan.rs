@@ -293,8 +293,13 @@ impl Scanner {
                 continue;
             }
             if !self.allowlists.is_empty() {
-                let ctx =
-                    MatchContext { path: name.fingerprint, secret: &m.secret, whole: None, line: Some(line), commit: None };
+                let ctx = MatchContext {
+                    path: name.fingerprint,
+                    secret: &m.secret,
+                    whole: None,
+                    line: Some(line),
+                    commit: None,
+                };
                 if self.allowlists.judge(&finding.rule_id, &ctx) == Verdict::Allowed {
                     summary.allowlisted += 1;
                     continue;
@@ -338,7 +343,8 @@ impl Scanner {
             scan_decoded(&self.rules, haystack, &self.decode, decode_scratch, cache, is_generic, decoded);
         summary.decode_capped += u64::from(stage.capped);
         if !self.allowlists.is_empty() {
-            decoded.retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.fingerprint));
+            decoded
+                .retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.fingerprint));
         }
         if raw.is_empty() && decoded.is_empty() {
             return;
@@ -373,7 +379,13 @@ impl Scanner {
     }
 
     /// Findings for `matches` (sorted by position) in `haystack`.
-    pub fn findings_from_matches(&self, haystack: &[u8], name: InputName, matches: &[RawMatch], out: &mut Vec<Finding>) {
+    pub fn findings_from_matches(
+        &self,
+        haystack: &[u8],
+        name: InputName,
+        matches: &[RawMatch],
+        out: &mut Vec<Finding>,
+    ) {
         let mut locator = LineLocator::new(haystack);
         out.extend(matches.iter().map(|m| self.finding(haystack, name, m, &mut locator)));
     }

@@ -236,6 +236,7 @@ mod tests {
             email: None,
             date: None,
             revoke: None,
+            decoded: Vec::new(),
         }
     }
 

@@ -121,6 +121,7 @@ mod tests {
             email: None,
             date: None,
             revoke: None,
+            decoded: Vec::new(),
         }
     }
 

@@ -247,6 +247,7 @@ mod tests {
             email: None,
             date: None,
             revoke: None,
+            decoded: Vec::new(),
         }
     }
 

@@ -173,6 +173,7 @@ mod tests {
             email: None,
             date: None,
             revoke: None,
+            decoded: Vec::new(),
         }
     }
 

@@ -254,9 +254,16 @@ fn scan_pack(
                 let base = Base { matches: &base_matches, long: base_long };
                 let mut delta_summary = ScanSummary::default();
                 // `None` (long-window rules in play) or a delta we cannot read: scan whole.
-                if let Ok(Some(searched)) =
-                    scan_delta(scanner, worker, &mut delta_summary, data, &instructions, base, long_rules, &mut matches)
-                {
+                if let Ok(Some(searched)) = scan_delta(
+                    scanner,
+                    worker,
+                    &mut delta_summary,
+                    data,
+                    &instructions,
+                    base,
+                    long_rules,
+                    &mut matches,
+                ) {
                     summary.merge(&delta_summary);
                     partial = Some(searched);
                 }
@@ -288,7 +295,11 @@ fn scan_pack(
                 shared.found.lock().expect("no thread panicked").insert(entry.oid, findings);
             }
             if delta_aware && !matches.is_empty() {
-                state.matches.lock().expect("no thread panicked").insert(entry.pack_offset, Arc::new(matches));
+                state
+                    .matches
+                    .lock()
+                    .expect("no thread panicked")
+                    .insert(entry.pack_offset, Arc::new(matches));
             }
             done(&summary);
             Ok(())
