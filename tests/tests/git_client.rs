@@ -517,3 +517,46 @@ fn hooks_honour_ignores_allowlists_and_baselines() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     assert!(text.contains("new.env:1:") && !text.contains("old.env"), "{text}");
 }
+
+/// The decoding stage reaches the hooks and the sweep through the engine: a base64-encoded
+/// key in a Kubernetes Secret blocks the commit and is found in history, with its chain.
+#[test]
+fn encoded_secrets_are_caught_by_the_hooks_and_the_sweep() {
+    let repo = installed();
+    let key = stripe_key();
+    let encoded = base64(key.as_bytes());
+    let manifest =
+        format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: payments\ndata:\n  stripe: {encoded}\n");
+    repo.write("k8s/secret.yaml", &manifest);
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json", "--show-secrets"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0]["line"].as_u64(), found[0]["secret"].as_str()), (Some(6), Some(key.as_str())));
+    assert_eq!(found[0]["decoded"][0], "base64");
+    assert!(!repo.git_output(&["commit", "-q", "-m", "secret"]).status.success());
+
+    repo.commit_all("secret, past the hook");
+    let out = repo.secretgate(&["git", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(findings(&out.stdout)[0]["decoded"][0], "base64");
+    let out = repo.secretgate(&["git", "--no-decode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
