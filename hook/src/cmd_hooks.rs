@@ -4,16 +4,17 @@ use std::{io::Read, io::Write, path::Path};
 
 use anyhow::{Context, Result};
 use secretgate_scanner::{
+    config::LoadedConfig,
     source::git::{
         changes::{self, CommitDiffer},
         push, repo,
         scan::ChangeScanner,
     },
-    ScanSummary,
+    Finding, ScanSummary, Scanner,
 };
 
 use crate::{
-    cli::{PreCommitArgs, PrePushArgs},
+    cli::{OutputArgs, PreCommitArgs, PrePushArgs, SuppressArgs},
     setup, ExitStatus,
 };
 
@@ -36,22 +37,14 @@ pub fn pre_commit(args: PreCommitArgs) -> Result<ExitStatus> {
         &mut summary,
         &mut findings,
     )?;
-    let suppressor = setup::load_suppressor(&config, &scanner, &args.suppress.baseline_choice())?;
-    suppressor.retain(&mut findings, &mut summary);
-    summary.elapsed = started.elapsed();
-    let mut writer = setup::report_writer(&args.output)?;
-    setup::emit(writer.as_mut(), &findings, &summary)?;
-    drop(writer);
-    setup::print_summary(&summary);
-    if !findings.is_empty() {
-        advise(
-            "commit",
-            findings.len(),
-            "Remove the secret from the file and stage it again (and revoke the credential if it was \
-             ever shared). If it is not a secret, add `secretgate:allow` in a comment on its line.",
-        );
-    }
-    Ok(ExitStatus::from_outcome(!findings.is_empty(), false))
+    let outcome = Outcome { config: &config, scanner: &scanner, findings, summary, started };
+    outcome.finish(
+        &args.suppress,
+        &args.output,
+        "commit",
+        "Remove the secret from the file and stage it again (and revoke the credential if it was \
+         ever shared). If it is not a secret, add `secretgate:allow` in a comment on its line.",
+    )
 }
 
 /// Scans the added lines of every commit being pushed that the remote does not have.
@@ -85,23 +78,48 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
         let info = repo::commit_info(&repo, commit)?;
         change_scanner.scan(&repo, &blob_changes, Some(&info), &mut worker, &mut summary, &mut findings)?;
     }
-    let suppressor = setup::load_suppressor(&config, &scanner, &args.suppress.baseline_choice())?;
-    suppressor.retain(&mut findings, &mut summary);
-    summary.elapsed = started.elapsed();
-    let mut writer = setup::report_writer(&args.output)?;
-    setup::emit(writer.as_mut(), &findings, &summary)?;
-    drop(writer);
-    setup::print_summary(&summary);
-    if !findings.is_empty() {
-        advise(
-            "push",
-            findings.len(),
-            "Rewrite the commits that add the secret (`git rebase -i`, or `git commit --amend` for \
-             the last one) and revoke the credential. If it is not a secret, add `secretgate:allow` \
-             in a comment on its line and amend.",
-        );
+    let outcome = Outcome { config: &config, scanner: &scanner, findings, summary, started };
+    outcome.finish(
+        &args.suppress,
+        &args.output,
+        "push",
+        "Rewrite the commits that add the secret (`git rebase -i`, or `git commit --amend` for \
+         the last one) and revoke the credential. If it is not a secret, add `secretgate:allow` \
+         in a comment on its line and amend.",
+    )
+}
+
+/// What a hook found, before ignore files and baselines.
+struct Outcome<'a> {
+    config: &'a LoadedConfig,
+    scanner: &'a Scanner,
+    findings: Vec<Finding>,
+    summary: ScanSummary,
+    started: std::time::Instant,
+}
+
+impl Outcome<'_> {
+    /// Applies ignore files and the baseline, reports, and says how to proceed when git
+    /// must stop.
+    fn finish(
+        mut self,
+        suppress: &SuppressArgs,
+        output: &OutputArgs,
+        what: &str,
+        steps: &str,
+    ) -> Result<ExitStatus> {
+        let suppressor = setup::load_suppressor(self.config, self.scanner, &suppress.baseline_choice())?;
+        suppressor.retain(&mut self.findings, &mut self.summary);
+        self.summary.elapsed = self.started.elapsed();
+        let mut writer = setup::report_writer(output)?;
+        setup::emit(writer.as_mut(), &self.findings, &self.summary)?;
+        drop(writer);
+        setup::print_summary(&self.summary);
+        if !self.findings.is_empty() {
+            advise(what, self.findings.len(), steps);
+        }
+        Ok(ExitStatus::from_outcome(!self.findings.is_empty(), false))
     }
-    Ok(ExitStatus::from_outcome(!findings.is_empty(), false))
 }
 
 /// Tells the user, on stderr, why git stopped and what to do.

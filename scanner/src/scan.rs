@@ -491,10 +491,32 @@ impl Scanner {
     }
 
     fn finding(&self, haystack: &[u8], name: InputName, m: &RawMatch, locator: &mut LineLocator) -> Finding {
-        let rule = &self.rules.rules()[m.rule].rule;
-        let secret = &haystack[m.secret.clone()];
-        let (line, column) = locator.locate(m.secret.start);
-        let (end_line, end_column) = end_position(haystack, m.secret.clone(), (line, column));
+        self.finding_at(
+            haystack,
+            name,
+            m.rule,
+            m.secret.clone(),
+            &haystack[m.secret.clone()],
+            Vec::new(),
+            locator,
+        )
+    }
+
+    /// A finding of rule `rule` for `secret`, located at `span` of `haystack`.
+    #[allow(clippy::too_many_arguments)]
+    fn finding_at(
+        &self,
+        haystack: &[u8],
+        name: InputName,
+        rule: usize,
+        span: Range<usize>,
+        secret: &[u8],
+        decoded: Vec<crate::decode::Encoding>,
+        locator: &mut LineLocator,
+    ) -> Finding {
+        let rule = &self.rules.rules()[rule].rule;
+        let (line, column) = locator.locate(span.start);
+        let (end_line, end_column) = end_position(haystack, span, (line, column));
         Finding {
             rule_id: rule.id.clone(),
             description: rule.description.clone(),
@@ -511,7 +533,7 @@ impl Scanner {
             email: None,
             date: None,
             revoke: rule.revoke.clone(),
-            decoded: Vec::new(),
+            decoded,
         }
     }
 
@@ -525,27 +547,8 @@ impl Scanner {
         m: &DecodedMatch,
         locator: &mut LineLocator,
     ) -> Finding {
-        let rule = &self.rules.rules()[m.rule].rule;
-        let (line, column) = locator.locate(m.origin.start);
-        let (end_line, end_column) = end_position(haystack, m.origin.clone(), (line, column));
-        Finding {
-            rule_id: rule.id.clone(),
-            description: rule.description.clone(),
-            severity: rule.severity,
-            path: name.display.to_string(),
-            line,
-            column,
-            end_line,
-            end_column,
-            secret: String::from_utf8_lossy(&m.secret).into_owned(),
-            fingerprint: fingerprint(name.fingerprint, &rule.id, &m.secret),
-            commit: None,
-            author: None,
-            email: None,
-            date: None,
-            revoke: rule.revoke.clone(),
-            decoded: m.chain.as_slice().to_vec(),
-        }
+        let chain = m.chain.as_slice().to_vec();
+        self.finding_at(haystack, name, m.rule, m.origin.clone(), &m.secret, chain, locator)
     }
 }
 

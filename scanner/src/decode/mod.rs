@@ -143,29 +143,8 @@ pub struct Candidate {
     pub encoding: Encoding,
 }
 
-/// The bytes that end a token in code and config: whitespace, quotes, brackets and `,;`.
-#[inline]
-fn is_token_byte(byte: u8) -> bool {
-    !matches!(
-        byte,
-        b' ' | b'\t'
-            | b'\n'
-            | b'\r'
-            | b'"'
-            | b'\''
-            | b'`'
-            | b'<'
-            | b'>'
-            | b'('
-            | b')'
-            | b'['
-            | b']'
-            | b'{'
-            | b'}'
-            | b','
-            | b';'
-    )
-}
+/// The bytes that end a token in code and config (shared with the engine's windows).
+pub(crate) use crate::engine::is_token_byte;
 
 /// Appends every candidate span of `haystack` in `encodings` to `out`. Spans of different
 /// encodings may overlap (a base64 value inside an escaped string literal). Returns

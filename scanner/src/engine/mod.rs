@@ -309,7 +309,7 @@ fn secret_span(captures: &Captures, group: usize) -> Option<Range<usize>> {
 /// Whether `byte` can be part of a token: anything but whitespace, quotes, brackets and
 /// the separators that end a value in code and config.
 #[inline]
-fn is_token_byte(byte: u8) -> bool {
+pub(crate) fn is_token_byte(byte: u8) -> bool {
     !matches!(
         byte,
         b' ' | b'\t'

@@ -45,6 +45,28 @@ pub enum Error {
     Input(String),
 }
 
+/// The non-blank lines of a hook's standard input, each split into `N` fields whose
+/// positions in `ids` must be object ids; a line of another shape is an error naming the
+/// hook, the line and the shape expected.
+pub(crate) fn hook_input<'a, const N: usize>(
+    input: &'a str,
+    hook: &str,
+    shape: &str,
+    ids: &[usize],
+) -> Result<Vec<[&'a str; N]>, Error> {
+    let mut lines = Vec::new();
+    for (number, line) in input.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let bad =
+            || Error::Input(format!("{hook} input line {}: expected `{shape}`, got `{line}`", number + 1));
+        let fields: [&str; N] = line.split_whitespace().collect::<Vec<_>>().try_into().map_err(|_| bad())?;
+        if ids.iter().any(|&i| ObjectId::from_hex(fields[i].as_bytes()).is_err()) {
+            return Err(bad());
+        }
+        lines.push(fields);
+    }
+    Ok(lines)
+}
+
 /// Attaches what was being read to a gix error.
 pub(crate) trait Context<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T, Error>;

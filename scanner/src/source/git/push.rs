@@ -21,25 +21,17 @@ pub struct PushUpdate {
 /// Parses git's pre-push standard input. Blank lines are ignored; anything else malformed
 /// is an error naming the line.
 pub fn parse_pre_push(input: &str) -> Result<Vec<PushUpdate>, Error> {
-    let mut updates = Vec::new();
-    for (number, line) in input.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let bad = || {
-            Error::Input(format!("pre-push input line {}: expected `<local ref> <local oid> <remote ref> <remote oid>`, got `{line}`", number + 1))
-        };
-        let [local_ref, local, remote_ref, remote] = fields[..] else { return Err(bad()) };
-        let oid = |hex: &str| ObjectId::from_hex(hex.as_bytes()).map_err(|_| bad());
-        updates.push(PushUpdate {
+    let shape = "<local ref> <local oid> <remote ref> <remote oid>";
+    let oid = |hex: &str| ObjectId::from_hex(hex.as_bytes()).expect("checked by hook_input");
+    Ok(super::hook_input::<4>(input, "pre-push", shape, &[1, 3])?
+        .into_iter()
+        .map(|[local_ref, local, remote_ref, remote]| PushUpdate {
             local_ref: local_ref.to_string(),
-            local: oid(local)?,
+            local: oid(local),
             remote_ref: remote_ref.to_string(),
-            remote: oid(remote)?,
-        });
-    }
-    Ok(updates)
+            remote: oid(remote),
+        })
+        .collect())
 }
 
 /// Tips and the commits to leave out for a client-side push: everything any remote-tracking

@@ -24,25 +24,10 @@ pub struct RefUpdate {
 
 /// Parses git's pre-receive standard input; a malformed line is an error naming it.
 pub fn parse_pre_receive(input: &str) -> Result<Vec<RefUpdate>, Error> {
-    let mut updates = Vec::new();
-    for (number, line) in input.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let bad = || {
-            Error::Input(format!(
-                "pre-receive input line {}: expected `<old> <new> <ref>`, got `{line}`",
-                number + 1
-            ))
-        };
-        let [old, new, name] = fields[..] else { return Err(bad()) };
-        for id in [old, new] {
-            ObjectId::from_hex(id.as_bytes()).map_err(|_| bad())?;
-        }
-        updates.push(RefUpdate { old: old.into(), new: new.into(), name: name.into() });
-    }
-    Ok(updates)
+    Ok(super::hook_input::<3>(input, "pre-receive", "<old> <new> <ref>", &[0, 1])?
+        .into_iter()
+        .map(|[old, new, name]| RefUpdate { old: old.into(), new: new.into(), name: name.into() })
+        .collect())
 }
 
 /// Where a push's objects wait while hooks run: git's quarantine directory and the
