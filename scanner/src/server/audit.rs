@@ -33,6 +33,9 @@ pub struct AuditRecord {
     pub bytes: u64,
     /// Findings.
     pub findings: u64,
+    /// What was not scanned and why (`3 binary`, `1 over the size limit`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_scanned: Vec<String>,
     /// Their fingerprints (rule, path and a hash of the secret: never the secret).
     pub fingerprints: Vec<String>,
     /// The reason given for a bypass that was granted.
@@ -56,6 +59,7 @@ impl AuditRecord {
             blobs: 0,
             bytes: 0,
             findings: 0,
+            not_scanned: Vec::new(),
             fingerprints: Vec::new(),
             bypass: None,
             duration_ms,

@@ -62,6 +62,18 @@ pub fn decide(
             audit.findings = scan.findings.len() as u64;
             audit.fingerprints = scan.findings.iter().map(|f| f.fingerprint.clone()).collect();
             findings = scan.findings.into_iter().map(redacted).collect();
+            // Say what was not scanned (binary files, blobs over the size limit): never silently.
+            let skipped: Vec<String> = scan
+                .summary
+                .skipped
+                .iter()
+                .filter(|(reason, _)| **reason != crate::sink::SkipReason::Allowlisted)
+                .map(|(reason, skipped)| format!("{} {}", skipped.count, reason.describe()))
+                .collect();
+            if !skipped.is_empty() {
+                message.push(format!("secretgate: not scanned: {}.", skipped.join(", ")));
+                audit.not_scanned = skipped;
+            }
             if findings.is_empty() {
                 audit.reason = "clean".into();
                 Verdict::Accept
