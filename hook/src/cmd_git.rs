@@ -3,14 +3,20 @@
 use std::{
     io::IsTerminal,
     path::PathBuf,
-    sync::atomic::{AtomicBool, Ordering::Relaxed},
+    sync::{
+        atomic::{AtomicBool, Ordering::Relaxed},
+        Arc,
+    },
     time::Duration,
 };
 
 use anyhow::{Context, Result};
-use secretgate_scanner::source::git::{
-    history::{self, Progress, Selection},
-    repo,
+use secretgate_scanner::{
+    source::git::{
+        history::{self, Progress, Selection},
+        repo,
+    },
+    suppress::Suppressor,
 };
 
 use crate::{cli::GitArgs, setup, ExitStatus};
@@ -56,7 +62,16 @@ pub fn run(args: GitArgs) -> Result<ExitStatus> {
         output
     })?;
     let mut output = output;
-    let suppressor = setup::load_suppressor(&config, &scanner, &args.suppress.baseline_choice())?;
+    let suppressor = match (repo.workdir(), &args.suppress.baseline, repo.head_id()) {
+        // A bare repository has no work tree: its ignore file and baseline are HEAD's.
+        (None, None, Ok(head)) if !args.suppress.no_baseline => {
+            let head = head.detach();
+            Suppressor::committed(Arc::clone(scanner.allowlists()), "HEAD", |name| {
+                repo::committed_file(&repo, head, name)
+            })?
+        }
+        _ => setup::load_suppressor(&config, &scanner, &args.suppress.baseline_choice())?,
+    };
     suppressor.retain(&mut output.findings, &mut output.summary);
 
     setup::emit(writer.as_mut(), &output.findings, &output.summary)?;

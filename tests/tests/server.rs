@@ -203,6 +203,28 @@ fn rejects_secrets_accepts_clean_pushes_and_handles_every_kind_of_ref_update() {
     assert!(!server.socket().exists(), "the socket was left behind");
 }
 
+/// The server reads the pushed tip's `.secretgateignore`, as the rejection message advises.
+#[test]
+fn a_committed_ignore_entry_lets_a_reviewed_false_positive_in() {
+    let mut server = Server::new("");
+    server.start();
+    let client = server.client();
+    client.write("fixtures/fake.env", &format!("STRIPE={}\n", stripe_key()));
+    client.commit_all("fixture");
+    assert!(!push(&client, &["main"]).status.success());
+    let out = client.secretgate(&["git", "--format", "json"]);
+    let print = common::git::findings(&out.stdout)[0]["fingerprint"].as_str().unwrap().to_string();
+    client.write(".secretgateignore", &format!("# reviewed: a test fixture\n{print}\n"));
+    client.commit_all("ignore the fixture");
+    let out = push(&client, &["main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let last = server.audit().pop().unwrap();
+    assert_eq!(
+        (last["verdict"].as_str(), last["suppressed_by_repository"].as_u64()),
+        (Some("accept"), Some(1))
+    );
+}
+
 #[test]
 fn bypass_only_where_allowed_and_always_audited_and_config_reloads() {
     let mut server = Server::new("[bypass]\nallowed = false\n");

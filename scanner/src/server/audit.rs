@@ -33,6 +33,9 @@ pub struct AuditRecord {
     pub bytes: u64,
     /// Findings.
     pub findings: u64,
+    /// Findings the pushed tip's `.secretgateignore` or baseline suppressed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed_by_repository: u64,
     /// What was not scanned and why (`3 binary`, `1 over the size limit`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_scanned: Vec<String>,
@@ -59,6 +62,7 @@ impl AuditRecord {
             blobs: 0,
             bytes: 0,
             findings: 0,
+            suppressed_by_repository: 0,
             not_scanned: Vec::new(),
             fingerprints: Vec::new(),
             bypass: None,
@@ -78,4 +82,8 @@ impl AuditRecord {
         // One write of a whole line: concurrent appenders do not interleave lines.
         options.open(path)?.write_all(&line)
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -60,6 +60,7 @@ pub fn decide(
             audit.blobs = scan.summary.inputs;
             audit.bytes = scan.summary.bytes;
             audit.findings = scan.findings.len() as u64;
+            audit.suppressed_by_repository = scan.summary.ignored + scan.summary.baselined;
             audit.fingerprints = scan.findings.iter().map(|f| f.fingerprint.clone()).collect();
             findings = scan.findings.into_iter().map(redacted).collect();
             // Say what was not scanned (binary files, blobs over the size limit): never silently.

@@ -107,17 +107,30 @@ pub struct IgnoreList {
 impl IgnoreList {
     /// Reads `.secretgateignore` and `.gitleaksignore` from `root`, where they exist.
     pub fn read_dir(root: &Path) -> Result<Self, Error> {
+        Self::read_with(|name| {
+            let path = root.join(name);
+            let file = path.display().to_string();
+            match std::fs::read_to_string(&path) {
+                Ok(text) => Ok(Some((text, file))),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(source) => Err(Error::Read { file, source }),
+            }
+        })
+    }
+
+    /// Reads `.secretgateignore` and `.gitleaksignore` through `read`, which gives a file's
+    /// text and the name to cite in messages, or `None` where it does not exist (a work
+    /// tree's files, or those committed in a tree).
+    pub fn read_with(
+        mut read: impl FnMut(&str) -> Result<Option<(String, String)>, Error>,
+    ) -> Result<Self, Error> {
         let mut list = IgnoreList::default();
         for (name, parse) in [
             (FILE_NAME, parse_secretgate_line as fn(&str) -> Result<Pattern, String>),
             (GITLEAKS_FILE_NAME, parse_gitleaks_line),
         ] {
-            let path = root.join(name);
-            let file = path.display().to_string();
-            match std::fs::read_to_string(&path) {
-                Ok(text) => list.add(&text, &file, parse)?,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(Error::Read { file, source }),
+            if let Some((text, file)) = read(name)? {
+                list.add(&text, &file, parse)?;
             }
         }
         Ok(list)

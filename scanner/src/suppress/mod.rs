@@ -97,6 +97,22 @@ impl Suppressor {
         Ok(Suppressor { allowlists, ignores, baseline })
     }
 
+    /// The ignore files and `.secretgate-baseline.json` as committed in a tree (a bare
+    /// repository has no work tree): `read` gives a file's text by name, `None` where the
+    /// tree has none; `label` names the tree in messages.
+    pub fn committed(
+        allowlists: Arc<Allowlists>,
+        label: &str,
+        mut read: impl FnMut(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
+        let ignores =
+            IgnoreList::read_with(|name| Ok(read(name).map(|text| (text, format!("{label}:{name}")))))?;
+        let baseline = read(baseline::FILE_NAME)
+            .map(|text| Baseline::parse(&text, &format!("{label}:{}", baseline::FILE_NAME)))
+            .transpose()?;
+        Ok(Suppressor { allowlists, ignores, baseline })
+    }
+
     /// Why `finding` is not to be reported, if it is not. Marks the ignore entries it
     /// matches as used.
     pub fn check(&self, finding: &Finding) -> Option<Suppression> {

@@ -9,7 +9,12 @@ use super::{
     history::{self, Progress, Selection, SweepOptions},
     repo, Error,
 };
-use crate::{suppress::allowlist::PathAllowlist, Finding, ScanSummary, Scanner};
+use std::sync::Arc;
+
+use crate::{
+    suppress::{allowlist::PathAllowlist, Suppressor},
+    Finding, ScanSummary, Scanner,
+};
 
 /// One line of git's pre-receive input: `<old> <new> <ref>`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -120,6 +125,8 @@ pub fn scan_push(
     progress: &Progress,
 ) -> Result<PushScan, Error> {
     let mut tips = Vec::new();
+    // The tip whose committed ignore file and baseline apply: a branch's, else any.
+    let (mut suppression_tip, mut tip_is_branch) = (None, false);
     for update in updates {
         let new = ObjectId::from_hex(update.new.as_bytes())
             .map_err(|_| Error::Input(format!("`{}` is not an object id", update.new)))?;
@@ -128,6 +135,11 @@ pub fn scan_push(
         }
         if let Some(commit) = repo::peel_to_commit(repo, new)? {
             tips.push(commit);
+            let branch = update.name.starts_with("refs/heads/");
+            if suppression_tip.is_none() || (branch && !tip_is_branch) {
+                suppression_tip = Some(commit);
+                tip_is_branch = branch;
+            }
         }
     }
     if tips.is_empty() {
@@ -143,7 +155,16 @@ pub fn scan_push(
         SweepOptions { threads, delta_aware: false },
         progress,
     )?;
-    Ok(PushScan { findings: output.findings, summary: output.summary, commits: output.commits })
+    let (mut findings, mut summary) = (output.findings, output.summary);
+    // A bare repository has no work tree: the ignore file and baseline are the pushed tip's.
+    if let Some(tip) = suppression_tip {
+        let suppressor = Suppressor::committed(Arc::clone(scanner.allowlists()), &tip.to_string(), |name| {
+            repo::committed_file(repo, tip, name)
+        })
+        .map_err(|err| Error::Input(err.to_string()))?;
+        suppressor.retain(&mut findings, &mut summary);
+    }
+    Ok(PushScan { findings, summary, commits: output.commits })
 }
 
 #[cfg(test)]

@@ -85,3 +85,11 @@ pub fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Result<Option<Obj
     let object = object.peel_tags_to_end().context(|| format!("peeling tag {id}"))?;
     Ok((object.kind == gix::object::Kind::Commit).then_some(object.id))
 }
+
+/// The text of the file `name` at the root of `commit`'s tree, if there is one.
+pub fn committed_file(repo: &gix::Repository, commit: ObjectId, name: &str) -> Option<String> {
+    let tree = repo.find_commit(commit).ok()?.tree().ok()?;
+    let entry = tree.find_entry(name)?;
+    let object = entry.object().ok()?;
+    Some(String::from_utf8_lossy(&object.data).into_owned())
+}
