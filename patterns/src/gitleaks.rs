@@ -7,7 +7,7 @@
 //! | `[[rules]]` `id`, `description`, `regex`, `keywords`, `entropy` | the same [`Rule`] fields |
 //! | `secretGroup` (0 or unset: the first capture group, else the whole match) | `secret_group` |
 //! | `path` with a `regex` | the rule reports only in files whose path the regex matches |
-//! | `path` without a `regex` | skipped with a warning: secretgate matches contents only |
+//! | `path` without a `regex` | a path rule: every file whose path matches is reported (line 1, no secret) |
 //! | `tags` | accepted, unused |
 //! | `keywords` | the prefilter; the regex then runs over the whole input, as in gitleaks |
 //! | `[rules.allowlist]`, `[[rules.allowlists]]` | an [`AllowlistSpec`] with `target_rules = [id]` |
@@ -38,6 +38,18 @@ use crate::{
 /// The keyword window of converted rules: more than any input secretgate reads.
 pub const WHOLE_INPUT: usize = usize::MAX / 4;
 
+/// A gitleaks rule with a `path` and no `regex`: every file whose path matches is reported
+/// (gitleaks uses these to flag files that should never be committed, such as keystores).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathRule {
+    /// The rule's id.
+    pub id: String,
+    /// What it flags.
+    pub description: String,
+    /// The path regex, translated to Rust's syntax.
+    pub path: String,
+}
+
 /// A gitleaks configuration, converted.
 #[derive(Debug, Clone, Default)]
 pub struct GitleaksConfig {
@@ -47,6 +59,8 @@ pub struct GitleaksConfig {
     pub allowlists: Vec<AllowlistSpec>,
     /// Rules that only apply to some paths: `(rule id, path regex)`.
     pub rule_paths: Vec<(String, String)>,
+    /// Rules that match file paths only.
+    pub path_rules: Vec<PathRule>,
     /// `[extend] useDefault`: keep the built-in rules.
     pub use_default: bool,
     /// `[extend] disabledRules`.
@@ -304,12 +318,12 @@ fn convert(file: File, source: &str) -> Result<GitleaksConfig, Error> {
             out.allowlists.push(spec);
         }
         let Some(regex) = gl.regex.filter(|r| !r.is_empty()) else {
-            if gl.path.is_some() {
-                out.warnings.push(format!(
-                    "{}: rule `{}` has a `path` but no `regex`; secretgate matches file contents \
-                     only, so this rule is skipped",
-                    gl.source, gl.id
-                ));
+            if let Some(path) = gl.path.filter(|p| !p.is_empty()) {
+                let path = translate_go_regex(&path).map_err(|m| invalid(format!("path: {m}")))?;
+                let description =
+                    gl.description.clone().unwrap_or_else(|| format!("file matching `{}`", path.pattern));
+                out.path_rules.push(PathRule { id: gl.id.clone(), description, path: path.pattern });
+                // Its allowlists judge contents, which a path rule has none of.
                 out.allowlists.retain(|a| a.target_rules != [gl.id.clone()]);
                 continue;
             }
@@ -453,7 +467,9 @@ paths = ['''^old/''']
         assert_eq!(config.allowlists[1].regex_target, RegexTarget::Line);
         assert_eq!(config.allowlists[0].target_rules, vec!["acme-key"]);
         assert_eq!(config.allowlists[3].condition, Condition::And);
-        assert!(config.warnings[0].contains("rule `p12`"), "{:?}", config.warnings);
+        assert_eq!(config.path_rules.len(), 1);
+        assert_eq!(config.path_rules[0].id, "p12");
+        assert!(config.warnings.iter().all(|w| !w.contains("rule `p12`")), "{:?}", config.warnings);
     }
 
     #[test]

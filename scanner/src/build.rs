@@ -54,6 +54,7 @@ pub fn build_scanner(
         .add_rules(config.config.rules.iter().cloned())
         .disable_rules(disabled)
         .allowlists(Arc::new(config.allowlists()?))
+        .path_rules(config.path_rules.iter().cloned())
         .max_input_size(max_file_size.unwrap_or(config.config.limits.max_file_size))
         .decode(if no_decode { DecodeOptions::off() } else { config.config.decode.options() });
     Ok(builder.build()?)

@@ -246,6 +246,8 @@ pub struct LoadedConfig {
     pub format: Format,
     /// Rules limited to some paths (gitleaks' rule `path`): `(rule id, path regex)`.
     pub rule_paths: Vec<(String, String)>,
+    /// gitleaks rules that flag files by path alone.
+    pub path_rules: Vec<secretgate_patterns::gitleaks::PathRule>,
     /// Parts of the file accepted but not honoured, one sentence each.
     pub warnings: Vec<String>,
 }
@@ -297,6 +299,7 @@ impl LoadedConfig {
             config,
             format: Format::Gitleaks,
             rule_paths: gitleaks.rule_paths,
+            path_rules: gitleaks.path_rules,
             warnings: gitleaks.warnings,
             ..Default::default()
         })

@@ -3,7 +3,7 @@
 
 use std::{collections::HashSet, ops::Range, sync::Arc};
 
-use secretgate_patterns::Rule;
+use secretgate_patterns::{gitleaks::PathRule, Rule};
 
 use crate::{
     config::DEFAULT_MAX_FILE_SIZE,
@@ -63,6 +63,14 @@ pub enum BuildError {
     /// The size limit is zero.
     #[error("the maximum input size must be at least 1 byte")]
     ZeroSizeLimit,
+    /// A path rule's regex does not compile.
+    #[error("path rule `{id}`: the path regex does not compile: {message}")]
+    PathRule {
+        /// The rule.
+        id: String,
+        /// Why.
+        message: String,
+    },
     /// The decoding depth is too deep.
     #[error("decode depth {0} is too deep: at most {MAX_DEPTH} (0 turns decoding off)")]
     DecodeDepth(u8),
@@ -77,6 +85,7 @@ pub struct ScannerBuilder {
     binary_sniff: usize,
     allowlists: Arc<Allowlists>,
     decode: DecodeOptions,
+    path_rules: Vec<PathRule>,
 }
 
 impl ScannerBuilder {
@@ -89,7 +98,15 @@ impl ScannerBuilder {
             binary_sniff: DEFAULT_BINARY_SNIFF,
             allowlists: Arc::default(),
             decode: DecodeOptions::default(),
+            path_rules: Vec::new(),
         }
+    }
+
+    /// Rules that report files by their path alone (gitleaks rules with a `path` and no
+    /// `regex`).
+    pub fn path_rules(&mut self, rules: impl IntoIterator<Item = PathRule>) -> &mut Self {
+        self.path_rules.extend(rules);
+        self
     }
 
     /// What to decode before matching (on by default: every encoding, depth 2);
@@ -146,12 +163,23 @@ impl ScannerBuilder {
         }
         secretgate_patterns::load::check_unique(&self.rules)?;
         let rules = self.rules.iter().filter(|r| !self.disabled.contains(&r.id)).cloned().collect();
+        let path_rules = self
+            .path_rules
+            .iter()
+            .filter(|r| !self.disabled.contains(&r.id))
+            .map(|rule| {
+                regex_automata::meta::Regex::new(&rule.path)
+                    .map(|regex| (rule.clone(), regex))
+                    .map_err(|err| BuildError::PathRule { id: rule.id.clone(), message: err.to_string() })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Scanner {
             rules: RuleSet::new(rules)?,
             max_input_size: self.max_input_size,
             binary_sniff: self.binary_sniff,
             allowlists: Arc::clone(&self.allowlists),
             decode: self.decode,
+            path_rules,
         })
     }
 }
@@ -165,6 +193,7 @@ pub struct Scanner {
     binary_sniff: usize,
     allowlists: Arc<Allowlists>,
     decode: DecodeOptions,
+    path_rules: Vec<(PathRule, regex_automata::meta::Regex)>,
 }
 
 /// Per-thread state for scanning: the engine's caches and reusable buffers.
@@ -242,7 +271,20 @@ impl Scanner {
         summary: &mut ScanSummary,
         out: &mut Vec<Finding>,
     ) {
+        self.scan_path(name, summary, out);
         self.scan_input_where(haystack, name, worker, summary, out, |_, _| true)
+    }
+
+    /// Findings of the rules that flag a file by its path alone (whatever it holds, binary
+    /// or large). [`Scanner::scan_input`] applies them; sources that scan an input in parts
+    /// call this once per input.
+    pub fn scan_path(&self, name: InputName, summary: &mut ScanSummary, out: &mut Vec<Finding>) {
+        for (rule, regex) in &self.path_rules {
+            if !name.fingerprint.is_empty() && regex.is_match(name.fingerprint) {
+                out.push(path_finding(rule, name));
+                summary.findings += 1;
+            }
+        }
     }
 
     /// Like [`Scanner::scan_input`], but reports only the matches whose secret spans a line
@@ -549,6 +591,28 @@ impl Scanner {
     ) -> Finding {
         let chain = m.chain.as_slice().to_vec();
         self.finding_at(haystack, name, m.rule, m.origin.clone(), &m.secret, chain, locator)
+    }
+}
+
+/// The finding of a path rule: the file itself, at line 1, with no secret.
+fn path_finding(rule: &PathRule, name: InputName) -> Finding {
+    Finding {
+        rule_id: rule.id.clone(),
+        description: rule.description.clone(),
+        severity: secretgate_patterns::Severity::High,
+        path: name.display.to_string(),
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: 1,
+        secret: String::new(),
+        fingerprint: fingerprint(name.fingerprint, &rule.id, b""),
+        commit: None,
+        author: None,
+        email: None,
+        date: None,
+        revoke: None,
+        decoded: Vec::new(),
     }
 }
 

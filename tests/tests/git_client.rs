@@ -560,3 +560,34 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// A gitleaks rule with a `path` and no `regex` flags the file itself, binary or not, in a
+/// plain scan, the pre-commit hook and the history sweep.
+#[test]
+fn gitleaks_path_rules_flag_files_by_name() {
+    let repo = Repo::init();
+    repo.write(
+        ".gitleaks.toml",
+        "[extend]\nuseDefault = true\n\n[[rules]]\nid = \"pkcs12-file\"\ndescription = \"PKCS#12 keystore\"\npath = '''\\.p12$'''\n",
+    );
+    repo.commit_all("config");
+    std::fs::write(repo.dir.join("client.p12"), [0x30u8, 0x82, 0, 1, 2, 0, 3]).unwrap();
+    let out = repo.secretgate(&["scan", ".", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(
+        (found.len(), found[0]["rule_id"].as_str(), found[0]["path"].as_str()),
+        (1, Some("pkcs12-file"), Some("./client.p12"))
+    );
+
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(findings(&out.stdout)[0]["path"], "client.p12");
+
+    let added = repo.commit_all("keystore");
+    let out = repo.secretgate(&["git", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!((found.len(), found[0]["commit"].as_str()), (1, Some(added.as_str())));
+}

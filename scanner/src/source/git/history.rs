@@ -27,6 +27,7 @@ use super::{
 };
 use crate::{
     finding::fingerprint,
+    scan::InputName,
     sink::{ScanSummary, SkipReason},
     suppress::allowlist::PathAllowlist,
     Finding, Scanner,
@@ -168,6 +169,23 @@ pub fn sweep(
             }
         }
     }
+    // Files that path rules flag, wherever a version of them entered history.
+    for (blob, places) in &introductions {
+        if !wanted.contains(blob) {
+            continue;
+        }
+        for introduction in places {
+            let path = introduction.path.to_str_lossy();
+            let mut flagged = Vec::new();
+            scanner.scan_path(InputName::same(&path), &mut ScanSummary::default(), &mut flagged);
+            for finding in flagged {
+                candidates
+                    .entry(finding.fingerprint.clone())
+                    .or_default()
+                    .push((introduction.order, finding));
+            }
+        }
+    }
     // The oldest introduction whose commit added the secret's line is the one to report:
     // when a selection (`A..B`, `--since`) starts after the line was written, a later
     // version only carries it along and nothing is reported.
@@ -178,7 +196,8 @@ pub fn sweep(
             a.cmp(b).then_with(|| (fa.line, fa.column).cmp(&(fb.line, fb.column)))
         });
         for (order, finding) in places {
-            if lines.touches(repo, commits[order], &finding)? {
+            // A path rule's finding (no secret) is the file's entry into history.
+            if finding.secret.is_empty() || lines.touches(repo, commits[order], &finding)? {
                 chosen.push((order, finding));
                 break;
             }

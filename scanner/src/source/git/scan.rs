@@ -36,9 +36,15 @@ impl ChangeScanner<'_> {
                 summary.skip(SkipReason::Allowlisted, 0);
                 continue;
             }
+            let start = out.len();
+            // A path rule flags a file as it enters (added, or content changed), once.
+            if change.old.iter().any(Option::is_none) {
+                self.scanner.scan_path(InputName::same(&path), summary, out);
+            }
             let new = read_blob(repo, change.new)?;
             if let Some(reason) = self.scanner.skip_reason(new.len() as u64, &new) {
                 summary.skip(reason, new.len() as u64);
+                attribute_all(&mut out[start..], commit);
                 continue;
             }
             let olds = change
@@ -48,9 +54,9 @@ impl ChangeScanner<'_> {
                 .collect::<Result<Vec<_>, _>>()?;
             let added = AddedLines::between(&new, olds.iter().map(|o| o.as_deref()));
             if added.is_empty() {
+                attribute_all(&mut out[start..], commit);
                 continue;
             }
-            let start = out.len();
             match added.regions(REGION_CONTEXT_LINES) {
                 None => self.scanner.scan_input(&new, InputName::same(&path), worker, summary, out),
                 // Only the neighbourhood of new lines can hold a new finding: a one-line edit
@@ -77,11 +83,7 @@ impl ChangeScanner<'_> {
                     }
                 }
             }
-            if let Some(commit) = commit {
-                for finding in &mut out[start..] {
-                    attribute(finding, commit);
-                }
-            }
+            attribute_all(&mut out[start..], commit);
         }
         Ok(())
     }
@@ -95,6 +97,12 @@ const REGION_CONTEXT_LINES: usize = 200;
 fn line_starts(data: &[u8]) -> Vec<usize> {
     let ends = memchr::memchr_iter(b'\n', data).map(|i| i + 1).filter(|&i| i < data.len());
     std::iter::once(0).chain(ends).collect()
+}
+
+fn attribute_all(findings: &mut [Finding], commit: Option<&CommitInfo>) {
+    if let Some(commit) = commit {
+        findings.iter_mut().for_each(|finding| attribute(finding, commit));
+    }
 }
 
 /// Fills a finding's commit fields.
