@@ -113,14 +113,7 @@ pub fn sweep(
         .map_err(|err| Error::Input(format!("cannot start {threads} threads: {err}")))?;
     let shared = repo.clone().into_sync();
 
-    let timing = std::env::var_os("SECRETGATE_TIMING").is_some();
-    if timing {
-        eprintln!("timing: walk {:?}", started.elapsed());
-    }
     let introductions = pool.install(|| introductions(&shared, &commits, &progress.cancel))?;
-    if timing {
-        eprintln!("timing: diffs {:?}", started.elapsed());
-    }
     progress.blobs_total.store(introductions.len() as u64, Relaxed);
 
     // Scan each distinct blob once; a blob all of whose paths are allowlisted is not read.
@@ -147,9 +140,6 @@ pub fn sweep(
         progress,
     )?;
 
-    if timing {
-        eprintln!("timing: blobs {:?}", started.elapsed());
-    }
     let mut summary = scanned.summary;
     summary.merge(&allowlisted);
     // Every place each fingerprint entered history, to pick the oldest below.

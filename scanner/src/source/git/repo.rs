@@ -19,11 +19,6 @@ pub fn discover(dir: &Path) -> Result<gix::Repository, Error> {
     Ok(repo)
 }
 
-/// The work tree root, if the repository has one.
-pub fn work_dir(repo: &gix::Repository) -> Option<&Path> {
-    repo.workdir()
-}
-
 /// Who made a commit and what it says, for attributing findings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommitInfo {
