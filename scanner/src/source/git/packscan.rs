@@ -290,7 +290,9 @@ fn scan_pack(
                 state.long.lock().expect("no thread panicked").insert(entry.pack_offset);
             }
             shared.searched.fetch_add(searched as u64, Relaxed);
-            state.scanned.lock().expect("no thread panicked").insert(entry.pack_offset);
+            if delta_aware {
+                state.scanned.lock().expect("no thread panicked").insert(entry.pack_offset);
+            }
             if !findings.is_empty() {
                 shared.found.lock().expect("no thread panicked").insert(entry.oid, findings);
             }
