@@ -99,6 +99,8 @@ pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, E
     let odb = gix::odb::at(layer.path(), repo.object_hash())
         .map_err(|err| Error::Open { path: objects.display().to_string(), message: err.to_string() })?;
     repo.objects = odb.into();
+    // The new store starts without the object cache the repository had.
+    repo.object_cache_size_if_unset(4 << 20);
     Ok(PushView { repo, _layer: Some(layer) })
 }
 
