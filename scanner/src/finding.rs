@@ -64,6 +64,32 @@ impl Finding {
     }
 }
 
+#[cfg(test)]
+impl Finding {
+    /// A finding of `rule` for `secret` on `line` of `path` (shown as is, fingerprinted
+    /// without a leading `./`), for tests of what consumes findings.
+    pub(crate) fn for_test(path: &str, rule: &str, secret: &str, line: usize) -> Finding {
+        Finding {
+            rule_id: rule.into(),
+            description: String::new(),
+            severity: secretgate_patterns::Severity::High,
+            path: path.into(),
+            line,
+            column: 1,
+            end_line: line,
+            end_column: 2,
+            secret: secret.into(),
+            fingerprint: fingerprint(path.trim_start_matches("./"), rule, secret.as_bytes()),
+            commit: None,
+            author: None,
+            email: None,
+            date: None,
+            revoke: None,
+            decoded: Vec::new(),
+        }
+    }
+}
+
 /// Keeps the first characters of a secret and hides the rest: four characters (the
 /// provider prefix of most tokens), fewer for short secrets so that at most a quarter
 /// of the secret is ever shown.

@@ -275,6 +275,11 @@ impl Scanner {
         self.scan_input_where(haystack, name, worker, summary, out, |_, _| true)
     }
 
+    /// Whether any rule flags files by their path alone.
+    pub fn has_path_rules(&self) -> bool {
+        !self.path_rules.is_empty()
+    }
+
     /// Findings of the rules that flag a file by its path alone (whatever it holds, binary
     /// or large). [`Scanner::scan_input`] applies them; sources that scan an input in parts
     /// call this once per input.

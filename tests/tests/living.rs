@@ -8,18 +8,7 @@ mod common;
 
 use std::{fs, path::Path, process::Command};
 
-use common::{random_alnum, secretgate};
-use serde_json::Value;
-
-fn database_url() -> (String, String) {
-    let password = format!("{}9!{}", random_alnum(10), random_alnum(6));
-    (format!("{}://billing:{password}@db.internal.acme.io:5432/orders", "postgres"), password)
-}
-
-fn json(stdout: &[u8]) -> Value {
-    serde_json::from_slice(stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
-}
+use common::{database_url, json, random_alnum, secretgate};
 
 /// `(path, rule_id)` of every finding of a JSON report, sorted, paths without `./`.
 fn found(stdout: &[u8]) -> Vec<(String, String)> {

@@ -7,19 +7,8 @@ mod common;
 
 use std::{fs, path::Path};
 
-use common::{random_alnum, secretgate, secretgate_stdin};
+use common::{database_url, json, random_alnum, secretgate, secretgate_stdin};
 use serde_json::Value;
-
-/// A database URL with a random password: a finding for the `database-url-password` rule.
-fn database_url() -> (String, String) {
-    let password = format!("{}9!{}", random_alnum(10), random_alnum(6));
-    (format!("{}://billing:{password}@db.internal.acme.io:5432/orders", "postgres"), password)
-}
-
-fn json(stdout: &[u8]) -> Value {
-    serde_json::from_slice(stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
-}
 
 #[test]
 fn text_report_names_place_rule_and_redacts_the_secret() {

@@ -77,11 +77,7 @@ pub fn decode(src: &[u8], out: &mut Vec<u8>) -> bool {
             return false;
         }
     }
-    let text = crate::decode::text::is_text(&out[start..]);
-    if !text {
-        out.truncate(start);
-    }
-    text
+    crate::decode::text::keep_if_text(out, start)
 }
 
 #[cfg(test)]

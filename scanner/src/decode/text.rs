@@ -25,6 +25,16 @@ pub fn is_text_prefix(bytes: &[u8]) -> bool {
     }
 }
 
+/// Keeps what a decoder appended to `out` after `start` if it is text; otherwise removes it.
+/// Returns whether it was kept.
+pub fn keep_if_text(out: &mut Vec<u8>, start: usize) -> bool {
+    let text = is_text(&out[start..]);
+    if !text {
+        out.truncate(start);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -217,27 +217,9 @@ fn parse_own(value: &serde_json::Value) -> Result<BTreeMap<String, BaselineEntry
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::fingerprint;
 
     fn finding(path: &str, secret: &str) -> Finding {
-        Finding {
-            rule_id: "rule-x".into(),
-            description: String::new(),
-            severity: secretgate_patterns::Severity::High,
-            path: path.into(),
-            line: 7,
-            column: 1,
-            end_line: 7,
-            end_column: 2,
-            secret: secret.into(),
-            fingerprint: fingerprint(path, "rule-x", secret.as_bytes()),
-            commit: None,
-            author: None,
-            email: None,
-            date: None,
-            revoke: None,
-            decoded: Vec::new(),
-        }
+        Finding::for_test(path, "rule-x", secret, 7)
     }
 
     #[test]

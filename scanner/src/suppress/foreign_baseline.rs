@@ -102,27 +102,9 @@ fn normalize(file: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::fingerprint;
 
     fn finding(path: &str, secret: &str, line: usize) -> Finding {
-        Finding {
-            rule_id: "ours".into(),
-            description: String::new(),
-            severity: secretgate_patterns::Severity::High,
-            path: path.into(),
-            line,
-            column: 1,
-            end_line: line,
-            end_column: 2,
-            secret: secret.into(),
-            fingerprint: fingerprint(path, "ours", secret.as_bytes()),
-            commit: None,
-            author: None,
-            email: None,
-            date: None,
-            revoke: None,
-            decoded: Vec::new(),
-        }
+        Finding::for_test(path, "ours", secret, line)
     }
 
     #[test]

@@ -244,24 +244,7 @@ mod tests {
     use crate::finding::fingerprint;
 
     fn finding(path: &str, rule: &str, secret: &str, line: usize) -> Finding {
-        Finding {
-            rule_id: rule.into(),
-            description: String::new(),
-            severity: secretgate_patterns::Severity::High,
-            path: format!("./{path}"),
-            line,
-            column: 1,
-            end_line: line,
-            end_column: 2,
-            secret: secret.into(),
-            fingerprint: fingerprint(path, rule, secret.as_bytes()),
-            commit: None,
-            author: None,
-            email: None,
-            date: None,
-            revoke: None,
-            decoded: Vec::new(),
-        }
+        Finding::for_test(&format!("./{path}"), rule, secret, line)
     }
 
     #[test]

@@ -169,28 +169,10 @@ impl Suppressor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::fingerprint;
     use secretgate_patterns::allowlist::AllowlistSpec;
 
     fn finding(path: &str, secret: &str, commit: Option<&str>) -> Finding {
-        Finding {
-            rule_id: "rule-x".into(),
-            description: String::new(),
-            severity: secretgate_patterns::Severity::High,
-            path: path.into(),
-            line: 1,
-            column: 1,
-            end_line: 1,
-            end_column: 2,
-            secret: secret.into(),
-            fingerprint: fingerprint(path, "rule-x", secret.as_bytes()),
-            commit: commit.map(String::from),
-            author: None,
-            email: None,
-            date: None,
-            revoke: None,
-            decoded: Vec::new(),
-        }
+        Finding { commit: commit.map(String::from), ..Finding::for_test(path, "rule-x", secret, 1) }
     }
 
     /// What a hook does: one `Suppressor`, one `check` per finding once its commit is set.

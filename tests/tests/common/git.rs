@@ -158,9 +158,5 @@ pub fn pem_key(lines: usize) -> String {
 
 /// Parses a JSON report.
 pub fn findings(stdout: &[u8]) -> Vec<serde_json::Value> {
-    serde_json::from_slice::<serde_json::Value>(stdout)
-        .unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(stdout)))
-        .as_array()
-        .expect("a JSON array")
-        .clone()
+    super::json(stdout).as_array().expect("a JSON array").clone()
 }

@@ -95,3 +95,16 @@ pub fn random_alnum(len: usize) -> String {
         })
         .collect()
 }
+
+/// A database URL with a random password (a finding for the `database-url-password` rule),
+/// and the password.
+pub fn database_url() -> (String, String) {
+    let password = format!("{}9!{}", random_alnum(10), random_alnum(6));
+    (format!("{}://billing:{password}@db.internal.acme.io:5432/orders", "postgres"), password)
+}
+
+/// A report parsed as JSON; panics with the text when it is not JSON.
+pub fn json(stdout: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
+}

@@ -160,7 +160,7 @@ pub fn sweep(
         }
     }
     // Files that path rules flag, wherever a version of them entered history.
-    for (blob, places) in &introductions {
+    for (blob, places) in introductions.iter().filter(|_| scanner.has_path_rules()) {
         if !wanted.contains(blob) {
             continue;
         }

@@ -62,6 +62,8 @@ impl ChangeScanner<'_> {
                 // Only the neighbourhood of new lines can hold a new finding: a one-line edit
                 // of a large file costs a few lines' scan, not the file's.
                 Some(regions) => {
+                    // One input, however many stretches of it are scanned.
+                    let inputs = summary.inputs + 1;
                     let starts = line_starts(&new);
                     for (first, last) in regions {
                         let from = starts[first - 1];
@@ -81,6 +83,7 @@ impl ChangeScanner<'_> {
                             finding.end_line += offset;
                         }
                     }
+                    summary.inputs = summary.inputs.min(inputs);
                 }
             }
             attribute_all(&mut out[start..], commit);
