@@ -212,6 +212,12 @@ impl Worker {
         &self.accepted
     }
 
+    /// The matches in decoded text the last [`Scanner::scan_input`] reported, sorted by
+    /// position; after [`Scanner::scan_matches`], all it found, before markers and allowlists.
+    pub fn last_decoded(&self) -> &[DecodedMatch] {
+        &self.decoded
+    }
+
     /// The rules (indices in [`Scanner::rules`]) whose keywords occurred in the last buffer
     /// this worker scanned, sorted.
     pub fn touched_rules(&self) -> &[u32] {
@@ -326,36 +332,50 @@ impl Scanner {
         }
         worker.accepted = matches;
 
-        // Matches in decoded text, located at their encoded span.
-        let decoded = std::mem::take(&mut worker.decoded);
+        // Matches in decoded text, located at their encoded span; the worker keeps those
+        // reported.
+        let mut decoded = std::mem::take(&mut worker.decoded);
         let mut locator = LineLocator::new(haystack);
-        for m in &decoded {
+        decoded.retain(|m| {
             let finding = self.decoded_finding(haystack, name, m, &mut locator);
-            if !keep(finding.line, finding.end_line) {
-                continue;
-            }
-            let line = lines_around(haystack, m.origin.start, m.origin.end);
-            if inline::has_marker(line) {
-                summary.suppressed += 1;
-                continue;
-            }
-            if !self.allowlists.is_empty() {
-                let ctx = MatchContext {
-                    path: name.fingerprint,
-                    secret: &m.secret,
-                    whole: None,
-                    line: Some(line),
-                    commit: None,
-                };
-                if self.allowlists.judge(&finding.rule_id, &ctx) == Verdict::Allowed {
-                    summary.allowlisted += 1;
-                    continue;
-                }
+            if !keep(finding.line, finding.end_line) || !self.decoded_allowed(haystack, name, m, summary) {
+                return false;
             }
             out.push(finding);
             summary.findings += 1;
-        }
+            true
+        });
         worker.decoded = decoded;
+    }
+
+    /// Whether a match in decoded text survives inline markers and allowlists (counted in
+    /// `summary` when it does not).
+    pub fn decoded_allowed(
+        &self,
+        haystack: &[u8],
+        name: InputName,
+        m: &DecodedMatch,
+        summary: &mut ScanSummary,
+    ) -> bool {
+        let line = lines_around(haystack, m.origin.start, m.origin.end);
+        if inline::has_marker(line) {
+            summary.suppressed += 1;
+            return false;
+        }
+        if !self.allowlists.is_empty() {
+            let ctx = MatchContext {
+                path: name.fingerprint,
+                secret: &m.secret,
+                whole: None,
+                line: Some(line),
+                commit: None,
+            };
+            if self.allowlists.judge(&self.rules.rules()[m.rule].rule.id, &ctx) == Verdict::Allowed {
+                summary.allowlisted += 1;
+                return false;
+            }
+        }
+        true
     }
 
     /// The engine's plain matches in `haystack` that survive everything but location:
@@ -425,16 +445,20 @@ impl Scanner {
         }
     }
 
-    /// Findings for `matches` (sorted by position) in `haystack`.
+    /// Findings for plain `matches` and `decoded` ones (each sorted by position) in
+    /// `haystack`.
     pub fn findings_from_matches(
         &self,
         haystack: &[u8],
         name: InputName,
         matches: &[RawMatch],
+        decoded: &[DecodedMatch],
         out: &mut Vec<Finding>,
     ) {
         let mut locator = LineLocator::new(haystack);
         out.extend(matches.iter().map(|m| self.finding(haystack, name, m, &mut locator)));
+        let mut locator = LineLocator::new(haystack);
+        out.extend(decoded.iter().map(|m| self.decoded_finding(haystack, name, m, &mut locator)));
     }
 
     /// Drops matches in decoded text that add nothing: one that a plain match already

@@ -9,33 +9,15 @@ mod common;
 
 use std::{fs, path::Path};
 
-use common::{random_alnum, secretgate};
+use common::{base64_with, random_alnum, secretgate, B64};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------
 // Tokens and encodings, made at run time
 // ---------------------------------------------------------------------------------
 
-const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-fn base64_with(data: &[u8], alphabet: &[u8], pad: bool) -> String {
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
-            | u32::from(chunk.get(2).copied().unwrap_or(0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else if pad {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 fn base64(text: &str) -> String {
     base64_with(text.as_bytes(), B64, true)

@@ -261,15 +261,21 @@ fn sweep_finds_a_removed_secret_and_names_the_commit_that_added_it() {
 
 /// The sweep reports exactly what a scan of every blob finds: each (rule, secret) of every
 /// blob, nothing more, and each fingerprint once; also after `git gc` packs the blobs as
-/// deltas of each other, and in a bare clone.
+/// deltas of each other, in a bare clone, and reading deltas only where they differ from
+/// their base (with a base64-encoded secret that must be decoded in both).
 #[test]
 fn sweep_agrees_with_a_scan_of_every_blob() {
     let repo = Repo::init();
     let keys: Vec<String> = (0..4).map(|_| stripe_key()).collect();
-    let mut body = String::new();
-    for i in 0..40 {
-        body.push_str(&format!("line {i}: some ordinary text that repeats across versions\n"));
-    }
+    // Long enough that a delta's copies hold matches far from any change (inherited from
+    // the base, not searched again): the encoded one among them.
+    let filler = |from: usize| -> String {
+        (from..from + 300)
+            .map(|i| format!("line {i}: some ordinary text that repeats across versions\n"))
+            .collect()
+    };
+    let encoded = common::base64_with(format!("stripe: {}", stripe_key()).as_bytes(), common::B64, true);
+    let mut body = format!("{}blob = \"{encoded}\"\n{}", filler(0), filler(300));
     for (i, key) in keys.iter().enumerate() {
         body.push_str(&format!("KEY_{i} = \"{key}\"\n"));
         repo.write("big.txt", &body);
@@ -289,7 +295,9 @@ fn sweep_agrees_with_a_scan_of_every_blob() {
     let expected = every_blob_scanned(&repo);
     assert!(expected.len() >= 5, "{expected:?}");
     let bare = bare_clone(&repo);
-    let delta: &[&str] = &["--delta-scan", "--no-decode"];
+    let delta: &[&str] = &["--delta-scan"];
+    // Every mode also attributes each finding to the same commit and line.
+    let mut first: Option<BTreeSet<String>> = None;
     for (dir, mode) in [(&repo.dir, &[][..]), (&bare, &[][..]), (&bare, delta), (&repo.dir, delta)] {
         let mut args = vec!["git", "--format", "json", "--show-secrets"];
         args.extend(mode);
@@ -303,6 +311,11 @@ fn sweep_agrees_with_a_scan_of_every_blob() {
         assert_eq!(got, expected);
         let prints: BTreeSet<&str> = found.iter().map(|f| f["fingerprint"].as_str().unwrap()).collect();
         assert_eq!(prints.len(), found.len(), "a fingerprint reported twice");
+        let placed: BTreeSet<String> = found
+            .iter()
+            .map(|f| format!("{} {} {} {}", f["fingerprint"], f["commit"], f["line"], f["column"]))
+            .collect();
+        assert_eq!(first.get_or_insert_with(|| placed.clone()), &placed, "{mode:?}");
     }
 }
 

@@ -66,8 +66,18 @@ pub struct CompiledRule {
     /// The rule as written.
     pub rule: Rule,
     regex: LazyRegex,
+    max_len: Option<usize>,
     stopwords: Vec<String>,
     excluded_secrets: Vec<LazyRegex>,
+}
+
+impl CompiledRule {
+    /// How far from a match's first byte the bytes that decide it can lie: its keyword's
+    /// window before it, and the longest match with that window again after it. `None`
+    /// when a match can be arbitrarily long.
+    pub fn reach(&self) -> Option<usize> {
+        self.max_len.map(|len| len.saturating_add(self.rule.window()))
+    }
 }
 
 /// A regex whose syntax was checked when its rule was loaded, and which is compiled the
@@ -82,11 +92,14 @@ struct LazyRegex {
 
 impl LazyRegex {
     /// Checks the syntax of `pattern` and returns it with its number of explicit groups.
-    fn parse(rule: &Rule, pattern: &str) -> Result<(Self, usize), Error> {
+    /// The regex, its number of capture groups, and the longest match it can make
+    /// (`None`: unbounded).
+    fn parse(rule: &Rule, pattern: &str) -> Result<(Self, usize, Option<usize>), Error> {
         let hir = syntax::parse_with(pattern, &syntax_config())
             .map_err(|err| regex_error(rule, &err.to_string()))?;
         let groups = hir.properties().explicit_captures_len();
-        Ok((LazyRegex { pattern: pattern.to_string(), compiled: OnceLock::new() }, groups))
+        let max_len = hir.properties().maximum_len();
+        Ok((LazyRegex { pattern: pattern.to_string(), compiled: OnceLock::new() }, groups, max_len))
     }
 
     /// The compiled regex, or the reason it could not be built (a size limit: the syntax
@@ -131,7 +144,7 @@ impl RuleSet {
     pub fn new(rules: Vec<Rule>) -> Result<Self, Error> {
         let mut compiled = Vec::with_capacity(rules.len());
         for rule in rules {
-            let (regex, groups) = LazyRegex::parse(&rule, &rule.regex)?;
+            let (regex, groups, max_len) = LazyRegex::parse(&rule, &rule.regex)?;
             if rule.secret_group > groups {
                 return Err(Error::SecretGroup {
                     file: rule.source.clone(),
@@ -144,9 +157,9 @@ impl RuleSet {
             let excluded_secrets = rule
                 .excluded_secrets
                 .iter()
-                .map(|pattern| LazyRegex::parse(&rule, pattern).map(|(regex, _)| regex))
+                .map(|pattern| LazyRegex::parse(&rule, pattern).map(|(regex, ..)| regex))
                 .collect::<Result<_, _>>()?;
-            compiled.push(CompiledRule { rule, regex, stopwords, excluded_secrets });
+            compiled.push(CompiledRule { rule, regex, max_len, stopwords, excluded_secrets });
         }
         let prefilter = Prefilter::new(
             compiled.iter().enumerate().map(|(index, c)| (index as u32, c.rule.keywords.as_slice())),

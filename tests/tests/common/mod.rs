@@ -108,3 +108,26 @@ pub fn json(stdout: &[u8]) -> serde_json::Value {
     serde_json::from_slice(stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
 }
+
+/// The standard base64 alphabet.
+#[allow(dead_code)]
+pub const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// `data` in base64 over `alphabet`, padded with `=` when `pad`.
+#[allow(dead_code)]
+pub fn base64_with(data: &[u8], alphabet: &[u8], pad: bool) -> String {
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
+            | u32::from(chunk.get(2).copied().unwrap_or(0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else if pad {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

@@ -105,15 +105,20 @@ pub fn sweep(
 ) -> Result<HistoryOutput, Error> {
     let threads = options.threads;
     let started = Instant::now();
-    let commits = select_commits(repo, selection)?;
+    // The walk and the diffs read commits and trees through a store of their own, dropped
+    // before the packs are decoded: a store keeps its packs mapped, and the pages it touched
+    // would be counted a second time beside the decoder's own mapping (72 of 126 MB on curl).
+    let walker = own_store(repo)?;
+    let commits = select_commits(&walker, selection)?;
     progress.commits.store(commits.len() as u64, Relaxed);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
         .map_err(|err| Error::Input(format!("cannot start {threads} threads: {err}")))?;
-    let shared = repo.clone().into_sync();
+    let shared = walker.into_sync();
 
     let introductions = pool.install(|| introductions(&shared, &commits, &progress.cancel))?;
+    drop(shared);
     progress.blobs_total.store(introductions.len() as u64, Relaxed);
 
     // Scan each distinct blob once; a blob all of whose paths are allowlisted is not read.
@@ -216,6 +221,18 @@ pub fn sweep(
         commits: commits.len() as u64,
         bytes_searched: scanned.bytes_searched,
     })
+}
+
+/// `repo` with an object store of its own (the same objects and alternates), so that
+/// dropping it releases what it mapped.
+fn own_store(repo: &gix::Repository) -> Result<gix::Repository, Error> {
+    let path = repo.objects.store_ref().path();
+    let odb = gix::odb::at(path, repo.object_hash())
+        .map_err(|err| Error::Open { path: path.display().to_string(), message: err.to_string() })?;
+    let mut own = repo.clone();
+    own.objects = odb.into();
+    own.object_cache_size_if_unset(4 << 20);
+    Ok(own)
 }
 
 /// The selected commits, oldest first.

@@ -22,7 +22,10 @@ use super::{
     history::Progress,
     Context, Error,
 };
-use crate::{engine::RawMatch, scan::InputName, sink::ScanSummary, Finding, Scanner, Worker};
+use crate::{
+    decode::stage::DecodedMatch, engine::RawMatch, scan::InputName, sink::ScanSummary, Finding, Scanner,
+    Worker,
+};
 
 /// Context kept on each side of a copy's edges and of inserts, in bytes: at least the longest
 /// match (keyword window and secret) of every rule that is not handled by [`LongRules`].
@@ -63,7 +66,7 @@ struct LongRules {
 
 impl LongRules {
     fn new(scanner: &Scanner) -> Self {
-        let long = scanner.rules().rules().iter().map(|c| c.rule.window.unwrap_or(0) > CONTEXT).collect();
+        let long = scanner.rules().rules().iter().map(|c| c.rule.window() > CONTEXT).collect();
         LongRules { long }
     }
 
@@ -77,13 +80,26 @@ impl LongRules {
 #[derive(Default)]
 struct PackState {
     /// Accepted matches of scanned blobs that have any, by pack offset.
-    matches: Mutex<HashMap<u64, Arc<Vec<RawMatch>>>>,
+    matches: Mutex<HashMap<u64, Arc<BlobMatches>>>,
     /// Pack offsets of blobs scanned in full knowledge (whole, or delta-aware from a scanned
     /// base): their matches (or absence of matches) can be inherited.
     scanned: Mutex<HashSet<u64>>,
     /// Pack offsets of scanned blobs that hold (or may hold) a long-rule keyword: their
     /// delta targets are searched for those keywords throughout.
     long: Mutex<HashSet<u64>>,
+}
+
+/// A blob's accepted matches, in plain and in decoded text, each sorted by position.
+#[derive(Debug, Default)]
+struct BlobMatches {
+    plain: Vec<RawMatch>,
+    decoded: Vec<DecodedMatch>,
+}
+
+impl BlobMatches {
+    fn is_empty(&self) -> bool {
+        self.plain.is_empty() && self.decoded.is_empty()
+    }
 }
 
 /// Output shared by all threads.
@@ -210,8 +226,7 @@ fn scan_pack(
 ) -> Result<(), gix::Error> {
     let state = PackState::default();
     let (pack, index) = (&bundle.pack, &bundle.index);
-    // Decoded content is matched as a whole: with decoding on, every blob is scanned whole.
-    let delta_aware = options.delta_aware && scanner.decode_options().depth == 0;
+    let delta_aware = options.delta_aware;
     let interrupt = &progress.cancel;
     let state = &state;
     let processor = {
@@ -246,7 +261,7 @@ fn scan_pack(
                     (matches.unwrap_or_default(), long, pack_entry)
                 })
             });
-            let mut matches = Vec::new();
+            let mut matches = BlobMatches::default();
             let mut partial = None;
             if let Some((base_matches, base_long, pack_entry)) = inherited {
                 let mut instructions = vec![0u8; pack_entry.decompressed_size as usize];
@@ -273,16 +288,24 @@ fn scan_pack(
                     summary.inputs += 1;
                     summary.bytes += data.len() as u64;
                     let mut findings = Vec::new();
-                    scanner.findings_from_matches(data, InputName::same(""), &matches, &mut findings);
+                    let name = InputName::same("");
+                    scanner.findings_from_matches(
+                        data,
+                        name,
+                        &matches.plain,
+                        &matches.decoded,
+                        &mut findings,
+                    );
                     summary.findings += findings.len() as u64;
                     (findings, searched, false)
                 }
                 None => {
-                    // The whole blob, decoded content included; its plain matches are kept
+                    // The whole blob, decoded content included; its matches are kept
                     // for the blobs stored as its deltas.
                     let mut findings = Vec::new();
                     scanner.scan_input(data, InputName::same(""), worker, &mut summary, &mut findings);
-                    matches = worker.last_matches().to_vec();
+                    matches.plain = worker.last_matches().to_vec();
+                    matches.decoded = worker.last_decoded().to_vec();
                     (findings, data.len(), long_rules.hit(worker))
                 }
             };
@@ -358,6 +381,9 @@ fn delta_base(
 /// Scans a delta target `data` where it differs from its base and inherits the base's matches
 /// elsewhere; returns how many bytes were searched, or `None` when the target must be scanned
 /// whole (a long-window rule's keyword is in it).
+///
+/// Encoded runs that the decode stage reads never cross a line, and the stretches searched
+/// are whole lines: a run touching a stretch is decoded whole.
 #[allow(clippy::too_many_arguments)]
 fn scan_delta(
     scanner: &Scanner,
@@ -367,9 +393,8 @@ fn scan_delta(
     instructions: &[u8],
     base: Base,
     long_rules: &LongRules,
-    out: &mut Vec<RawMatch>,
+    out: &mut BlobMatches,
 ) -> Result<Option<usize>, delta::MalformedDelta> {
-    let base_matches = base.matches;
     let w = CONTEXT;
     let (base_size, target_size) = delta::sizes(instructions)?;
     let mut raw: Vec<(usize, usize)> =
@@ -393,57 +418,69 @@ fn scan_delta(
 
     // Own matches: those starting in [s - w - 1, e) of each stretch, searched with w more
     // context each side, out to whole lines (inline markers and allowlists read lines).
+    let name = InputName::same("");
     let mut searched = 0;
     let mut found = Vec::new();
-    let mut scan_stretches = |stretches: &[(usize, usize)], out: &mut Vec<RawMatch>| {
-        let mut long = false;
-        let mut last_to = 0;
-        for &(s, e) in stretches {
-            let accept = s.saturating_sub(w + 1)..e;
-            let from = line_start(data, accept.start.saturating_sub(w)).max(last_to.min(accept.start));
-            let to = line_end(data, (e + w).min(data.len()));
-            searched += to - from;
-            last_to = to;
-            found.clear();
-            scanner.scan_matches(&data[from..to], InputName::same(""), worker, summary, &mut found, |m| {
-                accept.contains(&(m.whole.start + from))
-            });
-            long |= long_rules.hit(worker);
-            out.extend(found.drain(..).map(|m| shift(m, from as isize)));
+    let mut long = false;
+    let mut last_to = 0;
+    for &(s, e) in &merged {
+        let accept = s.saturating_sub(w + 1)..e;
+        let from = line_start(data, accept.start.saturating_sub(w)).max(last_to.min(accept.start));
+        let to = line_end(data, (e + w).min(data.len()));
+        let stretch = &data[from..to];
+        searched += to - from;
+        last_to = to;
+        found.clear();
+        scanner.scan_matches(stretch, name, worker, summary, &mut found, |m| {
+            accept.contains(&(m.whole.start + from))
+        });
+        // A keyword in the target is either copied from the base or within the stretches
+        // searched (it touches an insert): the engine says whether it met a long rule's there.
+        long |= long_rules.hit(worker);
+        out.plain.extend(found.drain(..).map(|m| shift(m, from as isize)));
+        for m in worker.last_decoded() {
+            if accept.contains(&(m.origin.start + from)) && scanner.decoded_allowed(stretch, name, m, summary)
+            {
+                out.decoded.push(shift_decoded(m.clone(), from as isize));
+            }
         }
-        long
-    };
-    // A keyword in the target is either copied from the base or within the stretches
-    // searched (it touches an insert): the engine says whether it met a long rule's there.
-    // A keyword in the target is either copied from the base or within the stretches
-    // searched (it touches an insert): the engine says whether it met a long rule's there.
-    // A rule whose match can outgrow the context (a PEM block) then needs the whole target.
-    if base.long || scan_stretches(&merged, out) {
+    }
+    // A rule whose match can outgrow the context (a PEM block) needs the whole target.
+    if base.long || long {
         return Ok(None);
     }
 
     // Inherited matches: inside one copy, with w identical bytes around them (or the object's
     // own start or end on both sides).
-    if !base_matches.is_empty() {
-        for &(target, base, len) in &copies {
-            let left_edge = base == 0 && target == 0;
-            let right_edge = base + len == base_size as usize && target + len == data.len();
-            for m in base_matches {
-                let (a, b) = (m.whole.start.min(m.secret.start), m.whole.end.max(m.secret.end));
-                if a >= base
-                    && b <= base + len
-                    && (a >= base + w || left_edge)
-                    && (b + w <= base + len || right_edge)
-                {
-                    out.push(shift(m.clone(), target as isize - base as isize));
+    if !base.matches.is_empty() {
+        for &(target, base_at, len) in &copies {
+            let left_edge = base_at == 0 && target == 0;
+            let right_edge = base_at + len == base_size as usize && target + len == data.len();
+            let inside = |a: usize, b: usize| {
+                a >= base_at
+                    && b <= base_at + len
+                    && (a >= base_at + w || left_edge)
+                    && (b + w <= base_at + len || right_edge)
+            };
+            let by = target as isize - base_at as isize;
+            for m in &base.matches.plain {
+                if inside(m.whole.start.min(m.secret.start), m.whole.end.max(m.secret.end)) {
+                    out.plain.push(shift(m.clone(), by));
+                }
+            }
+            for m in &base.matches.decoded {
+                if inside(m.origin.start, m.origin.end) {
+                    out.decoded.push(shift_decoded(m.clone(), by));
                 }
             }
         }
     }
-    out.sort_unstable_by(|a, b| {
+    out.plain.sort_unstable_by(|a, b| {
         (a.secret.start, a.rule, a.secret.end).cmp(&(b.secret.start, b.rule, b.secret.end))
     });
-    out.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret);
+    out.plain.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret);
+    out.decoded.sort_by(|a, b| (a.origin.start, a.rule, &a.secret).cmp(&(b.origin.start, b.rule, &b.secret)));
+    out.decoded.dedup_by(|a, b| a.rule == b.rule && a.origin == b.origin && a.secret == b.secret);
     Ok(Some(searched))
 }
 
@@ -451,7 +488,7 @@ fn scan_delta(
 #[derive(Clone, Copy)]
 struct Base<'a> {
     /// The base's accepted matches.
-    matches: &'a [RawMatch],
+    matches: &'a BlobMatches,
     /// Whether the base holds a long-rule keyword.
     long: bool,
 }
@@ -473,9 +510,16 @@ fn merge(raw: &mut [(usize, usize)], len: usize) -> Vec<(usize, usize)> {
     merged
 }
 
+fn move_range(r: Range<usize>, by: isize) -> Range<usize> {
+    (r.start as isize + by) as usize..(r.end as isize + by) as usize
+}
+
 fn shift(m: RawMatch, by: isize) -> RawMatch {
-    let move_range = |r: Range<usize>| (r.start as isize + by) as usize..(r.end as isize + by) as usize;
-    RawMatch { rule: m.rule, secret: move_range(m.secret), whole: move_range(m.whole) }
+    RawMatch { rule: m.rule, secret: move_range(m.secret, by), whole: move_range(m.whole, by) }
+}
+
+fn shift_decoded(m: DecodedMatch, by: isize) -> DecodedMatch {
+    DecodedMatch { origin: move_range(m.origin, by), ..m }
 }
 
 /// The start of the line holding `at`.
