@@ -204,6 +204,8 @@ pub struct Worker {
     accepted: Vec<RawMatch>,
     decoded: Vec<DecodedMatch>,
     decode_scratch: DecodeScratch,
+    /// Where watched rules' regexes ran in the last input (not in text decoded from it).
+    watched: Vec<(u32, Range<usize>)>,
 }
 
 impl Worker {
@@ -218,10 +220,16 @@ impl Worker {
         &self.decoded
     }
 
-    /// The rules (indices in [`Scanner::rules`]) whose keywords occurred in the last buffer
-    /// this worker scanned, sorted.
-    pub fn touched_rules(&self) -> &[u32] {
-        self.cache.touched_rules()
+    /// Records, for each rule `i` (index in [`Scanner::rules`]) with `rules[i]`, the windows
+    /// around its keywords where its regex ran, in each input.
+    pub fn watch_rules(&mut self, rules: Vec<bool>) {
+        self.cache.watch(rules);
+    }
+
+    /// The watched rules' windows in the last input scanned (not in text decoded from it),
+    /// as (rule, byte range).
+    pub fn watched_windows(&self) -> &[(u32, Range<usize>)] {
+        &self.watched
     }
 }
 
@@ -255,6 +263,7 @@ impl Scanner {
             accepted: Vec::new(),
             decoded: Vec::new(),
             decode_scratch: DecodeScratch::default(),
+            watched: Vec::new(),
         }
     }
 
@@ -394,10 +403,12 @@ impl Scanner {
         out: &mut Vec<RawMatch>,
         mut keep: impl FnMut(&RawMatch) -> bool,
     ) {
-        let Worker { cache, raw, decoded, decode_scratch, .. } = worker;
+        let Worker { cache, raw, decoded, decode_scratch, watched, .. } = worker;
         raw.clear();
         decoded.clear();
         self.rules.scan(haystack, cache, |m| raw.push(m));
+        watched.clear();
+        watched.extend_from_slice(cache.watched_windows());
         let rules = self.rules.rules();
         if !self.allowlists.is_empty() {
             // A rule limited to other paths did not match here at all: it must not hide a

@@ -72,11 +72,9 @@ pub struct CompiledRule {
 }
 
 impl CompiledRule {
-    /// How far from a match's first byte the bytes that decide it can lie: its keyword's
-    /// window before it, and the longest match with that window again after it. `None`
-    /// when a match can be arbitrarily long.
-    pub fn reach(&self) -> Option<usize> {
-        self.max_len.map(|len| len.saturating_add(self.rule.window()))
+    /// The longest match the rule's regex can make, in bytes; `None` when unbounded.
+    pub fn max_len(&self) -> Option<usize> {
+        self.max_len
     }
 }
 
@@ -198,6 +196,8 @@ impl RuleSet {
             touched: Vec::new(),
             last_touched: Vec::new(),
             captures: (0..self.rules.len()).map(|_| None).collect(),
+            watch: Vec::new(),
+            watched: Vec::new(),
         }
     }
 
@@ -209,6 +209,7 @@ impl RuleSet {
         touched.sort_unstable();
         cache.last_touched.clear();
         cache.last_touched.extend_from_slice(&touched);
+        cache.watched.clear();
         for &rule in &touched {
             let mut windows = std::mem::take(&mut cache.windows[rule as usize]);
             merge_windows(&mut windows);
@@ -216,6 +217,9 @@ impl RuleSet {
                 *window = widen_to_token_edges(haystack, window.clone());
             }
             merge_windows(&mut windows);
+            if cache.watch.get(rule as usize) == Some(&true) {
+                cache.watched.extend(windows.iter().map(|w| (rule, w.clone())));
+            }
             self.search_windows(rule as usize, haystack, &windows, cache, &mut on_match);
             windows.clear();
             cache.windows[rule as usize] = windows;
@@ -412,6 +416,10 @@ pub struct ScanCache {
     /// The rules whose keywords occurred in the last buffer scanned, sorted.
     last_touched: Vec<u32>,
     captures: Vec<Option<Captures>>,
+    /// `watch[rule]`: record where that rule's regex ran.
+    watch: Vec<bool>,
+    /// The windows of watched rules in the last buffer scanned.
+    watched: Vec<(u32, Range<usize>)>,
 }
 
 impl ScanCache {
@@ -419,6 +427,17 @@ impl ScanCache {
     /// scanned, sorted.
     pub fn touched_rules(&self) -> &[u32] {
         &self.last_touched
+    }
+
+    /// Records, for each rule `i` with `rules[i]`, the windows its regex runs in (around its
+    /// keywords) in each buffer scanned.
+    pub fn watch(&mut self, rules: Vec<bool>) {
+        self.watch = rules;
+    }
+
+    /// The watched rules' windows in the last buffer scanned, by rule.
+    pub fn watched_windows(&self) -> &[(u32, Range<usize>)] {
+        &self.watched
     }
 
     /// Heap memory held by the regex caches, in bytes.

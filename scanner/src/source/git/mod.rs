@@ -7,6 +7,7 @@
 pub mod added;
 pub mod changes;
 pub mod delta;
+pub mod deltascan;
 pub mod history;
 pub mod packscan;
 pub mod push;

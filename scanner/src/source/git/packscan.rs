@@ -10,7 +10,6 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    ops::Range,
     path::PathBuf,
     sync::{atomic::Ordering::Relaxed, Arc, Mutex},
 };
@@ -18,18 +17,11 @@ use std::{
 use gix::{odb::pack::data::entry::Header, ObjectId};
 
 use super::{
-    delta::{self, DeltaOp},
+    deltascan::{scan_delta, BlobMatches, Reach},
     history::Progress,
     Context, Error,
 };
-use crate::{
-    decode::stage::DecodedMatch, engine::RawMatch, scan::InputName, sink::ScanSummary, Finding, Scanner,
-    Worker,
-};
-
-/// Context kept on each side of a copy's edges and of inserts, in bytes: at least the longest
-/// match (keyword window and secret) of every rule that is not handled by [`LongRules`].
-pub const CONTEXT: usize = 2048;
+use crate::{scan::InputName, sink::ScanSummary, Finding, Scanner, Worker};
 
 /// Below this many wanted blobs in a pack (and a tenth of its objects), the blobs are read
 /// one by one instead of decoding the whole pack.
@@ -56,26 +48,6 @@ pub struct BlobScanOutput {
     pub bytes_searched: u64,
 }
 
-/// Rules whose matches can be longer than [`CONTEXT`] (multi-line PEM blocks): a delta
-/// target where one of their keywords occurs (in its new bytes, or inherited from its base) is
-/// scanned whole.
-struct LongRules {
-    /// `long[i]`: rule `i` can match past the context.
-    long: Vec<bool>,
-}
-
-impl LongRules {
-    fn new(scanner: &Scanner) -> Self {
-        let long = scanner.rules().rules().iter().map(|c| c.rule.window() > CONTEXT).collect();
-        LongRules { long }
-    }
-
-    /// Whether the worker's last scan met a long rule's keyword.
-    fn hit(&self, worker: &Worker) -> bool {
-        worker.touched_rules().iter().any(|&rule| self.long[rule as usize])
-    }
-}
-
 /// Per-pack state shared by the traversal's threads.
 #[derive(Default)]
 struct PackState {
@@ -84,22 +56,6 @@ struct PackState {
     /// Pack offsets of blobs scanned in full knowledge (whole, or delta-aware from a scanned
     /// base): their matches (or absence of matches) can be inherited.
     scanned: Mutex<HashSet<u64>>,
-    /// Pack offsets of scanned blobs that hold (or may hold) a long-rule keyword: their
-    /// delta targets are searched for those keywords throughout.
-    long: Mutex<HashSet<u64>>,
-}
-
-/// A blob's accepted matches, in plain and in decoded text, each sorted by position.
-#[derive(Debug, Default)]
-struct BlobMatches {
-    plain: Vec<RawMatch>,
-    decoded: Vec<DecodedMatch>,
-}
-
-impl BlobMatches {
-    fn is_empty(&self) -> bool {
-        self.plain.is_empty() && self.decoded.is_empty()
-    }
 }
 
 /// Output shared by all threads.
@@ -115,8 +71,15 @@ struct Shared {
 struct LazyWorker(Option<Worker>);
 
 impl LazyWorker {
-    fn get(&mut self, scanner: &Scanner) -> &mut Worker {
-        self.0.get_or_insert_with(|| scanner.worker())
+    /// The worker, watching the windows of `long` rules when given.
+    fn get(&mut self, scanner: &Scanner, long: Option<&Reach>) -> &mut Worker {
+        self.0.get_or_insert_with(|| {
+            let mut worker = scanner.worker();
+            if let Some(reach) = long {
+                worker.watch_rules(reach.long_rules());
+            }
+            worker
+        })
     }
 }
 
@@ -135,7 +98,7 @@ pub fn scan_blobs(
     progress: &Progress,
 ) -> Result<BlobScanOutput, Error> {
     let shared = Shared::default();
-    let long_rules = LongRules::new(scanner);
+    let reach = Reach::new(scanner);
     for index_path in pack_indices(repo)? {
         if progress.cancel.load(Relaxed) {
             return Err(Error::Cancelled);
@@ -148,7 +111,7 @@ pub fn scan_blobs(
         if held < MIN_BLOBS_FOR_TRAVERSAL && held * 10 < bundle.index.num_objects() as usize {
             continue;
         }
-        scan_pack(&bundle, scanner, wanted, options, &long_rules, progress, &shared)
+        scan_pack(&bundle, scanner, wanted, options, &reach, progress, &shared)
             .context(|| format!("reading pack {}", index_path.display()))?;
     }
 
@@ -220,7 +183,7 @@ fn scan_pack(
     scanner: &Scanner,
     wanted: &HashSet<ObjectId>,
     options: BlobScanOptions,
-    long_rules: &LongRules,
+    reach: &Reach,
     progress: &Progress,
     shared: &Shared,
 ) -> Result<(), gix::Error> {
@@ -239,7 +202,7 @@ fn scan_pack(
             if kind != gix::objs::Kind::Blob || !wanted.contains(&entry.oid) {
                 return Ok(());
             }
-            let worker = worker.get(scanner);
+            let worker = worker.get(scanner, delta_aware.then_some(reach));
             let mut summary = ScanSummary::default();
             progress.blobs_done.fetch_add(1, Relaxed);
             progress.bytes_done.fetch_add(data.len() as u64, Relaxed);
@@ -257,33 +220,33 @@ fn scan_pack(
             let inherited = base.and_then(|(offset, pack_entry)| {
                 state.scanned.lock().expect("no thread panicked").contains(&offset).then(|| {
                     let matches = state.matches.lock().expect("no thread panicked").get(&offset).cloned();
-                    let long = state.long.lock().expect("no thread panicked").contains(&offset);
-                    (matches.unwrap_or_default(), long, pack_entry)
+                    (matches.unwrap_or_default(), pack_entry)
                 })
             });
             let mut matches = BlobMatches::default();
             let mut partial = None;
-            if let Some((base_matches, base_long, pack_entry)) = inherited {
+            if let Some((base_matches, pack_entry)) = inherited {
                 let mut instructions = vec![0u8; pack_entry.decompressed_size as usize];
                 pack.decompress_entry(&pack_entry, inflate.get(), &mut instructions)?;
-                let base = Base { matches: &base_matches, long: base_long };
                 let mut delta_summary = ScanSummary::default();
-                // `None` (long-window rules in play) or a delta we cannot read: scan whole.
-                if let Ok(Some(searched)) = scan_delta(
+                // A delta we cannot read is scanned whole.
+                if let Ok(searched) = scan_delta(
                     scanner,
                     worker,
                     &mut delta_summary,
                     data,
                     &instructions,
-                    base,
-                    long_rules,
+                    &base_matches,
+                    reach,
                     &mut matches,
                 ) {
                     summary.merge(&delta_summary);
                     partial = Some(searched);
+                } else {
+                    matches = BlobMatches::default();
                 }
             }
-            let (findings, searched, long) = match partial {
+            let (findings, searched) = match partial {
                 Some(searched) => {
                     summary.inputs += 1;
                     summary.bytes += data.len() as u64;
@@ -297,21 +260,17 @@ fn scan_pack(
                         &mut findings,
                     );
                     summary.findings += findings.len() as u64;
-                    (findings, searched, false)
+                    (findings, searched)
                 }
                 None => {
                     // The whole blob, decoded content included; its matches are kept
                     // for the blobs stored as its deltas.
                     let mut findings = Vec::new();
                     scanner.scan_input(data, InputName::same(""), worker, &mut summary, &mut findings);
-                    matches.plain = worker.last_matches().to_vec();
-                    matches.decoded = worker.last_decoded().to_vec();
-                    (findings, data.len(), long_rules.hit(worker))
+                    matches = BlobMatches::from_worker(worker);
+                    (findings, data.len())
                 }
             };
-            if long {
-                state.long.lock().expect("no thread panicked").insert(entry.pack_offset);
-            }
             shared.searched.fetch_add(searched as u64, Relaxed);
             if delta_aware {
                 state.scanned.lock().expect("no thread panicked").insert(entry.pack_offset);
@@ -376,161 +335,4 @@ fn delta_base(
         _ => None,
     };
     Ok(base.map(|base| (base, entry)))
-}
-
-/// Scans a delta target `data` where it differs from its base and inherits the base's matches
-/// elsewhere; returns how many bytes were searched, or `None` when the target must be scanned
-/// whole (a long-window rule's keyword is in it).
-///
-/// Encoded runs that the decode stage reads never cross a line, and the stretches searched
-/// are whole lines: a run touching a stretch is decoded whole.
-#[allow(clippy::too_many_arguments)]
-fn scan_delta(
-    scanner: &Scanner,
-    worker: &mut Worker,
-    summary: &mut ScanSummary,
-    data: &[u8],
-    instructions: &[u8],
-    base: Base,
-    long_rules: &LongRules,
-    out: &mut BlobMatches,
-) -> Result<Option<usize>, delta::MalformedDelta> {
-    let w = CONTEXT;
-    let (base_size, target_size) = delta::sizes(instructions)?;
-    let mut raw: Vec<(usize, usize)> =
-        vec![(0, w.min(data.len())), (data.len().saturating_sub(w), data.len())];
-    let mut copies: Vec<(usize, usize, usize)> = Vec::new();
-    delta::for_each_op(instructions, |op| match op {
-        DeltaOp::Insert { target, len } => {
-            let (target, len) = (target as usize, len as usize);
-            raw.push((target.saturating_sub(w), target + len + w));
-        }
-        DeltaOp::Copy { target, base, len } => {
-            let target = target as usize;
-            raw.push((target.saturating_sub(w), target + w));
-            copies.push((target, base as usize, len as usize));
-        }
-    })?;
-    if target_size as usize != data.len() {
-        return Err(delta::MalformedDelta("target size differs from the object"));
-    }
-    let merged = merge(&mut raw, data.len());
-
-    // Own matches: those starting in [s - w - 1, e) of each stretch, searched with w more
-    // context each side, out to whole lines (inline markers and allowlists read lines).
-    let name = InputName::same("");
-    let mut searched = 0;
-    let mut found = Vec::new();
-    let mut long = false;
-    let mut last_to = 0;
-    for &(s, e) in &merged {
-        let accept = s.saturating_sub(w + 1)..e;
-        let from = line_start(data, accept.start.saturating_sub(w)).max(last_to.min(accept.start));
-        let to = line_end(data, (e + w).min(data.len()));
-        let stretch = &data[from..to];
-        searched += to - from;
-        last_to = to;
-        found.clear();
-        scanner.scan_matches(stretch, name, worker, summary, &mut found, |m| {
-            accept.contains(&(m.whole.start + from))
-        });
-        // A keyword in the target is either copied from the base or within the stretches
-        // searched (it touches an insert): the engine says whether it met a long rule's there.
-        long |= long_rules.hit(worker);
-        out.plain.extend(found.drain(..).map(|m| shift(m, from as isize)));
-        for m in worker.last_decoded() {
-            if accept.contains(&(m.origin.start + from)) && scanner.decoded_allowed(stretch, name, m, summary)
-            {
-                out.decoded.push(shift_decoded(m.clone(), from as isize));
-            }
-        }
-    }
-    // A rule whose match can outgrow the context (a PEM block) needs the whole target.
-    if base.long || long {
-        return Ok(None);
-    }
-
-    // Inherited matches: inside one copy, with w identical bytes around them (or the object's
-    // own start or end on both sides).
-    if !base.matches.is_empty() {
-        for &(target, base_at, len) in &copies {
-            let left_edge = base_at == 0 && target == 0;
-            let right_edge = base_at + len == base_size as usize && target + len == data.len();
-            let inside = |a: usize, b: usize| {
-                a >= base_at
-                    && b <= base_at + len
-                    && (a >= base_at + w || left_edge)
-                    && (b + w <= base_at + len || right_edge)
-            };
-            let by = target as isize - base_at as isize;
-            for m in &base.matches.plain {
-                if inside(m.whole.start.min(m.secret.start), m.whole.end.max(m.secret.end)) {
-                    out.plain.push(shift(m.clone(), by));
-                }
-            }
-            for m in &base.matches.decoded {
-                if inside(m.origin.start, m.origin.end) {
-                    out.decoded.push(shift_decoded(m.clone(), by));
-                }
-            }
-        }
-    }
-    out.plain.sort_unstable_by(|a, b| {
-        (a.secret.start, a.rule, a.secret.end).cmp(&(b.secret.start, b.rule, b.secret.end))
-    });
-    out.plain.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret);
-    out.decoded.sort_by(|a, b| (a.origin.start, a.rule, &a.secret).cmp(&(b.origin.start, b.rule, &b.secret)));
-    out.decoded.dedup_by(|a, b| a.rule == b.rule && a.origin == b.origin && a.secret == b.secret);
-    Ok(Some(searched))
-}
-
-/// What a delta target inherits from its base.
-#[derive(Clone, Copy)]
-struct Base<'a> {
-    /// The base's accepted matches.
-    matches: &'a BlobMatches,
-    /// Whether the base holds a long-rule keyword.
-    long: bool,
-}
-
-/// Sorts and merges overlapping ranges, clamped to `len`.
-fn merge(raw: &mut [(usize, usize)], len: usize) -> Vec<(usize, usize)> {
-    raw.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::new();
-    for &(s, e) in raw.iter() {
-        let e = e.min(len);
-        if s >= e {
-            continue;
-        }
-        match merged.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
-        }
-    }
-    merged
-}
-
-fn move_range(r: Range<usize>, by: isize) -> Range<usize> {
-    (r.start as isize + by) as usize..(r.end as isize + by) as usize
-}
-
-fn shift(m: RawMatch, by: isize) -> RawMatch {
-    RawMatch { rule: m.rule, secret: move_range(m.secret, by), whole: move_range(m.whole, by) }
-}
-
-fn shift_decoded(m: DecodedMatch, by: isize) -> DecodedMatch {
-    DecodedMatch { origin: move_range(m.origin, by), ..m }
-}
-
-/// The start of the line holding `at`.
-fn line_start(data: &[u8], at: usize) -> usize {
-    memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1)
-}
-
-/// The end (past the newline) of the line holding `at - 1`.
-fn line_end(data: &[u8], at: usize) -> usize {
-    if at == 0 || at >= data.len() || data[at - 1] == b'\n' {
-        return at.min(data.len());
-    }
-    memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i + 1)
 }
