@@ -71,12 +71,30 @@ fn run(args: Args) -> Result<()> {
     }
     let metrics = Arc::new(metrics::Metrics::default());
     if let Some(address) = metrics_address {
-        metrics::serve(&address, Arc::clone(&metrics))?;
+        let live = Arc::clone(&live);
+        metrics::serve(&address, Arc::clone(&metrics), move || {
+            live.current().config.settings.audit_log.clone()
+        })?;
     }
-    let listener = server::bind(&socket, mode)?;
-    tracing::info!(socket = %socket.display(), "secretgated ready");
+    // A socket that systemd (secretgated.socket) opened and passed, or one of our own.
+    let passed = listenfd::ListenFd::from_env()
+        .take_unix_listener(0)
+        .context("cannot use the socket passed by the service manager")?;
+    let (listener, own_socket) = match passed {
+        Some(listener) => {
+            tracing::info!("secretgated ready on the socket passed by the service manager");
+            (listener, None)
+        }
+        None => {
+            let listener = server::bind(&socket, mode)?;
+            tracing::info!(socket = %socket.display(), "secretgated ready");
+            (listener, Some(socket))
+        }
+    };
     server::serve(listener, live, metrics, &shutdown);
-    let _ = std::fs::remove_file(&socket);
+    if let Some(socket) = own_socket {
+        let _ = std::fs::remove_file(&socket);
+    }
     tracing::info!("secretgated stopped");
     Ok(())
 }

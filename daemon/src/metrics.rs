@@ -1,11 +1,13 @@
 //! Prometheus metrics in the text format, served on a loopback address.
 
 use std::{
-    io::{Read, Write},
+    io::{Read, Seek, SeekFrom, Write},
     net::TcpListener,
+    os::unix::fs::MetadataExt,
+    path::{Path, PathBuf},
     sync::{
         atomic::{AtomicU64, Ordering::Relaxed},
-        Arc,
+        Arc, Mutex,
     },
     time::Duration,
 };
@@ -31,6 +33,42 @@ pub struct Metrics {
     buckets: [AtomicU64; BUCKETS.len() + 1],
     /// Total scan time, in microseconds.
     time_us: AtomicU64,
+    /// Pushes the hook handled without the daemon, read from the audit log.
+    fallbacks: Mutex<FallbackCount>,
+}
+
+/// How many `"mode": "fallback"` records the audit log holds. The hook writes them when the
+/// daemon is down or silent, so only the log knows; it is read on from where the last count
+/// stopped, and from its start again when it was rotated (a new file, or a shorter one).
+#[derive(Debug, Default)]
+struct FallbackCount {
+    file: Option<(u64, u64)>,
+    read_to: u64,
+    count: u64,
+}
+
+impl FallbackCount {
+    fn update(&mut self, log: &Path) -> std::io::Result<u64> {
+        let mut file = std::fs::File::open(log)?;
+        let meta = file.metadata()?;
+        let identity = (meta.dev(), meta.ino());
+        if self.file != Some(identity) || meta.len() < self.read_to {
+            *self = FallbackCount { file: Some(identity), ..FallbackCount::default() };
+        }
+        file.seek(SeekFrom::Start(self.read_to))?;
+        let mut text = Vec::new();
+        file.take(meta.len() - self.read_to).read_to_end(&mut text)?;
+        // Only whole lines: the last one may still be being written.
+        let whole = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        for line in text[..whole].split(|&b| b == b'\n') {
+            let record: Option<serde_json::Value> = serde_json::from_slice(line).ok();
+            if record.is_some_and(|r| r["mode"] == "fallback") {
+                self.count += 1;
+            }
+        }
+        self.read_to += whole as u64;
+        Ok(self.count)
+    }
 }
 
 impl Metrics {
@@ -57,8 +95,12 @@ impl Metrics {
         self.time_us.fetch_add(elapsed.as_micros() as u64, Relaxed);
     }
 
-    /// The metrics in Prometheus' text format.
-    pub fn render(&self) -> String {
+    /// The metrics in Prometheus' text format; fallbacks are counted in `audit_log`.
+    pub fn render(&self, audit_log: Option<&Path>) -> String {
+        let fallbacks = audit_log.map(|log| {
+            let mut count = self.fallbacks.lock().unwrap_or_else(|e| e.into_inner());
+            count.update(log).unwrap_or(count.count)
+        });
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, value: u64| {
             out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
@@ -87,6 +129,11 @@ impl Metrics {
             self.bytes_scanned.load(Relaxed),
         );
         counter("secretgate_findings_total", "Secrets found in pushes.", self.findings.load(Relaxed));
+        counter(
+            "secretgate_fallbacks_total",
+            "Pushes the hook handled without the daemon (down or out of time), from the audit log.",
+            fallbacks.unwrap_or(0),
+        );
         out.push_str("# HELP secretgate_scan_seconds Time to answer a push.\n# TYPE secretgate_scan_seconds histogram\n");
         let mut cumulative = 0;
         for (i, bound) in BUCKETS.iter().map(|b| b.to_string()).chain(["+Inf".to_string()]).enumerate() {
@@ -101,8 +148,13 @@ impl Metrics {
     }
 }
 
-/// Serves the metrics over HTTP on `address`, which must be a loopback address.
-pub fn serve(address: &str, metrics: Arc<Metrics>) -> Result<()> {
+/// Serves the metrics over HTTP on `address`, which must be a loopback address;
+/// `audit_log` says where the audit log is now (it may change on reload).
+pub fn serve(
+    address: &str,
+    metrics: Arc<Metrics>,
+    audit_log: impl Fn() -> Option<PathBuf> + Send + 'static,
+) -> Result<()> {
     let listener =
         TcpListener::bind(address).with_context(|| format!("cannot serve metrics on {address}"))?;
     if !listener.local_addr()?.ip().is_loopback() {
@@ -114,7 +166,7 @@ pub fn serve(address: &str, metrics: Arc<Metrics>) -> Result<()> {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
             let mut request = [0u8; 1024];
             let _ = stream.read(&mut request);
-            let body = metrics.render();
+            let body = metrics.render(audit_log().as_deref());
             let _ = write!(
                 stream,
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -386,6 +386,18 @@ fn metrics_and_check_config() {
     let body = http_get(&format!("127.0.0.1:{port}"));
     assert!(body.contains("secretgate_pushes_total 1"), "{body}");
     assert!(body.contains("secretgate_scan_seconds_bucket{le=\"+Inf\"} 1"), "{body}");
+    assert!(body.contains("secretgate_fallbacks_total 0"), "{body}");
+
+    // A push while the daemon is down is scanned by the hook; the restarted daemon counts it
+    // from the audit log.
+    server.stop();
+    client.write("b.txt", "still clean\n");
+    client.commit_all("clean again");
+    assert!(push(&client, &["main"]).status.success());
+    server.start();
+    let body = http_get(&format!("127.0.0.1:{port}"));
+    assert!(body.contains("secretgate_pushes_total 0"), "{body}");
+    assert!(body.contains("secretgate_fallbacks_total 1"), "{body}");
 
     let check = |path: &Path| {
         Command::new(common::secretgated_bin())
@@ -410,4 +422,52 @@ fn http_get(address: &str) -> String {
     let mut out = String::new();
     stream.read_to_string(&mut out).unwrap();
     out
+}
+
+/// Started the way systemd's `secretgated.socket` starts it (the socket opened by the service
+/// manager and passed as descriptor 3 with `LISTEN_FDS`/`LISTEN_PID`), the daemon serves on
+/// that socket and leaves it in place when it stops.
+#[test]
+fn socket_activation_serves_on_the_passed_socket() {
+    let mut server = Server::new("");
+    let activate = "import os, socket, sys\n\
+s = socket.socket(socket.AF_UNIX)\n\
+s.bind(sys.argv[1])\n\
+s.listen(64)\n\
+if s.fileno() == 3:\n    os.set_inheritable(3, True)\nelse:\n    os.dup2(s.fileno(), 3)\n\
+os.environ['LISTEN_FDS'] = '1'\n\
+os.environ['LISTEN_PID'] = str(os.getpid())\n\
+os.execv(sys.argv[2], sys.argv[2:])\n";
+    let log = std::fs::File::create(server.dir.path().join("daemon.log")).unwrap();
+    let child = Command::new("python3")
+        .arg("-c")
+        .arg(activate)
+        .arg(server.socket())
+        .arg(common::secretgated_bin())
+        .arg("--config")
+        .arg(server.config_path())
+        .env_remove("SECRETGATE_SOCKET")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    server.daemon = Some(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server.daemon_log().contains("ready") {
+        assert!(Instant::now() < deadline, "the daemon did not start: {}", server.daemon_log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(server.daemon_log().contains("passed by the service manager"), "{}", server.daemon_log());
+
+    let client = server.client();
+    client.write("config.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    client.commit_all("add config");
+    let out = push(&client, &["main"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("stripe"), "{}", stderr(&out));
+    let audit = server.audit();
+    assert_eq!(audit.last().unwrap()["mode"], "daemon", "{audit:?}");
+
+    server.stop();
+    assert!(server.socket().exists(), "the service manager's socket was removed");
 }
