@@ -218,10 +218,13 @@ pub struct GitArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Scan a delta-stored blob only where it differs from its base, inheriting the base's
-    /// findings elsewhere. The findings are the same; it pays off when matching costs more
-    /// than decoding (custom rule sets heavy in keyword hits), not with the built-in rules.
+    /// Scan every blob whole. By default a blob stored as a delta of another is scanned only
+    /// where it differs from its base and inherits the base's findings elsewhere, which
+    /// gives the same findings from less than half the bytes.
     #[arg(long)]
+    pub whole_blobs: bool,
+    /// The default since 0.1 (kept so that scripts written for it keep working).
+    #[arg(long, hide = true)]
     pub delta_scan: bool,
     #[command(flatten)]
     pub output: OutputArgs,

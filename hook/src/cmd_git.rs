@@ -55,7 +55,7 @@ pub fn run(args: GitArgs) -> Result<ExitStatus> {
             &scanner,
             &allowlist,
             &selection,
-            history::SweepOptions { threads, delta_aware: args.delta_scan },
+            history::SweepOptions { threads, delta_aware: !args.whole_blobs },
             &progress,
         );
         done.store(true, Relaxed);

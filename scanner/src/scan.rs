@@ -204,7 +204,7 @@ pub struct Worker {
     accepted: Vec<RawMatch>,
     decoded: Vec<DecodedMatch>,
     decode_scratch: DecodeScratch,
-    /// Where watched rules' regexes ran in the last input (not in text decoded from it).
+    /// Where watched rules' keywords occur in the last input (not in text decoded from it).
     watched: Vec<(u32, Range<usize>)>,
 }
 
@@ -220,15 +220,15 @@ impl Worker {
         &self.decoded
     }
 
-    /// Records, for each rule `i` (index in [`Scanner::rules`]) with `rules[i]`, the windows
-    /// around its keywords where its regex ran, in each input.
+    /// Records, for each rule `i` (index in [`Scanner::rules`]) with `rules[i]`, where its
+    /// keywords occur in each input.
     pub fn watch_rules(&mut self, rules: Vec<bool>) {
         self.cache.watch(rules);
     }
 
-    /// The watched rules' windows in the last input scanned (not in text decoded from it),
-    /// as (rule, byte range).
-    pub fn watched_windows(&self) -> &[(u32, Range<usize>)] {
+    /// The watched rules' keyword occurrences in the last input scanned (not in text
+    /// decoded from it), as (rule, byte range).
+    pub fn watched_keywords(&self) -> &[(u32, Range<usize>)] {
         &self.watched
     }
 }
@@ -408,7 +408,7 @@ impl Scanner {
         decoded.clear();
         self.rules.scan(haystack, cache, |m| raw.push(m));
         watched.clear();
-        watched.extend_from_slice(cache.watched_windows());
+        watched.extend_from_slice(cache.watched_keywords());
         let rules = self.rules.rules();
         if !self.allowlists.is_empty() {
             // A rule limited to other paths did not match here at all: it must not hide a

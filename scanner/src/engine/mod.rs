@@ -66,7 +66,7 @@ pub struct CompiledRule {
     /// The rule as written.
     pub rule: Rule,
     regex: LazyRegex,
-    max_len: Option<usize>,
+    shape: Shape,
     stopwords: Vec<String>,
     excluded_secrets: Vec<LazyRegex>,
 }
@@ -74,8 +74,92 @@ pub struct CompiledRule {
 impl CompiledRule {
     /// The longest match the rule's regex can make, in bytes; `None` when unbounded.
     pub fn max_len(&self) -> Option<usize> {
-        self.max_len
+        self.shape.max_len
     }
+
+    /// When every match holds one of the rule's keywords within a literal of the regex: how
+    /// far past the match's start that literal ends at most.
+    pub fn keyword_at(&self) -> Option<usize> {
+        self.shape.keyword_at
+    }
+}
+
+/// What a regex says about its matches' extent.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    max_len: Option<usize>,
+    keyword_at: Option<usize>,
+}
+
+/// When every match of `hir` holds a literal containing one of `keywords` (as the prefilter
+/// sees them, ignoring ASCII case, which `(?i)` letters are): the most bytes from a match's
+/// start to that literal's end. Leading bounded parts, captures and alternations whose every
+/// branch holds a keyword are followed; anything else gives `None`.
+fn keyword_at(hir: &regex_syntax::hir::Hir, keywords: &[String]) -> Option<usize> {
+    let lower: Vec<Vec<u8>> = keywords.iter().map(|k| k.to_ascii_lowercase().into_bytes()).collect();
+    keyword_end(hir, &lower)
+}
+
+fn keyword_end(hir: &regex_syntax::hir::Hir, keywords: &[Vec<u8>]) -> Option<usize> {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn sequence<'h>(hir: &'h Hir, out: &mut Vec<&'h Hir>) {
+        match hir.kind() {
+            HirKind::Capture(capture) => sequence(&capture.sub, out),
+            HirKind::Concat(items) => items.iter().for_each(|item| sequence(item, out)),
+            _ => out.push(hir),
+        }
+    }
+    /// The one byte (lowercased) a part matches, ignoring ASCII case.
+    fn one_byte(hir: &Hir) -> Option<Vec<u8>> {
+        match hir.kind() {
+            HirKind::Literal(literal) => Some(literal.0.to_ascii_lowercase()),
+            HirKind::Class(Class::Bytes(class)) => {
+                let mut bytes =
+                    class.iter().flat_map(|r| r.start()..=r.end()).map(|b| b.to_ascii_lowercase());
+                let first = bytes.next()?;
+                (class.iter().map(|r| usize::from(r.end() - r.start()) + 1).sum::<usize>() <= 2
+                    && bytes.all(|b| b == first))
+                .then(|| vec![first])
+            }
+            HirKind::Class(Class::Unicode(class)) => {
+                let mut chars =
+                    class.iter().flat_map(|r| r.start()..=r.end()).map(|c| c.to_ascii_lowercase());
+                let first = chars.next().filter(char::is_ascii)?;
+                (class.iter().map(|r| r.end() as usize - r.start() as usize + 1).sum::<usize>() <= 2
+                    && chars.all(|c| c == first))
+                .then(|| vec![first as u8])
+            }
+            _ => None,
+        }
+    }
+    let holds_keyword =
+        |run: &[u8]| keywords.iter().any(|k| !k.is_empty() && run.windows(k.len()).any(|w| w == &k[..]));
+    let mut parts = Vec::new();
+    sequence(hir, &mut parts);
+    let (mut offset, mut run) = (0usize, Vec::new());
+    for part in parts {
+        if let Some(bytes) = one_byte(part) {
+            offset += bytes.len();
+            run.extend(bytes);
+            if holds_keyword(&run) {
+                return Some(offset);
+            }
+            continue;
+        }
+        match part.kind() {
+            HirKind::Look(_) => continue,
+            HirKind::Alternation(branches) => {
+                let ends: Option<Vec<usize>> = branches.iter().map(|b| keyword_end(b, keywords)).collect();
+                if let Some(ends) = ends {
+                    return Some(offset + ends.into_iter().max().unwrap_or(0));
+                }
+            }
+            _ => {}
+        }
+        offset = offset.checked_add(part.properties().maximum_len()?)?;
+        run.clear();
+    }
+    None
 }
 
 /// A regex whose syntax was checked when its rule was loaded, and which is compiled the
@@ -90,14 +174,14 @@ struct LazyRegex {
 
 impl LazyRegex {
     /// Checks the syntax of `pattern` and returns it with its number of explicit groups.
-    /// The regex, its number of capture groups, and the longest match it can make
-    /// (`None`: unbounded).
-    fn parse(rule: &Rule, pattern: &str) -> Result<(Self, usize, Option<usize>), Error> {
+    /// The regex, its number of capture groups, and the shape of its matches.
+    fn parse(rule: &Rule, pattern: &str) -> Result<(Self, usize, Shape), Error> {
         let hir = syntax::parse_with(pattern, &syntax_config())
             .map_err(|err| regex_error(rule, &err.to_string()))?;
         let groups = hir.properties().explicit_captures_len();
-        let max_len = hir.properties().maximum_len();
-        Ok((LazyRegex { pattern: pattern.to_string(), compiled: OnceLock::new() }, groups, max_len))
+        let shape =
+            Shape { max_len: hir.properties().maximum_len(), keyword_at: keyword_at(&hir, &rule.keywords) };
+        Ok((LazyRegex { pattern: pattern.to_string(), compiled: OnceLock::new() }, groups, shape))
     }
 
     /// The compiled regex, or the reason it could not be built (a size limit: the syntax
@@ -142,7 +226,7 @@ impl RuleSet {
     pub fn new(rules: Vec<Rule>) -> Result<Self, Error> {
         let mut compiled = Vec::with_capacity(rules.len());
         for rule in rules {
-            let (regex, groups, max_len) = LazyRegex::parse(&rule, &rule.regex)?;
+            let (regex, groups, shape) = LazyRegex::parse(&rule, &rule.regex)?;
             if rule.secret_group > groups {
                 return Err(Error::SecretGroup {
                     file: rule.source.clone(),
@@ -157,7 +241,7 @@ impl RuleSet {
                 .iter()
                 .map(|pattern| LazyRegex::parse(&rule, pattern).map(|(regex, ..)| regex))
                 .collect::<Result<_, _>>()?;
-            compiled.push(CompiledRule { rule, regex, max_len, stopwords, excluded_secrets });
+            compiled.push(CompiledRule { rule, regex, shape, stopwords, excluded_secrets });
         }
         let prefilter = Prefilter::new(
             compiled.iter().enumerate().map(|(index, c)| (index as u32, c.rule.keywords.as_slice())),
@@ -209,7 +293,6 @@ impl RuleSet {
         touched.sort_unstable();
         cache.last_touched.clear();
         cache.last_touched.extend_from_slice(&touched);
-        cache.watched.clear();
         for &rule in &touched {
             let mut windows = std::mem::take(&mut cache.windows[rule as usize]);
             merge_windows(&mut windows);
@@ -217,9 +300,7 @@ impl RuleSet {
                 *window = widen_to_token_edges(haystack, window.clone());
             }
             merge_windows(&mut windows);
-            if cache.watch.get(rule as usize) == Some(&true) {
-                cache.watched.extend(windows.iter().map(|w| (rule, w.clone())));
-            }
+
             self.search_windows(rule as usize, haystack, &windows, cache, &mut on_match);
             windows.clear();
             cache.windows[rule as usize] = windows;
@@ -231,9 +312,14 @@ impl RuleSet {
     /// Runs the prefilter and records, per rule, the windows where its regex must run.
     fn collect_windows(&self, haystack: &[u8], cache: &mut ScanCache) {
         let len = haystack.len();
-        let ScanCache { windows, touched, .. } = cache;
+        let ScanCache { windows, touched, watch, watched, .. } = cache;
+        watched.clear();
+        let watching = !watch.is_empty();
         self.prefilter.for_each_hit(haystack, |hit| {
             for &rule in self.prefilter.rules_of(hit.keyword) {
+                if watching && watch[rule as usize] {
+                    watched.push((rule, hit.start..hit.end));
+                }
                 let reach = self.rules[rule as usize].rule.window();
                 let window = hit.start.saturating_sub(reach)..hit.end.saturating_add(reach).min(len);
                 let rule_windows = &mut windows[rule as usize];
@@ -416,9 +502,9 @@ pub struct ScanCache {
     /// The rules whose keywords occurred in the last buffer scanned, sorted.
     last_touched: Vec<u32>,
     captures: Vec<Option<Captures>>,
-    /// `watch[rule]`: record where that rule's regex ran.
+    /// `watch[rule]`: record where that rule's keywords occur.
     watch: Vec<bool>,
-    /// The windows of watched rules in the last buffer scanned.
+    /// The keyword occurrences of watched rules in the last buffer scanned.
     watched: Vec<(u32, Range<usize>)>,
 }
 
@@ -429,14 +515,15 @@ impl ScanCache {
         &self.last_touched
     }
 
-    /// Records, for each rule `i` with `rules[i]`, the windows its regex runs in (around its
-    /// keywords) in each buffer scanned.
+    /// Records, for each rule `i` with `rules[i]`, where its keywords occur in each buffer
+    /// scanned.
     pub fn watch(&mut self, rules: Vec<bool>) {
         self.watch = rules;
     }
 
-    /// The watched rules' windows in the last buffer scanned, by rule.
-    pub fn watched_windows(&self) -> &[(u32, Range<usize>)] {
+    /// The watched rules' keyword occurrences in the last buffer scanned, by rule, in the
+    /// order found.
+    pub fn watched_keywords(&self) -> &[(u32, Range<usize>)] {
         &self.watched
     }
 
@@ -453,6 +540,26 @@ mod tests {
 
     fn rule_set(toml: &str) -> RuleSet {
         RuleSet::new(parse_rule_file(toml, "test.toml", Strictness::User).unwrap()).unwrap()
+    }
+
+    /// Where a regex holds its keyword: a prefix literal (any ASCII case), a case-insensitive
+    /// group, every branch of an alternation; not a keyword spelled across an optional part.
+    #[test]
+    fn keyword_position_is_read_from_the_regex() {
+        let at = |regex: &str, keywords: &[&str]| {
+            let hir = syntax::parse_with(regex, &syntax_config()).unwrap();
+            keyword_at(&hir, &keywords.iter().map(|k| k.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(at(r"\b(sl\.(?:u\.)?[A-Za-z]{5,9})\b", &["sl."]), Some(3));
+        assert_eq!(
+            at(r"(-----BEGIN[ A-Z]{0,32}PRIVATE KEY-----[A-Z]+)", &["PRIVATE KEY"]),
+            Some(10 + 32 + 16)
+        );
+        assert_eq!(at(r"(?i)(?:airtable)[a-z]{0,30}key", &["airtable"]), Some(8));
+        assert_eq!(at(r"(?i:ghp_|npm_)[a-z]{36}", &["ghp_", "npm_"]), Some(4));
+        assert_eq!(at(r"(?i:eleven[_\-]?labs)[a-z]{3}", &["elevenlabs"]), None);
+        assert_eq!(at(r"\b(SK[0-9a-f]{32})\b", &["twilio"]), None);
+        assert_eq!(at(r"x+secret", &["secret"]), None);
     }
 
     fn secrets(set: &RuleSet, haystack: &[u8]) -> Vec<String> {

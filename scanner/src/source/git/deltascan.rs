@@ -10,8 +10,14 @@
 //!
 //! Rules whose matches reach further than [`CONTEXT`] (a PEM block, a Dropbox token of a
 //! thousand characters) would need wide stretches around every edge. Instead the engine
-//! records where their keywords open windows; those windows are carried through copies like
-//! matches, and only a window near a change is searched, out to the rule's longest match.
+//! records where their keywords occur; those places are carried through copies like
+//! matches, and only a keyword near a change is searched around, out to where its rule's
+//! matches can reach.
+//!
+//! How far a rule's matches reach is read from its regex: the longest match, and whether
+//! every match holds one of its keywords near its start (a token's prefix): then nothing
+//! outside the match decides it. Otherwise a keyword up to a window away may have, and the
+//! margins grow by the window.
 
 use std::ops::Range;
 
@@ -20,19 +26,24 @@ use crate::{
     decode::stage::DecodedMatch, engine::RawMatch, scan::InputName, sink::ScanSummary, Scanner, Worker,
 };
 
-/// Bytes searched on each side of an insert or a copy's edge. A rule whose matches depend on
-/// bytes at most this far away (keyword window plus longest match) is found there; farther
-/// reaching rules are "long" and handled through their keyword windows.
+/// Bytes searched on each side of an insert or a copy's edge. A rule whose matches are decided
+/// within this distance of a change is found there; farther reaching rules are "long" and
+/// are searched around their keywords.
 pub const CONTEXT: usize = 832;
+
+/// Bytes beyond a match that look-arounds (`\b`, `(?:[^A-Za-z]|$)`) may read.
+const LOOK: usize = 4;
 
 /// How far each rule's matches depend on the bytes around them.
 #[derive(Debug)]
 pub struct Reach {
     /// Per rule: identical bytes a match needs on each side to be inherited.
     margin: Vec<usize>,
-    /// Per rule: the longest match.
-    max_len: Vec<usize>,
-    /// Per rule: reaches past [`CONTEXT`].
+    /// Per rule: how far before a keyword a match can start.
+    before: Vec<usize>,
+    /// Per rule: how far past a keyword's start a match can end.
+    after: Vec<usize>,
+    /// Per rule: its matches can be decided farther than [`CONTEXT`] from a change.
     long: Vec<bool>,
 }
 
@@ -42,16 +53,35 @@ impl Reach {
     /// practice; only a scan of the whole blob follows such a match further.
     pub fn new(scanner: &Scanner) -> Self {
         let rules = scanner.rules().rules();
-        let max_len: Vec<usize> =
-            rules.iter().map(|c| c.max_len().unwrap_or(c.rule.window()).min(1 << 20)).collect();
-        let margin: Vec<usize> = rules.iter().zip(&max_len).map(|(c, len)| c.rule.window() + len).collect();
-        let long = margin.iter().map(|&m| m > CONTEXT).collect();
-        Reach { margin, max_len, long }
+        let mut reach = Reach { margin: Vec::new(), before: Vec::new(), after: Vec::new(), long: Vec::new() };
+        for rule in rules {
+            let window = rule.rule.window();
+            let len = rule.max_len().unwrap_or(window).min(1 << 20);
+            let (margin, before, after) = match rule.keyword_at() {
+                // The match holds its keyword: only its own bytes decide it.
+                Some(at) => (LOOK, at, len),
+                // A keyword up to a window away opened the search that found it.
+                None => (window + LOOK, window, window + len),
+            };
+            // A match farther than `margin` from a change is inherited; a nearer one must lie,
+            // with the keyword that finds it, within CONTEXT of the change.
+            reach.long.push(margin + len + (before.max(after - len)) > CONTEXT);
+            reach.margin.push(margin);
+            reach.before.push(before);
+            reach.after.push(after);
+        }
+        reach
     }
 
-    /// `long[i]`: rule `i` reaches past [`CONTEXT`]; a worker watches these rules' windows.
+    /// `long[i]`: rule `i` reaches past [`CONTEXT`]; a worker watches these rules' keywords.
     pub fn long_rules(&self) -> Vec<bool> {
         self.long.clone()
+    }
+
+    /// Where a match found from rule `rule`'s keyword at `keyword` can lie.
+    fn around(&self, rule: u32, keyword: &Range<usize>) -> (usize, usize) {
+        let rule = rule as usize;
+        (keyword.start.saturating_sub(self.before[rule] + LOOK), keyword.start + self.after[rule] + LOOK)
     }
 }
 
@@ -62,22 +92,17 @@ pub struct BlobMatches {
     pub plain: Vec<RawMatch>,
     /// Matches in decoded text, sorted by position.
     pub decoded: Vec<DecodedMatch>,
-    /// Windows around long rules' keywords, as (rule, bytes).
+    /// Where long rules' keywords occur, as (rule, bytes).
     pub long: Vec<(u32, Range<usize>)>,
 }
 
 impl BlobMatches {
-    /// Whether there is nothing to inherit.
-    pub fn is_empty(&self) -> bool {
-        self.plain.is_empty() && self.decoded.is_empty() && self.long.is_empty()
-    }
-
     /// What a whole-blob scan by `worker` found.
     pub fn from_worker(worker: &Worker) -> Self {
         BlobMatches {
             plain: worker.last_matches().to_vec(),
             decoded: worker.last_decoded().to_vec(),
-            long: worker.watched_windows().to_vec(),
+            long: worker.watched_keywords().to_vec(),
         }
     }
 }
@@ -152,21 +177,20 @@ pub fn scan_delta(
         data.len(),
     );
 
-    // Long rules' windows, carried from the base through the copies (clipped to them).
+    // Long rules' keywords, carried from the base through the copies (a keyword across a
+    // copy's edge is in the searched stretches, found again there).
     for copy in &copies.list {
-        let in_base = copy.base..copy.base + copy.len;
-        for (rule, window) in &base.long {
-            let (s, e) = (window.start.max(in_base.start), window.end.min(in_base.end));
-            if s < e {
-                out.long.push((*rule, s - copy.base + copy.target..e - copy.base + copy.target));
+        for (rule, keyword) in &base.long {
+            if keyword.start >= copy.base && keyword.end <= copy.base + copy.len {
+                let at = keyword.start - copy.base + copy.target;
+                out.long.push((*rule, at..at + keyword.len()));
             }
         }
     }
-    // Search near each change, and around each long window whose rule's matches there could
-    // reach a change: from the window out to its longest match.
-    let mut regions = near_change.clone();
-    regions.extend(long_regions(&out.long, &changed, reach, data.len()));
-    let mut regions = regions;
+    // Search near each change, and around each long keyword whose matches could be decided
+    // by a change: out to where they can lie.
+    let mut regions = near_change;
+    regions.extend(long_regions(&out.long, &changed, reach));
 
     let mut searched = 0;
     let mut own_long = Vec::new();
@@ -176,12 +200,10 @@ pub fn scan_delta(
         stretches
     };
     let covered = search(&mut regions, out, &mut own_long);
-    // A long keyword in changed bytes whose match could run past what was searched.
+    // A long keyword in changed bytes whose matches could lie past what was searched.
     let mut extra: Vec<(usize, usize)> = own_long
         .iter()
-        .map(|(rule, window): &(u32, Range<usize>)| {
-            (window.start, window.end + reach.max_len[*rule as usize])
-        })
+        .map(|(rule, keyword): &(u32, Range<usize>)| reach.around(*rule, keyword))
         .filter(|&(s, e)| !covered.iter().any(|&(cs, ce)| cs <= s && e.min(data.len()) <= ce))
         .collect();
     if !extra.is_empty() {
@@ -190,14 +212,8 @@ pub fn scan_delta(
         own_long.extend(more_long);
     }
     out.long.extend(own_long);
-    out.long.sort_unstable_by(|a, b| (a.0, a.1.start).cmp(&(b.0, b.1.start)));
-    out.long.dedup_by(|next, kept| {
-        let joined = next.0 == kept.0 && next.1.start <= kept.1.end;
-        if joined {
-            kept.1.end = kept.1.end.max(next.1.end);
-        }
-        joined
-    });
+    out.long.sort_unstable_by_key(|(rule, keyword)| (keyword.start, *rule, keyword.end));
+    out.long.dedup();
 
     // Inherited matches: those the predicate gives to the copies.
     for copy in &copies.list {
@@ -231,21 +247,17 @@ pub fn scan_delta(
     Ok(searched)
 }
 
-/// The stretches to search around long windows that lie near a change.
+/// The stretches to search around long keywords whose matches could be decided by a change.
 fn long_regions<'a>(
     long: &'a [(u32, Range<usize>)],
     changed: &'a [(usize, usize)],
     reach: &'a Reach,
-    len: usize,
 ) -> impl Iterator<Item = (usize, usize)> + 'a {
-    long.iter().filter_map(move |(rule, window)| {
-        let rule = *rule as usize;
-        let far = reach.max_len[rule] + reach.margin[rule];
-        let (s, e) = (window.start.saturating_sub(far), window.end + far);
-        changed
-            .iter()
-            .any(|&(cs, ce)| cs <= e && ce >= s)
-            .then(|| (window.start, (window.end + reach.max_len[rule]).min(len)))
+    long.iter().filter_map(move |(rule, keyword)| {
+        let (s, e) = reach.around(*rule, keyword);
+        let margin = reach.margin[*rule as usize];
+        let (near_s, near_e) = (s.saturating_sub(margin), e + margin);
+        changed.iter().any(|&(cs, ce)| cs <= near_e && ce >= near_s).then_some((s, e))
     })
 }
 
@@ -284,14 +296,7 @@ fn search(
                 out.decoded.push(shift_decoded(m.clone(), from as isize));
             }
         }
-        // A window cut short by the stretch's edge may have reached further in the blob.
-        let rules = scanner.rules().rules();
-        long.extend(worker.watched_windows().iter().map(|(rule, w)| {
-            let reach = rules[*rule as usize].rule.window();
-            let start = if w.start == 0 { from.saturating_sub(reach) } else { w.start + from };
-            let end = if w.end == stretch.len() { to + reach } else { w.end + from };
-            (*rule, start..end.min(data.len()))
-        }));
+        long.extend(worker.watched_keywords().iter().map(|(rule, k)| (*rule, k.start + from..k.end + from)));
     }
     stretches
 }

@@ -2,11 +2,10 @@
 //! (a base before the objects stored as its deltas), on several threads.
 //!
 //! Most versions of a file are stored as a delta of another version, and most of a delta is
-//! copied from its base. A delta-stored blob is scanned only around what it inserts and around
-//! each copy's edges; a match its base had inside a copied stretch, with enough identical
-//! context on both sides, is carried over to the same bytes in the target. Every match of the
-//! blob is thus either found in the scanned stretches or inherited, so the findings are those of
-//! a scan of the whole blob (the history test compares both), at a fraction of the bytes.
+//! copied from its base. A blob stored as a delta of a blob already scanned is scanned only
+//! where it differs and inherits the rest ([`super::deltascan`]); the findings are those of a
+//! scan of the whole blob (the history test compares both), from less than half the bytes.
+//! What a base leaves to its deltas is held only until the last of them is scanned.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -51,11 +50,52 @@ pub struct BlobScanOutput {
 /// Per-pack state shared by the traversal's threads.
 #[derive(Default)]
 struct PackState {
-    /// Accepted matches of scanned blobs that have any, by pack offset.
-    matches: Mutex<HashMap<u64, Arc<BlobMatches>>>,
-    /// Pack offsets of blobs scanned in full knowledge (whole, or delta-aware from a scanned
-    /// base): their matches (or absence of matches) can be inherited.
-    scanned: Mutex<HashSet<u64>>,
+    /// What scanned blobs leave to their deltas, by pack offset; dropped once the last
+    /// delta is scanned, so only the bases of deltas still to come are held.
+    inherited: Mutex<HashMap<u64, Arc<BlobMatches>>>,
+    /// Wanted deltas still to be scanned, by the pack offset of their base.
+    children: Mutex<HashMap<u64, u32>>,
+}
+
+impl PackState {
+    /// Counts, for each base, the wanted blobs stored as its deltas.
+    fn count_children(
+        &self,
+        pack: &gix::odb::pack::data::File,
+        index: &gix::odb::pack::index::File,
+        wanted: &HashSet<ObjectId>,
+    ) {
+        let mut children = self.children.lock().expect("no thread panicked");
+        for entry in index.iter().filter(|e| wanted.contains(&e.oid)) {
+            if let Ok(Some((base, _))) = delta_base(pack, index, entry.pack_offset) {
+                *children.entry(base).or_default() += 1;
+            }
+        }
+    }
+
+    /// Keeps what the blob at `offset` leaves to its deltas, if any are to come.
+    fn keep(&self, offset: u64, matches: BlobMatches) {
+        if self.children.lock().expect("no thread panicked").contains_key(&offset) {
+            self.inherited.lock().expect("no thread panicked").insert(offset, Arc::new(matches));
+        }
+    }
+
+    /// What the base at `offset` left, if it was scanned.
+    fn base(&self, offset: u64) -> Option<Arc<BlobMatches>> {
+        self.inherited.lock().expect("no thread panicked").get(&offset).cloned()
+    }
+
+    /// One delta of the base at `offset` is done: the last one drops the base's state.
+    fn release(&self, offset: u64) {
+        let mut children = self.children.lock().expect("no thread panicked");
+        if let Some(left) = children.get_mut(&offset) {
+            *left -= 1;
+            if *left == 0 {
+                children.remove(&offset);
+                self.inherited.lock().expect("no thread panicked").remove(&offset);
+            }
+        }
+    }
 }
 
 /// Output shared by all threads.
@@ -190,6 +230,9 @@ fn scan_pack(
     let state = PackState::default();
     let (pack, index) = (&bundle.pack, &bundle.index);
     let delta_aware = options.delta_aware;
+    if delta_aware {
+        state.count_children(pack, index, wanted);
+    }
     let interrupt = &progress.cancel;
     let state = &state;
     let processor = {
@@ -206,23 +249,22 @@ fn scan_pack(
             let mut summary = ScanSummary::default();
             progress.blobs_done.fetch_add(1, Relaxed);
             progress.bytes_done.fetch_add(data.len() as u64, Relaxed);
+            // A delta whose base was scanned is scanned where it differs; anything else whole.
+            let base = if delta_aware { delta_base(pack, index, entry.pack_offset)? } else { None };
+            let base_offset = base.as_ref().map(|(offset, _)| *offset);
             let done = |summary: &ScanSummary| {
                 shared.seen.lock().expect("no thread panicked").insert(entry.oid);
                 shared.summary.lock().expect("no thread panicked").merge(summary);
+                if let Some(offset) = base_offset {
+                    state.release(offset);
+                }
             };
             if let Some(reason) = scanner.skip_reason(data.len() as u64, data) {
                 summary.skip(reason, data.len() as u64);
                 done(&summary);
                 return Ok(());
             }
-            // A delta whose base was scanned is scanned where it differs; anything else whole.
-            let base = if delta_aware { delta_base(pack, index, entry.pack_offset)? } else { None };
-            let inherited = base.and_then(|(offset, pack_entry)| {
-                state.scanned.lock().expect("no thread panicked").contains(&offset).then(|| {
-                    let matches = state.matches.lock().expect("no thread panicked").get(&offset).cloned();
-                    (matches.unwrap_or_default(), pack_entry)
-                })
-            });
+            let inherited = base.and_then(|(offset, pack_entry)| state.base(offset).map(|m| (m, pack_entry)));
             let mut matches = BlobMatches::default();
             let mut partial = None;
             if let Some((base_matches, pack_entry)) = inherited {
@@ -272,18 +314,11 @@ fn scan_pack(
                 }
             };
             shared.searched.fetch_add(searched as u64, Relaxed);
-            if delta_aware {
-                state.scanned.lock().expect("no thread panicked").insert(entry.pack_offset);
-            }
             if !findings.is_empty() {
                 shared.found.lock().expect("no thread panicked").insert(entry.oid, findings);
             }
-            if delta_aware && !matches.is_empty() {
-                state
-                    .matches
-                    .lock()
-                    .expect("no thread panicked")
-                    .insert(entry.pack_offset, Arc::new(matches));
+            if delta_aware {
+                state.keep(entry.pack_offset, matches);
             }
             done(&summary);
             Ok(())

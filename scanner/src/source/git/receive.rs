@@ -154,7 +154,7 @@ pub fn scan_push(
         scanner,
         allowlist,
         &selection,
-        SweepOptions { threads, delta_aware: false },
+        SweepOptions { threads, delta_aware: true },
         progress,
     )?;
     let (mut findings, mut summary) = (output.findings, output.summary);
