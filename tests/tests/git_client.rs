@@ -279,6 +279,15 @@ fn sweep_agrees_with_a_scan_of_every_blob() {
     // in a later version while its header is copied: found from its keyword's place.
     let pem = pem_key(40);
     let mut body = format!("{}blob = \"{encoded}\"\n{pem}{}", filler(0), filler(300));
+    let mut minified: Vec<String> = (0..60)
+        .map(|j| {
+            if j % 3 == 0 {
+                format!("var k{j}=\"{}\";", stripe_key())
+            } else {
+                format!("function f{j}(x){{return x*{j}}}")
+            }
+        })
+        .collect();
     for (i, key) in keys.iter().enumerate() {
         if i == 2 {
             let lines: Vec<&str> = pem.lines().collect();
@@ -293,6 +302,9 @@ fn sweep_agrees_with_a_scan_of_every_blob() {
         body.push_str(&format!("KEY_{i} = \"{key}\"\n"));
         repo.write("big.txt", &body);
         repo.write(&format!("dir{i}/copy.env"), &format!("STRIPE={key}\n"));
+        // One long line (minified code): a change anywhere on it changes every match's line.
+        minified[i * 7] = format!("var changed{i}=\"{}\";", stripe_key());
+        repo.write("app.min.js", &minified.concat());
         repo.commit_all(&format!("step {i}"));
         if i == 1 {
             repo.git(&["checkout", "-q", "-b", "side"]);

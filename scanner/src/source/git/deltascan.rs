@@ -19,7 +19,7 @@
 //! outside the match decides it. Otherwise a keyword up to a window away may have, and the
 //! margins grow by the window.
 
-use std::ops::Range;
+use std::{cell::OnceCell, ops::Range};
 
 use super::delta::{self, DeltaOp};
 use crate::{
@@ -30,6 +30,9 @@ use crate::{
 /// within this distance of a change is found there; farther reaching rules are "long" and
 /// are searched around their keywords.
 pub const CONTEXT: usize = 832;
+
+/// How far a line's edge is looked for directly before the newline index is built.
+const NEAR_LINE: usize = 4096;
 
 /// Bytes beyond a match that look-arounds (`\b`, `(?:[^A-Za-z]|$)`) may read.
 const LOOK: usize = 4;
@@ -102,7 +105,11 @@ impl BlobMatches {
         BlobMatches {
             plain: worker.last_matches().to_vec(),
             decoded: worker.last_decoded().to_vec(),
-            long: worker.watched_keywords().to_vec(),
+            long: {
+                let mut long = worker.watched_keywords().to_vec();
+                long.sort_unstable_by_key(|(rule, keyword)| (keyword.start, *rule, keyword.end));
+                long
+            },
         }
     }
 }
@@ -120,6 +127,59 @@ struct Copies<'a> {
     list: Vec<Copy>,
     base_size: usize,
     data: &'a [u8],
+    lines: Lines<'a>,
+}
+
+/// Line edges in a target. A newline near the place asked about is looked for directly; a
+/// longer line falls back to an index of every newline, built once, so that a minified file
+/// cannot make each of many lookups walk its whole length.
+struct Lines<'a> {
+    data: &'a [u8],
+    index: OnceCell<Vec<usize>>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Lines { data, index: OnceCell::new() }
+    }
+
+    fn newlines(&self) -> &[usize] {
+        self.index.get_or_init(|| memchr::memchr_iter(b'\n', self.data).collect())
+    }
+
+    /// The start of the line holding `at`.
+    fn start(&self, at: usize) -> usize {
+        let at = at.min(self.data.len());
+        let near = at.saturating_sub(NEAR_LINE);
+        if let Some(i) = memchr::memrchr(b'\n', &self.data[near..at]) {
+            return near + i + 1;
+        }
+        if near == 0 {
+            return 0;
+        }
+        let newlines = self.newlines();
+        match newlines.partition_point(|&n| n < at) {
+            0 => 0,
+            p => newlines[p - 1] + 1,
+        }
+    }
+
+    /// The end (past the newline) of the line holding `at - 1`.
+    fn end(&self, at: usize) -> usize {
+        let len = self.data.len();
+        if at == 0 || at >= len || self.data[at - 1] == b'\n' {
+            return at.min(len);
+        }
+        let near = (at + NEAR_LINE).min(len);
+        if let Some(i) = memchr::memchr(b'\n', &self.data[at..near]) {
+            return at + i + 1;
+        }
+        if near == len {
+            return len;
+        }
+        let newlines = self.newlines();
+        newlines.get(newlines.partition_point(|&n| n < at)).map_or(len, |&n| n + 1)
+    }
 }
 
 impl Copies<'_> {
@@ -128,8 +188,8 @@ impl Copies<'_> {
     fn holds(&self, a: usize, b: usize, margin: usize) -> Option<&Copy> {
         let at = self.list.partition_point(|c| c.target <= a).checked_sub(1)?;
         let copy = &self.list[at];
-        let from = a.saturating_sub(margin).min(line_start(self.data, a));
-        let to = (b + margin).max(line_end(self.data, b)).min(self.data.len());
+        let from = a.saturating_sub(margin).min(self.lines.start(a));
+        let to = (b + margin).max(self.lines.end(b)).min(self.data.len());
         let starts_both = copy.target == 0 && copy.base == 0;
         let ends_both = copy.target + copy.len == self.data.len() && copy.base + copy.len == self.base_size;
         let before_ok = from >= copy.target || (starts_both && a >= copy.target);
@@ -171,7 +231,8 @@ pub fn scan_delta(
             list.push(Copy { target: target as usize, base: base as usize, len: len as usize });
         }
     })?;
-    let copies = Copies { list, base_size: base_size as usize, data };
+    let copies = Copies { list, base_size: base_size as usize, data, lines: Lines::new(data) };
+    changed.sort_unstable();
     let near_change: Vec<(usize, usize)> = merge(
         &mut changed.iter().map(|&(s, e)| (s.saturating_sub(w), e + w)).collect::<Vec<_>>(),
         data.len(),
@@ -180,8 +241,9 @@ pub fn scan_delta(
     // Long rules' keywords, carried from the base through the copies (a keyword across a
     // copy's edge is in the searched stretches, found again there).
     for copy in &copies.list {
-        for (rule, keyword) in &base.long {
-            if keyword.start >= copy.base && keyword.end <= copy.base + copy.len {
+        let first = base.long.partition_point(|(_, keyword)| keyword.start < copy.base);
+        for (rule, keyword) in base.long[first..].iter().take_while(|(_, k)| k.start < copy.base + copy.len) {
+            if keyword.end <= copy.base + copy.len {
                 let at = keyword.start - copy.base + copy.target;
                 out.long.push((*rule, at..at + keyword.len()));
             }
@@ -215,13 +277,19 @@ pub fn scan_delta(
     out.long.sort_unstable_by_key(|(rule, keyword)| (keyword.start, *rule, keyword.end));
     out.long.dedup();
 
-    // Inherited matches: those the predicate gives to the copies.
+    // Inherited matches: those the predicate gives to the copies. Each copy looks only at
+    // the base's matches that start inside it.
+    let mut plain: Vec<(usize, usize, &RawMatch)> =
+        base.plain.iter().map(|m| (span(m).0, span(m).1, m)).collect();
+    plain.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    let mut decoded: Vec<&DecodedMatch> = base.decoded.iter().collect();
+    decoded.sort_by_key(|m| m.origin.start);
     for copy in &copies.list {
         let by = copy.target as isize - copy.base as isize;
-        let in_base = |a: usize, b: usize| a >= copy.base && b <= copy.base + copy.len;
-        for m in &base.plain {
-            let (a, b) = span(m);
-            if in_base(a, b) {
+        let end = copy.base + copy.len;
+        let first = plain.partition_point(|&(a, ..)| a < copy.base);
+        for &(_, b, m) in plain[first..].iter().take_while(|&&(a, ..)| a < end) {
+            if b <= end {
                 let moved = shift(m.clone(), by);
                 let (a, b) = span(&moved);
                 if copies.inherits(a, b, reach.margin[m.rule]) {
@@ -229,9 +297,10 @@ pub fn scan_delta(
                 }
             }
         }
-        for m in &base.decoded {
-            if in_base(m.origin.start, m.origin.end) {
-                let moved = shift_decoded(m.clone(), by);
+        let first = decoded.partition_point(|m| m.origin.start < copy.base);
+        for m in decoded[first..].iter().take_while(|m| m.origin.start < end) {
+            if m.origin.end <= end {
+                let moved = shift_decoded((*m).clone(), by);
                 if copies.inherits(moved.origin.start, moved.origin.end, w) {
                     out.decoded.push(moved);
                 }
@@ -257,7 +326,10 @@ fn long_regions<'a>(
         let (s, e) = reach.around(*rule, keyword);
         let margin = reach.margin[*rule as usize];
         let (near_s, near_e) = (s.saturating_sub(margin), e + margin);
-        changed.iter().any(|&(cs, ce)| cs <= near_e && ce >= near_s).then_some((s, e))
+        // `changed` is sorted and its stretches do not overlap: the first ending at or after
+        // `near_s` is the only candidate.
+        let next = changed.partition_point(|&(_, ce)| ce < near_s);
+        changed.get(next).is_some_and(|&(cs, _)| cs <= near_e).then_some((s, e))
     })
 }
 
@@ -277,7 +349,7 @@ fn search(
 ) -> Vec<(usize, usize)> {
     let mut lines: Vec<(usize, usize)> = merge(regions, data.len())
         .into_iter()
-        .map(|(s, e)| (line_start(data, s), line_end(data, e)))
+        .map(|(s, e)| (copies.lines.start(s), copies.lines.end(e)))
         .collect();
     let stretches = merge(&mut lines, data.len());
     let name = InputName::same("");
@@ -333,17 +405,4 @@ fn shift(m: RawMatch, by: isize) -> RawMatch {
 
 fn shift_decoded(m: DecodedMatch, by: isize) -> DecodedMatch {
     DecodedMatch { origin: move_range(m.origin, by), ..m }
-}
-
-/// The start of the line holding `at`.
-fn line_start(data: &[u8], at: usize) -> usize {
-    memchr::memrchr(b'\n', &data[..at.min(data.len())]).map_or(0, |i| i + 1)
-}
-
-/// The end (past the newline) of the line holding `at - 1`.
-fn line_end(data: &[u8], at: usize) -> usize {
-    if at == 0 || at >= data.len() || data[at - 1] == b'\n' {
-        return at.min(data.len());
-    }
-    memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i + 1)
 }
