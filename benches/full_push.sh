@@ -2,7 +2,8 @@
 # A whole imported history pushed as one new branch to a server with the pre-receive hook
 # and a warm daemon: how long the hook takes, and the daemon's own scan time.
 #   benches/full_push.sh REPO [BRANCH]      (REPO: a clone, bare or not, e.g. curl/curl)
-# BUDGET_MS (default 60000) is the daemon's budget: set it to 4500 to see the default policy.
+# The daemon runs with the default budget (4800 ms); BUDGET_MS=60000 shows the time a push
+# takes past it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(cd "$1" && pwd)"
@@ -17,9 +18,8 @@ git init -q --bare -b main "$work/server.git"
 cat > "$work/server.toml" <<TOML
 socket = "$work/sg.sock"
 audit_log = "$work/audit.jsonl"
-[budget]
-timeout_ms = ${BUDGET_MS:-60000}
 TOML
+if [ -n "${BUDGET_MS:-}" ]; then printf '[budget]\ntimeout_ms = %s\n' "$BUDGET_MS" >> "$work/server.toml"; fi
 cat > "$work/server.git/hooks/pre-receive" <<HOOK
 #!/bin/bash
 start=\$EPOCHREALTIME
