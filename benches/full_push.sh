@@ -14,21 +14,9 @@ work="$(mktemp -d /tmp/secretgate-fullpush-XXXXXX)"
 trap 'kill $(cat "$work/daemon.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 export GIT_CONFIG_NOSYSTEM=1 HOME="$work"
 
-git init -q --bare -b main "$work/server.git"
-cat > "$work/server.toml" <<TOML
-socket = "$work/sg.sock"
-audit_log = "$work/audit.jsonl"
-TOML
+. benches/timed_server.sh
+timed_server "$work" "$bin"
 if [ -n "${BUDGET_MS:-}" ]; then printf '[budget]\ntimeout_ms = %s\n' "$BUDGET_MS" >> "$work/server.toml"; fi
-cat > "$work/server.git/hooks/pre-receive" <<HOOK
-#!/bin/bash
-start=\$EPOCHREALTIME
-"$bin/secretgate" pre-receive --config "$work/server.toml"
-rc=\$?
-echo "\$start \$EPOCHREALTIME \$rc" >> "$work/times.log"
-exit \$rc
-HOOK
-chmod +x "$work/server.git/hooks/pre-receive"
 "$bin/secretgated" --config "$work/server.toml" 2>"$work/daemon.log" &
 echo $! > "$work/daemon.pid"
 while [ ! -S "$work/sg.sock" ]; do sleep 0.05; done

@@ -13,20 +13,8 @@ trap 'kill $(cat "$work/daemon.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$w
 export GIT_CONFIG_NOSYSTEM=1 HOME="$work" GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=b@example.com \
     GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=b@example.com
 
-git init -q --bare -b main "$work/server.git"
-cat > "$work/server.toml" <<TOML
-socket = "$work/sg.sock"
-audit_log = "$work/audit.jsonl"
-TOML
-cat > "$work/server.git/hooks/pre-receive" <<HOOK
-#!/bin/bash
-start=\$EPOCHREALTIME
-"$bin/secretgate" pre-receive --config "$work/server.toml"
-rc=\$?
-echo "\$start \$EPOCHREALTIME" >> "$work/times.log"
-exit \$rc
-HOOK
-chmod +x "$work/server.git/hooks/pre-receive"
+. benches/timed_server.sh
+timed_server "$work" "$bin"
 
 git init -q -b main "$work/client"
 cd "$work/client"
@@ -54,7 +42,7 @@ run() {
     done
     python3 - "$work/times.log" "$mode" <<'PY'
 import sys
-times = sorted((float(b) - float(a)) * 1000 for a, b in (l.split() for l in open(sys.argv[1])))
+times = sorted((float(b) - float(a)) * 1000 for a, b, _ in (l.split() for l in open(sys.argv[1])))
 pick = lambda q: times[min(len(times) - 1, int(q * len(times)))]
 print(f"{sys.argv[2]:>8}: {len(times)} pushes  p50 {pick(.5):6.1f} ms  p90 {pick(.9):6.1f} ms  p99 {pick(.99):6.1f} ms  max {times[-1]:6.1f} ms")
 PY

@@ -148,21 +148,7 @@ impl Rng {
 // ---------------------------------------------------------------------------------
 
 fn b64(data: &[u8], alphabet: &str, pad: bool) -> String {
-    let a = alphabet.as_bytes();
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b1 = chunk.get(1).copied().unwrap_or(0);
-        let b2 = chunk.get(2).copied().unwrap_or(0);
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(a[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else if pad {
-                out.push('=');
-            }
-        }
-    }
-    out
+    common::base64_with(data, alphabet.as_bytes(), pad)
 }
 
 /// `n` in base62 (0-9A-Za-z), most significant digit first, zero-padded to `width`.

@@ -73,18 +73,20 @@ impl Server {
 
     /// Starts the daemon and waits until its socket exists (it is then ready).
     fn start(&mut self) {
+        let mut daemon = Command::new(common::secretgated_bin());
+        daemon.arg("--config").arg(self.config_path());
+        self.launch(daemon, |server| server.socket().exists());
+    }
+
+    /// Runs `command` (the daemon, or what starts it) with its stderr in `daemon.log`, and
+    /// waits until `ready`.
+    fn launch(&mut self, mut command: Command, ready: impl Fn(&Server) -> bool) {
         let log = std::fs::File::create(self.dir.path().join("daemon.log")).unwrap();
-        let child = Command::new(common::secretgated_bin())
-            .arg("--config")
-            .arg(self.config_path())
-            .env_remove("SECRETGATE_SOCKET")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let child =
+            command.env_remove("SECRETGATE_SOCKET").stdout(Stdio::null()).stderr(log).spawn().unwrap();
         self.daemon = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.socket().exists() {
+        while !ready(self) {
             assert!(Instant::now() < deadline, "the daemon did not start: {}", self.daemon_log());
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -438,25 +440,15 @@ if s.fileno() == 3:\n    os.set_inheritable(3, True)\nelse:\n    os.dup2(s.filen
 os.environ['LISTEN_FDS'] = '1'\n\
 os.environ['LISTEN_PID'] = str(os.getpid())\n\
 os.execv(sys.argv[2], sys.argv[2:])\n";
-    let log = std::fs::File::create(server.dir.path().join("daemon.log")).unwrap();
-    let child = Command::new("python3")
+    let mut activate_daemon = Command::new("python3");
+    activate_daemon
         .arg("-c")
         .arg(activate)
         .arg(server.socket())
         .arg(common::secretgated_bin())
         .arg("--config")
-        .arg(server.config_path())
-        .env_remove("SECRETGATE_SOCKET")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    server.daemon = Some(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !server.daemon_log().contains("ready") {
-        assert!(Instant::now() < deadline, "the daemon did not start: {}", server.daemon_log());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        .arg(server.config_path());
+    server.launch(activate_daemon, |server| server.daemon_log().contains("ready"));
     assert!(server.daemon_log().contains("passed by the service manager"), "{}", server.daemon_log());
 
     let client = server.client();

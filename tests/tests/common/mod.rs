@@ -110,11 +110,9 @@ pub fn json(stdout: &[u8]) -> serde_json::Value {
 }
 
 /// The standard base64 alphabet.
-#[allow(dead_code)]
 pub const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// `data` in base64 over `alphabet`, padded with `=` when `pad`.
-#[allow(dead_code)]
 pub fn base64_with(data: &[u8], alphabet: &[u8], pad: bool) -> String {
     let mut out = String::new();
     for chunk in data.chunks(3) {
