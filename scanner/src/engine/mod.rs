@@ -278,7 +278,6 @@ impl RuleSet {
             regex: (0..self.rules.len()).map(|_| None).collect(),
             windows: vec![Vec::new(); self.rules.len()],
             touched: Vec::new(),
-            last_touched: Vec::new(),
             captures: (0..self.rules.len()).map(|_| None).collect(),
             watch: Vec::new(),
             watched: Vec::new(),
@@ -291,8 +290,6 @@ impl RuleSet {
         self.collect_windows(haystack, cache);
         let mut touched = std::mem::take(&mut cache.touched);
         touched.sort_unstable();
-        cache.last_touched.clear();
-        cache.last_touched.extend_from_slice(&touched);
         for &rule in &touched {
             let mut windows = std::mem::take(&mut cache.windows[rule as usize]);
             merge_windows(&mut windows);
@@ -499,8 +496,6 @@ pub struct ScanCache {
     regex: Vec<Option<meta::Cache>>,
     windows: Vec<Vec<Range<usize>>>,
     touched: Vec<u32>,
-    /// The rules whose keywords occurred in the last buffer scanned, sorted.
-    last_touched: Vec<u32>,
     captures: Vec<Option<Captures>>,
     /// `watch[rule]`: record where that rule's keywords occur.
     watch: Vec<bool>,
@@ -509,12 +504,6 @@ pub struct ScanCache {
 }
 
 impl ScanCache {
-    /// The rules (indices in the [`RuleSet`]) whose keywords occurred in the last buffer
-    /// scanned, sorted.
-    pub fn touched_rules(&self) -> &[u32] {
-        &self.last_touched
-    }
-
     /// Records, for each rule `i` with `rules[i]`, where its keywords occur in each buffer
     /// scanned.
     pub fn watch(&mut self, rules: Vec<bool>) {
