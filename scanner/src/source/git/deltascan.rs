@@ -406,3 +406,184 @@ fn shift(m: RawMatch, by: isize) -> RawMatch {
 fn shift_decoded(m: DecodedMatch, by: isize) -> DecodedMatch {
     DecodedMatch { origin: move_range(m.origin, by), ..m }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{scan::ScannerBuilder, Finding};
+    use proptest::prelude::*;
+
+    fn scanner() -> Scanner {
+        ScannerBuilder::new(secretgate_patterns::builtin::rules().unwrap()).build().unwrap()
+    }
+
+    /// A git delta that rebuilds `target` from `base`: each line of the target found in the
+    /// base is copied (neighbouring copies joined), every other line inserted.
+    fn encode_delta(base: &[u8], target: &[u8]) -> Vec<u8> {
+        fn varint(mut n: usize, out: &mut Vec<u8>) {
+            loop {
+                let byte = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    out.push(byte);
+                    return;
+                }
+                out.push(byte | 0x80);
+            }
+        }
+        fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+            haystack.windows(needle.len()).position(|w| w == needle)
+        }
+        let mut ops: Vec<(Option<usize>, Range<usize>)> = Vec::new(); // (base offset, target bytes)
+        let mut at = 0;
+        for line in target.split_inclusive(|&b| b == b'\n') {
+            let range = at..at + line.len();
+            at += line.len();
+            match (find(base, line), ops.last_mut()) {
+                (Some(from), Some((Some(prev), prev_range)))
+                    if *prev + prev_range.len() == from && prev_range.end == range.start =>
+                {
+                    prev_range.end = range.end
+                }
+                (Some(from), _) => ops.push((Some(from), range)),
+                (None, Some((None, prev_range))) => prev_range.end = range.end,
+                (None, _) => ops.push((None, range)),
+            }
+        }
+        let mut out = Vec::new();
+        varint(base.len(), &mut out);
+        varint(target.len(), &mut out);
+        for (from, range) in ops {
+            match from {
+                Some(from) => {
+                    let mut at = 0;
+                    while at < range.len() {
+                        let len = (range.len() - at).min(0xffff);
+                        let offset = from + at;
+                        out.push(0x80 | 0x0f | 0x30);
+                        out.extend_from_slice(&(offset as u32).to_le_bytes());
+                        out.extend_from_slice(&(len as u16).to_le_bytes());
+                        at += len;
+                    }
+                }
+                None => {
+                    for chunk in target[range].chunks(127) {
+                        out.push(chunk.len() as u8);
+                        out.extend_from_slice(chunk);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn whole(scanner: &Scanner, worker: &mut Worker, data: &[u8]) -> Vec<Finding> {
+        let mut found = Vec::new();
+        scanner.scan_input(data, InputName::same(""), worker, &mut ScanSummary::default(), &mut found);
+        found
+    }
+
+    fn key(f: &Finding) -> (String, usize, usize, String) {
+        (f.rule_id.clone(), f.line, f.column, f.secret.clone())
+    }
+
+    /// Lines to build texts from: code, secrets of short and long rules, encoded secrets,
+    /// a line with an inline allow marker, and a long minified line.
+    fn line(kind: u8, seed: u32) -> String {
+        const ALPHANUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let token = |len: usize| -> String {
+            let mut state = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ALPHANUM[(state % ALPHANUM.len() as u64) as usize] as char
+                })
+                .collect()
+        };
+        let stripe = format!("{}{}", "sk_live_", token(28));
+        match kind % 9 {
+            0 => format!("let value_{seed} = compute({seed}) + offset;\n"),
+            1 => format!("STRIPE_KEY = \"{stripe}\"\n"),
+            2 => format!("password = \"{}\"\n", token(18)),
+            // Longer than the context searched around a change.
+            3 => format!(
+                "-----BEGIN RSA {}-----\n{}-----END RSA {}-----\n",
+                "PRIVATE KEY",
+                (0..24).map(|i| format!("{}\n", &token(64 + i)[i..])).collect::<String>(),
+                "PRIVATE KEY"
+            ),
+            4 => format!("blob = \"{}\"\n", b64(format!("stripe: {stripe}").as_bytes())),
+            5 => format!("DROPBOX = \"sl.{}\"\n", token(140)),
+            6 => format!("KEY = \"{stripe}\" # secretgate:allow\n"),
+            7 => format!("{}\n", (0..40).map(|i| format!("var v{i}={seed};")).collect::<String>()),
+            _ => format!("// comment {seed} about ssl. and tokens\n"),
+        }
+    }
+
+    fn b64(data: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        data.chunks(3)
+            .flat_map(|c| {
+                let n = (u32::from(c[0]) << 16)
+                    | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                    | u32::from(*c.get(2).unwrap_or(&0));
+                (0..4).map(
+                    move |i| if i <= c.len() { A[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' },
+                )
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+        /// Scanning a delta where it differs, with its base's matches, finds exactly what a
+        /// scan of the whole target finds.
+        #[test]
+        fn a_delta_scan_finds_what_a_whole_scan_finds(
+            base_lines in proptest::collection::vec((0u8..9, 0u32..1000), 20..120),
+            edits in proptest::collection::vec((0usize..1000, 0u8..3, 0u8..9, 0u32..1000), 1..12),
+            filler in 0usize..60,
+        ) {
+            let scanner = scanner();
+            let reach = Reach::new(&scanner);
+            let mut worker = scanner.worker();
+            worker.watch_rules(reach.long_rules());
+            let pad: String = (0..filler).map(|i| format!("plain line {i} of ordinary text here\n")).collect();
+            let mut lines: Vec<String> = base_lines.iter().map(|&(k, s)| line(k, s)).collect();
+            // A PEM block line by line, so that an edit can change part of it.
+            let at = filler % lines.len();
+            let pem = line(3, filler as u32 + 77);
+            for (i, pem_line) in pem.split_inclusive('\n').enumerate() {
+                lines.insert(at + i, pem_line.to_string());
+            }
+            let base = format!("{pad}{}", lines.concat());
+            for &(at, op, kind, seed) in &edits {
+                let at = at % (lines.len() + 1);
+                match op {
+                    0 => lines.insert(at, line(kind, seed + 5000)),
+                    1 if at < lines.len() => { lines.remove(at); }
+                    _ if at < lines.len() => lines[at] = line(kind, seed + 9000),
+                    _ => lines.push(line(kind, seed)),
+                }
+            }
+            let target = format!("{pad}{}", lines.concat());
+
+            whole(&scanner, &mut worker, base.as_bytes());
+            let base_matches = BlobMatches::from_worker(&worker);
+            let expected: std::collections::BTreeSet<_> =
+                whole(&scanner, &mut worker, target.as_bytes()).iter().map(key).collect();
+
+            let delta = encode_delta(base.as_bytes(), target.as_bytes());
+            let mut out = BlobMatches::default();
+            let data = target.as_bytes();
+            scan_delta(&scanner, &mut worker, &mut ScanSummary::default(), data, &delta, &base_matches, &reach, &mut out).unwrap();
+            let mut found = Vec::new();
+            scanner.findings_from_matches(data, InputName::same(""), &out.plain, &out.decoded, &mut found);
+            let got: std::collections::BTreeSet<_> = found.iter().map(key).collect();
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
