@@ -1,7 +1,7 @@
 //! Prometheus metrics in the text format, served on a loopback address.
 
 use std::{
-    io::{Read, Seek, SeekFrom, Write},
+    io::{BufRead, BufReader, Read, Seek, SeekFrom, Write},
     net::TcpListener,
     os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
@@ -56,17 +56,22 @@ impl FallbackCount {
             *self = FallbackCount { file: Some(identity), ..FallbackCount::default() };
         }
         file.seek(SeekFrom::Start(self.read_to))?;
-        let mut text = Vec::new();
-        file.take(meta.len() - self.read_to).read_to_end(&mut text)?;
-        // Only whole lines: the last one may still be being written.
-        let whole = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        for line in text[..whole].split(|&b| b == b'\n') {
-            let record: Option<serde_json::Value> = serde_json::from_slice(line).ok();
+        // Line by line: a first read of a long-kept log must not be held in memory at once.
+        let mut reader = BufReader::new(file.take(meta.len() - self.read_to));
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let read = reader.read_until(b'\n', &mut line)?;
+            // Only whole lines: the last one may still be being written.
+            if read == 0 || line.last() != Some(&b'\n') {
+                break;
+            }
+            self.read_to += read as u64;
+            let record: Option<serde_json::Value> = serde_json::from_slice(&line).ok();
             if record.is_some_and(|r| r["mode"] == "fallback") {
                 self.count += 1;
             }
         }
-        self.read_to += whole as u64;
         Ok(self.count)
     }
 }
