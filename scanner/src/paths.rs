@@ -43,9 +43,68 @@ pub fn fingerprint_path(root: &Path, cwd: &Path, path: &Path) -> String {
     }
 }
 
+/// [`fingerprint_path`] for the files of a walk, which come directory by directory: each
+/// directory is normalized once, and a file's name is its directory's name plus its own.
+/// (Normalizing every walked path cost ~2.5% of a one-core tree scan.)
+#[derive(Debug, Default)]
+pub struct FingerprintNamer {
+    dir: PathBuf,
+    dir_name: String,
+}
+
+impl FingerprintNamer {
+    /// The fingerprint name of `path`; equal to `fingerprint_path(root, cwd, path)`.
+    pub fn name(&mut self, root: &Path, cwd: &Path, path: &Path) -> String {
+        let (Some(dir), Some(file)) = (path.parent(), path.file_name()) else {
+            return fingerprint_path(root, cwd, path);
+        };
+        if dir.as_os_str().is_empty() || file == ".." {
+            return fingerprint_path(root, cwd, path);
+        }
+        if self.dir != dir {
+            self.dir = dir.to_path_buf();
+            self.dir_name = fingerprint_path(root, cwd, dir);
+        }
+        let file = file.to_string_lossy();
+        let mut name = String::with_capacity(self.dir_name.len() + 1 + file.len());
+        name.push_str(&self.dir_name);
+        if !name.is_empty() && !name.ends_with('/') {
+            name.push('/');
+        }
+        name.push_str(&file);
+        name
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_namer_names_paths_as_fingerprint_path_does() {
+        let root = Path::new("/repo");
+        let mut namer = FingerprintNamer::default();
+        for (cwd, path) in [
+            ("/repo", "src/app.py"),
+            ("/repo", "src/lib.rs"),
+            ("/repo", "app.py"),
+            ("/repo", "./top.py"),
+            ("/repo/src", "../README.md"),
+            ("/repo/src", "x/../y.py"),
+            ("/repo", "/repo/src/deep/z.py"),
+            ("/repo", "/elsewhere/app.py"),
+            ("/repo", "/app.py"),
+            ("/", "etc/app.py"),
+            ("/repo", "/repo/src/.."),
+        ] {
+            let (cwd, path) = (Path::new(cwd), Path::new(path));
+            assert_eq!(
+                namer.name(root, cwd, path),
+                fingerprint_path(root, cwd, path),
+                "{path:?} from {cwd:?}"
+            );
+        }
+    }
 
     #[test]
     fn fingerprint_paths_are_root_relative() {

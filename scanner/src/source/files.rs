@@ -19,7 +19,7 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::{
     finding::Finding,
-    paths::fingerprint_path,
+    paths::FingerprintNamer,
     scan::{InputName, Scanner, Worker},
     sink::{ScanSummary, SkipReason},
     suppress::allowlist::PathAllowlist,
@@ -139,31 +139,26 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], options: &WalkOptions) -
 
     let cwd = std::env::current_dir().unwrap_or_default();
     let collected = Arc::new(Mutex::new(FilesOutput::default()));
-    let new_state = || FileWorker {
-        scanner,
-        worker: scanner.worker(),
-        buffer: Vec::new(),
-        output: FilesOutput::default(),
-        collected: Arc::clone(&collected),
-        options,
-        cwd: &cwd,
-    };
-    if options.threads <= 1 {
-        // The parallel walker with one thread pays for its work-stealing machinery
-        // (measured: 3x the system time of a plain walk); walk in this thread instead.
-        let mut state = new_state();
-        for entry in builder.build() {
+    // The parallel walker even with one thread: it reads each directory's ignore files
+    // without first asking whether they exist, where the sequential walker stats four names
+    // per directory (measured on a 52,890-file tree, one core: 1.35 s against 1.52 s, and
+    // 83,000 fewer system calls).
+    builder.build_parallel().run(|| {
+        let mut state = FileWorker {
+            scanner,
+            worker: scanner.worker(),
+            buffer: Vec::new(),
+            output: FilesOutput::default(),
+            collected: Arc::clone(&collected),
+            options,
+            cwd: &cwd,
+            namer: FingerprintNamer::default(),
+        };
+        Box::new(move |entry| {
             state.visit(entry);
-        }
-    } else {
-        builder.build_parallel().run(|| {
-            let mut state = new_state();
-            Box::new(move |entry| {
-                state.visit(entry);
-                WalkState::Continue
-            })
-        });
-    }
+            WalkState::Continue
+        })
+    });
     let output =
         std::mem::take(&mut *collected.lock().expect("a scan thread panicked while holding the results"));
     Ok(output.finish(started))
@@ -178,6 +173,7 @@ struct FileWorker<'s> {
     collected: Arc<Mutex<FilesOutput>>,
     options: &'s WalkOptions,
     cwd: &'s Path,
+    namer: FingerprintNamer,
 }
 
 impl FileWorker<'_> {
@@ -215,7 +211,7 @@ impl FileWorker<'_> {
             return;
         }
         let display = path.to_string_lossy();
-        let fingerprint = fingerprint_path(&self.options.root, self.cwd, path);
+        let fingerprint = self.namer.name(&self.options.root, self.cwd, path);
         let name = InputName { display: &display, fingerprint: &fingerprint };
         self.scanner.scan_input(
             &self.buffer,
