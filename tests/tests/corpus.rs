@@ -1730,6 +1730,133 @@ fn positives(r: &mut Rng, c: &mut Corpus) {
     special_cases(r, c);
     generic_cases(r, c);
     encoded_cases(r, c);
+    config_syntax_cases(r, c);
+}
+
+/// Secrets in the shapes configuration takes outside `NAME = value`: connection strings,
+/// XML settings, environment fallbacks, Azure connection strings, keys pasted into code
+/// as concatenated literals, PuTTY key files. Each kind has a look-alike negative.
+fn config_syntax_cases(r: &mut Rng, c: &mut Corpus) {
+    let password = format!("{}!{}", r.mixed(10, 14), r.s(BASE62, 3));
+    c.pos(
+        "connection-string-password",
+        "appsettings.json",
+        format!(
+            "{{\n  \"ConnectionStrings\": {{\n    \"Orders\": \"Server=tcp:{}.database.windows.net,1433;Initial Catalog=orders;User ID=app;Password={password};Encrypt=True;\"\n  }}\n}}\n",
+            r.word()
+        ),
+        &password,
+    );
+    let password = r.mixed(14, 20);
+    c.pos(
+        "connection-string-password",
+        "report.py",
+        format!("conn = pyodbc.connect(\"DRIVER={{ODBC Driver 18 for SQL Server}};SERVER=db01;DATABASE={};UID=svc;PWD={password}\")\n", r.word()),
+        &password,
+    );
+    c.neg(
+        "connection-string-placeholder",
+        "appsettings.json",
+        "{\"ConnectionStrings\": {\"Default\": \"Server=myServerAddress;Database=myDataBase;User Id=myUsername;Password=myPassword;\"}}\n".to_string(),
+    );
+    c.neg(
+        "connection-string-placeholder",
+        "appsettings.Development.json",
+        "{\"ConnectionStrings\": {\"Default\": \"Server=localhost;Database=app;User Id=sa;Password=${DB_PASSWORD};\"}}\n".to_string(),
+    );
+    let secret = r.mixed(24, 32);
+    c.pos(
+        "xml-app-setting",
+        "Web.config",
+        format!("<configuration>\n  <appSettings>\n    <add key=\"PaymentGatewaySecret\" value=\"{secret}\" />\n  </appSettings>\n</configuration>\n"),
+        &secret,
+    );
+    c.neg(
+        "xml-app-setting-placeholder",
+        "Web.config",
+        "<appSettings>\n  <add key=\"PaymentGatewaySecret\" value=\"#{PaymentGatewaySecret}\" />\n  <add key=\"TokenLifetimeMinutes\" value=\"60\" />\n</appSettings>\n".to_string(),
+    );
+    let key = format!("{}*{}#{}", r.s(BASE62, 20), r.s(BASE62, 12), r.s(BASE62, 10));
+    c.pos(
+        "env-fallback",
+        "settings.py",
+        format!("SECRET_KEY = os.environ.get(\"DJANGO_SECRET_KEY\", \"{key}\")\n"),
+        &key,
+    );
+    let token = r.mixed(32, 40);
+    c.pos(
+        "env-fallback",
+        "client.js",
+        format!("const token = process.env.API_TOKEN || '{token}';\n"),
+        &token,
+    );
+    c.neg(
+        "env-fallback-placeholder",
+        "settings.py",
+        "SECRET_KEY = os.environ.get(\"DJANGO_SECRET_KEY\", \"change-me-in-production\")\nDEBUG = os.environ.get(\"DEBUG\", \"false\")\n".to_string(),
+    );
+    let sak = b64(&r.bytes(32), B64, true);
+    c.pos(
+        "azure-shared-access-key",
+        "local.settings.json",
+        format!("{{\"Values\": {{\"IoTHub\": \"HostName={}.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={sak}\"}}}}\n", r.word()),
+        &sak,
+    );
+    let secret = b64(&r.bytes(32), B64, true);
+    c.pos(
+        "azure-app-configuration",
+        "Program.cs",
+        format!(
+            "builder.Configuration.AddAzureAppConfiguration(\"Endpoint=https://{}.azconfig.io;Id={}-l0-s0:{};Secret={secret}\");\n",
+            r.word(),
+            r.s(BASE62, 4),
+            r.s(BASE62, 20)
+        ),
+        &secret,
+    );
+    let body: Vec<String> = b64(&pkcs8_der(r), B64, true)
+        .as_bytes()
+        .chunks(64)
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect();
+    let label = concat!("PRIVATE", " KEY");
+    let mut java = format!("    static final String KEY = \"-----BEGIN {label}-----\\n\"\n");
+    for line in &body {
+        java.push_str(&format!("        + \"{line}\\n\"\n"));
+    }
+    java.push_str(&format!("        + \"-----END {label}-----\";\n"));
+    c.pos("private-key-in-string-literals", "KeyFixture.java", java, &body[1]);
+    let public = b64(&r.bytes(51), B64, true);
+    let private: Vec<String> = b64(&r.bytes(96), B64, true)
+        .as_bytes()
+        .chunks(64)
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect();
+    c.pos(
+        "putty-private-key",
+        "deploy.ppk",
+        format!(
+            "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: deploy@ci\nPublic-Lines: 2\n{}\n{}\nPrivate-Lines: {}\n{}\nPrivate-MAC: {}\n",
+            &public[..40],
+            &public[40..],
+            private.len(),
+            private.join("\n"),
+            r.s(HEX, 64)
+        ),
+        &private[0],
+    );
+    let bot = format!(
+        "{}:{}{}",
+        r.range(100_000_000, 999_999_999),
+        r.s("BCDEFGHIJKLMNOPQRSTUVWXYZabcdef", 1),
+        r.s(B64URL, 34)
+    );
+    c.pos(
+        "telegram-named",
+        "alerts.yml",
+        format!("notifiers:\n  - type: telegram\n    telegram_bot_token: \"{bot}\"\n"),
+        &bot,
+    );
 }
 
 // ---------------------------------------------------------------------------------
