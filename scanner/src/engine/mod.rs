@@ -392,6 +392,11 @@ impl CompiledRule {
         if rule.min_char_classes.is_some_and(|min| checks::char_classes(secret) < min) {
             return false;
         }
+        // A generic rule knows a secret only by the name it is assigned to; a value that
+        // reads as a name itself (`accessTokenField`, `test_schema_2`) is code, not a key.
+        if rule.generic && checks::looks_like_identifier(secret) {
+            return false;
+        }
         if rule.entropy.is_some_and(|min| checks::shannon_entropy(secret) < min) {
             return false;
         }
