@@ -174,6 +174,89 @@ fn is_word(piece: &[u8]) -> bool {
     piece.len() >= 2 && piece.iter().any(is_vowel)
 }
 
+/// Words that make a name about a secret rather than the secret itself: its hash, its
+/// type, where it lives, how long it lives, a page token.
+const NON_SECRET_NAME_WORDS: &[&str] = &[
+    "hash",
+    "hashed",
+    "digest",
+    "checksum",
+    "sha",
+    "sha1",
+    "sha256",
+    "sha512",
+    "md5",
+    "fingerprint",
+    "next",
+    "page",
+    "continuation",
+    "pagination",
+    "sync",
+    "csrf",
+    "xsrf",
+    "spec",
+    "length",
+    "len",
+    "size",
+    "ttl",
+    "expiry",
+    "expires",
+    "expiration",
+    "timeout",
+    "version",
+    "policy",
+    "regex",
+    "pattern",
+    "label",
+    "placeholder",
+    "mask",
+    "hint",
+    "format",
+    "field",
+    "param",
+    "header",
+    "prefix",
+    "suffix",
+    "salt",
+    "nonce",
+    "type",
+    "name",
+    "url",
+    "uri",
+    "endpoint",
+    "path",
+    "file",
+    "dir",
+    "kind",
+    "env",
+    "var",
+    "variable",
+    "ref",
+    "arn",
+];
+
+/// Whether an assigned-to name such as `password_hash`, `NextToken` or `apiKeyHeader`
+/// holds one of [`NON_SECRET_NAME_WORDS`] as a word (split at `_`, `-`, `.` and where a
+/// capital starts a word).
+pub fn names_a_non_secret(name: &[u8]) -> bool {
+    for part in name.split(|&b| matches!(b, b'_' | b'-' | b'.')) {
+        let mut from = 0;
+        while from < part.len() {
+            if !part[from].is_ascii_alphanumeric() {
+                from += 1;
+                continue;
+            }
+            let word = next_piece(&part[from..]);
+            from += word.len();
+            let lower = word.to_ascii_lowercase();
+            if NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes() == lower.as_slice()) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// Whether `secret` contains one of `stopwords` (already ASCII lower case).
 pub fn has_stopword(secret: &[u8], stopwords: &[String]) -> bool {
     if stopwords.is_empty() {
@@ -219,6 +302,25 @@ fn github_crc32_ok(secret: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_about_secrets_are_told_from_names_of_secrets() {
+        for name in
+            ["password_hash", "NextToken", "apiKeyHeader", "token_type", "SECRET_NAME", "api-key-sha256"]
+        {
+            assert!(names_a_non_secret(name.as_bytes()), "{name}");
+        }
+        for name in [
+            "password",
+            "DB_PASSWORD",
+            "clientSecret",
+            "hashicorp_vault_token",
+            "account_password",
+            "secret_id",
+        ] {
+            assert!(!names_a_non_secret(name.as_bytes()), "{name}");
+        }
+    }
 
     #[test]
     fn identifiers_are_told_from_random_strings() {

@@ -371,7 +371,9 @@ impl RuleSet {
                     continue;
                 }
                 if let Some(secret) = secret_span(captures, compiled.rule.secret_group) {
-                    if compiled.accepts(&haystack[secret.clone()]) {
+                    if compiled.accepts(&haystack[secret.clone()])
+                        && !(compiled.rule.generic && names_a_non_secret(haystack, captures))
+                    {
                         on_match(RawMatch { rule: rule_index, secret, whole: found.range() });
                     }
                 }
@@ -405,6 +407,18 @@ impl CompiledRule {
         }
         !self.excluded_secrets.iter().any(|regex| regex.get().is_ok_and(|regex| regex.is_match(secret)))
     }
+}
+
+/// Whether a generic match's `name` group, widened left over the identifier it ends
+/// (`NextToken` where the group holds `Token`), names something that is not a secret:
+/// `password_hash`, `api_key_header`, `token_type`, `NextToken`.
+fn names_a_non_secret(haystack: &[u8], captures: &Captures) -> bool {
+    let Some(name) = captures.get_group_by_name("name") else {
+        return false;
+    };
+    let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-' || *b == b'.';
+    let widened = haystack[..name.start].iter().rev().take(64).take_while(|b| is_name_byte(b)).count();
+    checks::names_a_non_secret(&haystack[name.start - widened..name.end])
 }
 
 fn secret_span(captures: &Captures, group: usize) -> Option<Range<usize>> {
