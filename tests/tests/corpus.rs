@@ -1845,6 +1845,24 @@ fn config_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ),
         &private[0],
     );
+    // Assignments in the syntax of particular languages and tools.
+    let shapes: &[(&str, &str, &str)] = &[
+        ("wp-config.php", "<?php\ndefine( 'DB_PASSWORD', '{V}' );\n", "define( 'DB_PASSWORD', 'password_here' );\n"),
+        ("docker-compose.yml", "services:\n  db:\n    environment:\n      - POSTGRES_PASSWORD={V}\n", "services:\n  db:\n    environment:\n      - POSTGRES_PASSWORD=${POSTGRES_PASSWORD}\n"),
+        ("settings.xml", "<settings><servers><server><id>releases</id><username>ci</username><password>{V}</password></server></servers></settings>\n", "<settings><servers><server><id>releases</id><password>${env.MAVEN_PASSWORD}</password></server></servers></settings>\n"),
+        ("jdbc.properties", "jdbc.url=jdbc:mysql://db:3306/app?user=app&password={V}\n", "jdbc.url=jdbc:mysql://db:3306/app?user=app&password=${DB_PASSWORD}\n"),
+        ("restore.sh", "mysql -u root -p{V} app < dump.sql\n", "mysql -u root -p app < dump.sql\n"),
+        ("init.sql", "CREATE USER app WITH PASSWORD '{V}';\n", "CREATE USER app WITH PASSWORD :'app_password';\n"),
+        ("config.h", "#define API_KEY \"{V}\"\n", "#define API_KEY_HEADER \"X-Api-Key\"\n"),
+        ("Dockerfile", "FROM alpine:3.20\nENV API_TOKEN {V}\n", "FROM alpine:3.20\nENV API_TOKEN ${API_TOKEN}\n"),
+        ("deploy.ps1", "$pw = ConvertTo-SecureString \"{V}\" -AsPlainText -Force\n", "$pw = ConvertTo-SecureString $env:DEPLOY_PASSWORD -AsPlainText -Force\n"),
+        ("mail.ini", "[smtp]\nhost = smtp.example.com\npass = {V}\n", "[smtp]\nhost = smtp.example.com\npass = %(SMTP_PASS)s\n"),
+    ];
+    for (file, positive, negative) in shapes {
+        let value = r.mixed(16, 24);
+        c.pos("language-shape", file, positive.replace("{V}", &value), &value);
+        c.neg("language-shape-placeholder", file, negative.to_string());
+    }
     let bot = format!(
         "{}:{}{}",
         r.range(100_000_000, 999_999_999),

@@ -25,6 +25,7 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "yourkey",
     "yoursecret",
     "redacted",
+    "filtered",
     "insert_",
     "replace_me",
     "<",
