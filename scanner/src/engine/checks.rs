@@ -240,19 +240,24 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
 /// holds one of [`NON_SECRET_NAME_WORDS`] as a word (split at `_`, `-`, `.` and where a
 /// capital starts a word).
 pub fn names_a_non_secret(name: &[u8]) -> bool {
+    let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
     for part in name.split(|&b| matches!(b, b'_' | b'-' | b'.')) {
         let mut from = 0;
+        // Where the last word started: `md5` and `sha256` are a word and its digits.
+        let mut word_start = None;
         while from < part.len() {
             if !part[from].is_ascii_alphanumeric() {
                 from += 1;
+                word_start = None;
                 continue;
             }
-            let word = next_piece(&part[from..]);
-            from += word.len();
-            let lower = word.to_ascii_lowercase();
-            if NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes() == lower.as_slice()) {
+            let piece = next_piece(&part[from..]);
+            let start = if piece[0].is_ascii_digit() { word_start.unwrap_or(from) } else { from };
+            if listed(piece) || listed(&part[start..from + piece.len()]) {
                 return true;
             }
+            word_start = (!piece[0].is_ascii_digit()).then_some(from);
+            from += piece.len();
         }
     }
     false
