@@ -139,6 +139,68 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     long_words >= 1 && letters * 2 >= secret.len()
 }
 
+/// Whether `name` holds `word` as a word of its own (split as [`names_a_non_secret`] does).
+fn has_word(name: &[u8], word: &[u8]) -> bool {
+    name.split(|&b| !b.is_ascii_alphanumeric()).any(|part| {
+        let mut from = 0;
+        while from < part.len() {
+            let piece = next_piece(&part[from..]);
+            if piece.eq_ignore_ascii_case(word) {
+                return true;
+            }
+            from += piece.len();
+        }
+        false
+    })
+}
+
+/// Whether `value` is code rather than a literal: it starts where an expression ends
+/// (`),d?x.createElement(` cut out of minified code), or it is a member, index or call
+/// expression (`arguments[2]`, `config.get()`, `self.tokens[0]`).
+pub fn looks_like_code(value: &[u8]) -> bool {
+    if matches!(value.first(), Some(b')' | b']' | b',' | b';')) {
+        return true;
+    }
+    let mut end = value.len();
+    let mut groups = 0;
+    while end > 0 && matches!(value[end - 1], b']' | b')') {
+        let open = if value[end - 1] == b']' { b'[' } else { b'(' };
+        let Some(start) = memchr::memrchr(open, &value[..end]) else { return false };
+        let inside = &value[start + 1..end - 1];
+        // A call with nothing in it, or an index: `get()`, `[2]`, `["key"]`.
+        let plain_index =
+            inside.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'"' | b'\'' | b'$'));
+        if (open == b'(' && !inside.is_empty()) || !plain_index {
+            return false;
+        }
+        end = start;
+        groups += 1;
+    }
+    let head = &value[..end];
+    groups > 0
+        && head.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')
+        && head.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
+}
+
+/// Whether `value` is an e-mail address: a local part, `@`, and a domain with a dot and
+/// a top-level domain of letters.
+pub fn is_email_address(value: &[u8]) -> bool {
+    let Some(at) = memchr::memrchr(b'@', value) else {
+        return false;
+    };
+    let (local, domain) = (&value[..at], &value[at + 1..]);
+    let Some(dot) = memchr::memrchr(b'.', domain) else {
+        return false;
+    };
+    let tld = &domain[dot + 1..];
+    !local.is_empty()
+        && !local.contains(&b'@')
+        && dot > 0
+        && tld.len() >= 2
+        && tld.iter().all(u8::is_ascii_alphabetic)
+        && domain.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+}
+
 /// The first piece of `text` (alphanumeric, not empty): a digit run, a run of capitals not
 /// followed by a lower-case letter, or an optional capital and its lower-case letters. In
 /// `HTTPServer` the pieces are `HTTP` and `Server`.
@@ -236,10 +298,20 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "arn",
 ];
 
+/// Parts of names that say a secret is meant; `pass` alone is not one of them, since it
+/// ends `minipass` and `bypass` (it counts only as a word of its own: `DB_PASS`).
+const SECRET_NAME_PARTS: &[&str] =
+    &["passw", "passphrase", "pwd", "secret", "token", "key", "credential", "auth"];
+
 /// Whether an assigned-to name such as `password_hash`, `NextToken` or `apiKeyHeader`
 /// holds one of [`NON_SECRET_NAME_WORDS`] as a word (split at `_`, `-`, `.` and where a
-/// capital starts a word).
+/// capital starts a word), or names no secret at all (`minipass`).
 pub fn names_a_non_secret(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let strong = SECRET_NAME_PARTS.iter().any(|part| memchr::memmem::find(&lower, part.as_bytes()).is_some());
+    if !strong && !has_word(name, b"pass") {
+        return true;
+    }
     let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
     for part in name.split(|&b| matches!(b, b'_' | b'-' | b'.')) {
         let mut from = 0;
@@ -325,6 +397,31 @@ mod tests {
             "secret_id",
         ] {
             assert!(!names_a_non_secret(name.as_bytes()), "{name}");
+        }
+    }
+
+    #[test]
+    fn code_is_told_from_literals() {
+        for value in [
+            "),d?x.a.createElement(",
+            "arguments[2]",
+            "config.get()",
+            "self.tokens[0]",
+            "$scope.form.password()",
+        ] {
+            assert!(looks_like_code(value.as_bytes()), "{value}");
+        }
+        for value in ["p4ss(w0rd)", "Xk9#mP2$vL8q", "a1b2c3[d4]e5", "[FILTER]x"] {
+            assert!(!looks_like_code(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn email_addresses_are_recognised() {
+        assert!(is_email_address(b"curl_by_daniel@haxx.se"));
+        assert!(is_email_address(b"Daniel.Stenberg@haxx.nu"));
+        for value in ["p@ssw0rd!2024", "abc@def", "user@host.c0m", "a@b@c.com", "@example.com"] {
+            assert!(!is_email_address(value.as_bytes()), "{value}");
         }
     }
 

@@ -395,8 +395,13 @@ impl CompiledRule {
             return false;
         }
         // A generic rule knows a secret only by the name it is assigned to; a value that
-        // reads as a name itself (`accessTokenField`, `test_schema_2`) is code, not a key.
-        if rule.generic && checks::looks_like_identifier(secret) {
+        // reads as a name itself (`accessTokenField`, `test_schema_2`) or as an expression
+        // (`arguments[2]`) is code, not a key, and an e-mail address is not one either.
+        if rule.generic
+            && (checks::looks_like_identifier(secret)
+                || checks::is_email_address(secret)
+                || checks::looks_like_code(secret))
+        {
             return false;
         }
         if rule.entropy.is_some_and(|min| checks::shannon_entropy(secret) < min) {
