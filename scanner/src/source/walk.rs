@@ -31,6 +31,10 @@ use ignore::{
 };
 use rustix::fs::{openat, statat, AtFlags, Dir, FileType, Mode, OFlags, CWD};
 
+/// How deep below a root a directory may be and still be opened relative to its parent;
+/// below that, by its path (each level relative to its parent holds one descriptor open).
+const MAX_HELD_DEPTH: usize = 128;
+
 /// What a walk reports to its visitor.
 pub trait Visitor {
     /// A regular file to scan.
@@ -73,6 +77,7 @@ pub fn walk<V: Visitor + Send>(
                 Some(name) => tasks.push(DirTask {
                     parent: None,
                     name,
+                    depth: 0,
                     display: root.clone(),
                     absolute: crate::paths::normalize(root),
                     ignores: walker.ancestor_ignores(root),
@@ -114,10 +119,12 @@ pub fn walk<V: Visitor + Send>(
 
 /// A directory still to be read.
 struct DirTask {
-    /// The directory it is in (`None` for a root, opened by path).
+    /// The directory it is in (`None`: opened by its path).
     parent: Option<Arc<Dir>>,
-    /// Its name in `parent`, or the root's path.
+    /// Its name in `parent`, or its path.
     name: CString,
+    /// How many directories below its root it is.
+    depth: usize,
     /// Its path as reported.
     display: PathBuf,
     /// Its absolute, normalized path: what ignore rules match against.
@@ -212,13 +219,19 @@ impl Walker {
             }
             let display = task.display.join(os_name);
             if is_dir {
-                subdirs.push(DirTask {
-                    parent: Some(Arc::clone(&dir)),
-                    name,
-                    display,
-                    absolute,
-                    ignores: ignores.clone(),
-                });
+                // A pending subdirectory keeps its parent open; past `MAX_HELD_DEPTH` levels
+                // it is opened by path instead, so a very deep tree cannot run the process
+                // out of file descriptors.
+                let depth = task.depth + 1;
+                let (parent, name) = if depth <= MAX_HELD_DEPTH {
+                    (Some(Arc::clone(&dir)), name)
+                } else {
+                    match path_cstring(&display) {
+                        Some(path) => (None, path),
+                        None => continue,
+                    }
+                };
+                subdirs.push(DirTask { parent, name, depth, display, absolute, ignores: ignores.clone() });
             } else {
                 visitor.file(FileEntry { path: &display, dir: fd, name: &name });
             }
@@ -452,6 +465,22 @@ mod tests {
             everything.contains(&root.join(".git/config")) && everything.contains(&root.join("excluded.bin"))
         );
         assert!(!everything.iter().any(|path| path.starts_with(root.join("src/loop"))));
+    }
+
+    #[test]
+    fn a_tree_deeper_than_the_held_descriptors_is_walked_whole() {
+        // Deeper than the usual limit of 1,024 open descriptors, shorter than PATH_MAX.
+        const LEVELS: usize = 1_100;
+        let dir = tempfile::tempdir().unwrap();
+        let mut path = dir.path().to_path_buf();
+        for level in 0..LEVELS {
+            path.push("d");
+            fs::create_dir(&path).unwrap();
+            fs::write(path.join(format!("f{level}")), "x").unwrap();
+        }
+        for threads in [1, 2] {
+            assert_eq!(walked(dir.path(), threads, true).len(), LEVELS, "{threads} threads");
+        }
     }
 
     #[test]
