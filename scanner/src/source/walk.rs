@@ -200,6 +200,7 @@ impl Walker {
             }
         };
         let ignores = if self.respect_ignores { self.own_ignores(&task, &entries) } else { None };
+        // Rules to apply here (with ignores off there are none, not even global ones).
         let filtering = ignores.is_some() || !self.global.is_empty();
         let dir = Arc::new(dir);
         let Ok(fd) = dir.fd() else { return Vec::new() };
@@ -213,12 +214,16 @@ impl Walker {
                 continue; // symbolic links, sockets, fifos, devices
             }
             let is_dir = matches!(kind, Kind::Dir);
-            let absolute = task.absolute.join(os_name);
-            if self.respect_ignores && filtering && self.is_ignored(ignores.as_deref(), &absolute, is_dir) {
+            // Ignore rules match absolute paths; without rules only a directory needs its own.
+            let absolute = (filtering || is_dir).then(|| task.absolute.join(os_name));
+            if filtering
+                && absolute.as_deref().is_some_and(|path| self.is_ignored(ignores.as_deref(), path, is_dir))
+            {
                 continue;
             }
             let display = task.display.join(os_name);
             if is_dir {
+                let absolute = absolute.unwrap_or_else(|| task.absolute.join(os_name));
                 // A pending subdirectory keeps its parent open; past `MAX_HELD_DEPTH` levels
                 // it is opened by path instead, so a very deep tree cannot run the process
                 // out of file descriptors.
