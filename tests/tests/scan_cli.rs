@@ -116,6 +116,7 @@ fn errors_exit_two_with_one_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("no/such/path"), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "the reason is given once: {stderr}");
 
     fs::write(dir.path().join(".secretgate.toml"), "[allowlist]\npathz = []\n").unwrap();
     let out = secretgate(&["scan", "."], dir.path());

@@ -28,12 +28,12 @@ use crate::{
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// It does not exist (or cannot be examined).
-    #[error("{path}: {source}")]
+    #[error("{path}: {reason}")]
     Missing {
         /// The path as given.
         path: String,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, not a chained source: it would be printed twice).
+        reason: std::io::Error,
     },
     /// Standard input could not be read.
     #[error("cannot read standard input: {0}")]
@@ -112,7 +112,7 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], options: &WalkOptions) -
     let started = Instant::now();
     for path in paths {
         std::fs::symlink_metadata(path)
-            .map_err(|source| Error::Missing { path: path.display().to_string(), source })?;
+            .map_err(|reason| Error::Missing { path: path.display().to_string(), reason })?;
     }
     let cwd = std::env::current_dir().unwrap_or_default();
     let workers = walk::walk(paths, options.threads.max(1), !options.no_ignore, || FileWorker {
