@@ -110,48 +110,33 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
         return false;
     }
     let (mut letters, mut long_words) = (0, 0);
-    for part in secret.split(|&b| matches!(b, b'_' | b'.' | b'-')) {
-        let mut at = 0;
-        while at < part.len() {
-            let piece = next_piece(&part[at..]);
-            at += piece.len();
-            if piece[0].is_ascii_digit() {
-                if piece.len() > 4 {
-                    return false;
-                }
-                continue;
-            }
-            letters += piece.len();
-            if piece.iter().all(u8::is_ascii_uppercase) {
-                if !(2..=5).contains(&piece.len()) {
-                    return false;
-                }
-                continue;
-            }
-            if !is_word(piece) {
+    for (_, piece) in pieces(secret) {
+        if piece[0].is_ascii_digit() {
+            if piece.len() > 4 {
                 return false;
             }
-            if piece.len() >= 4 {
-                long_words += 1;
+            continue;
+        }
+        letters += piece.len();
+        if piece.iter().all(u8::is_ascii_uppercase) {
+            if !(2..=5).contains(&piece.len()) {
+                return false;
             }
+            continue;
+        }
+        if !is_word(piece) {
+            return false;
+        }
+        if piece.len() >= 4 {
+            long_words += 1;
         }
     }
     long_words >= 1 && letters * 2 >= secret.len()
 }
 
-/// Whether `name` holds `word` as a word of its own (split as [`names_a_non_secret`] does).
+/// Whether `name` holds `word` as a word of its own (one of its [`pieces`]).
 fn has_word(name: &[u8], word: &[u8]) -> bool {
-    name.split(|&b| !b.is_ascii_alphanumeric()).any(|part| {
-        let mut from = 0;
-        while from < part.len() {
-            let piece = next_piece(&part[from..]);
-            if piece.eq_ignore_ascii_case(word) {
-                return true;
-            }
-            from += piece.len();
-        }
-        false
-    })
+    pieces(name).any(|(_, piece)| piece.eq_ignore_ascii_case(word))
 }
 
 /// Whether `value` is code rather than a literal: it starts where an expression ends
@@ -199,6 +184,23 @@ pub fn is_email_address(value: &[u8]) -> bool {
         && tld.len() >= 2
         && tld.iter().all(u8::is_ascii_alphabetic)
         && domain.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+}
+
+/// The pieces of `text` with their offsets: its alphanumeric runs (anything else
+/// separates them), each cut by [`next_piece`]. `api-keySHA256` gives `api`, `key`, `SHA`,
+/// `256`.
+fn pieces(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        at += text[at.min(text.len())..].iter().take_while(|b| !b.is_ascii_alphanumeric()).count();
+        if at >= text.len() {
+            return None;
+        }
+        let piece = next_piece(&text[at..]);
+        let found = (at, piece);
+        at += piece.len();
+        Some(found)
+    })
 }
 
 /// The first piece of `text` (alphanumeric, not empty): a digit run, a run of capitals not
@@ -313,24 +315,19 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
         return true;
     }
     let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
-    for part in name.split(|&b| matches!(b, b'_' | b'-' | b'.')) {
-        let mut from = 0;
-        // Where the last word started: `md5` and `sha256` are a word and its digits.
-        let mut word_start = None;
-        while from < part.len() {
-            if !part[from].is_ascii_alphanumeric() {
-                from += 1;
-                word_start = None;
-                continue;
-            }
-            let piece = next_piece(&part[from..]);
-            let start = if piece[0].is_ascii_digit() { word_start.unwrap_or(from) } else { from };
-            if listed(piece) || listed(&part[start..from + piece.len()]) {
-                return true;
-            }
-            word_start = (!piece[0].is_ascii_digit()).then_some(from);
-            from += piece.len();
+    // The word just before, when it ends where this piece starts: `md5` and `sha256` are a
+    // word and its digits.
+    let mut word: Option<(usize, usize)> = None;
+    for (at, piece) in pieces(name) {
+        let end = at + piece.len();
+        let start = match word {
+            Some((start, word_end)) if word_end == at && piece[0].is_ascii_digit() => start,
+            _ => at,
+        };
+        if listed(piece) || listed(&name[start..end]) {
+            return true;
         }
+        word = (!piece[0].is_ascii_digit()).then_some((at, end));
     }
     false
 }

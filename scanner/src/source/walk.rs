@@ -74,14 +74,18 @@ pub fn walk<V: Visitor + Send>(
     for root in roots {
         match std::fs::metadata(root) {
             Ok(meta) if meta.is_dir() => match path_cstring(root) {
-                Some(name) => tasks.push(DirTask {
-                    parent: None,
-                    name,
-                    depth: 0,
-                    display: root.clone(),
-                    absolute: crate::paths::normalize(root),
-                    ignores: walker.ancestor_ignores(root),
-                }),
+                Some(name) => {
+                    let absolute = crate::paths::normalize(root);
+                    let ignores = walker.ancestor_ignores(&absolute);
+                    tasks.push(DirTask {
+                        parent: None,
+                        name,
+                        depth: 0,
+                        display: root.clone(),
+                        absolute,
+                        ignores,
+                    })
+                }
                 None => first.error(format!("{}: a path with a NUL byte", root.display())),
             },
             Ok(meta) if meta.is_file() => {
@@ -260,13 +264,12 @@ impl Walker {
             .or_else(|| task.ignores.clone())
     }
 
-    /// The ignore rules of the directories above `root`, outermost first (`root` itself is
-    /// read when the walk lists it).
-    fn ancestor_ignores(&self, root: &Path) -> Option<Arc<IgnoreLevel>> {
+    /// The ignore rules of the directories above a root (its `absolute`, normalized path),
+    /// outermost first; the root's own are read when the walk lists it.
+    fn ancestor_ignores(&self, absolute: &Path) -> Option<Arc<IgnoreLevel>> {
         if !self.respect_ignores {
             return None;
         }
-        let absolute = crate::paths::normalize(root);
         let mut ancestors: Vec<&Path> = absolute.ancestors().skip(1).collect();
         ancestors.reverse();
         let mut level = None;
@@ -474,18 +477,38 @@ mod tests {
 
     #[test]
     fn a_tree_deeper_than_the_held_descriptors_is_walked_whole() {
-        // Deeper than the usual limit of 1,024 open descriptors, shorter than PATH_MAX.
+        // Deeper than the descriptors allowed below, shorter than PATH_MAX.
         const LEVELS: usize = 1_100;
         let dir = tempfile::tempdir().unwrap();
         let mut path = dir.path().to_path_buf();
         for level in 0..LEVELS {
+            // Siblings beside the next level keep this level's directory open while they
+            // wait (whichever way the listing orders them, most levels hold one).
+            for sibling in ["a", "b", "c"] {
+                fs::create_dir(path.join(sibling)).unwrap();
+            }
             path.push("d");
             fs::create_dir(&path).unwrap();
             fs::write(path.join(format!("f{level}")), "x").unwrap();
         }
-        for threads in [1, 2] {
-            assert_eq!(walked(dir.path(), threads, true).len(), LEVELS, "{threads} threads");
+        // With fewer descriptors than levels, holding every level open would fail (EMFILE).
+        // The limit is the process's, so it stays well above what the tests running beside
+        // this one open, and is put back after.
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        struct Restore(Rlimit);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let _ = setrlimit(Resource::Nofile, self.0);
+            }
         }
+        let before = getrlimit(Resource::Nofile);
+        let lowered =
+            Rlimit { current: Some(before.current.map_or(512, |current| current.min(512))), ..before };
+        let restore = Restore(before);
+        setrlimit(Resource::Nofile, lowered).unwrap();
+        let counts: Vec<usize> = [1, 2].map(|threads| walked(dir.path(), threads, true).len()).to_vec();
+        drop(restore);
+        assert_eq!(counts, [LEVELS, LEVELS]);
     }
 
     #[test]
