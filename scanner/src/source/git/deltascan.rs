@@ -220,18 +220,35 @@ pub fn scan_delta(
     if target_size as usize != data.len() {
         return Err(delta::MalformedDelta("target size differs from the object"));
     }
-    // What changed: inserts, and the edges between ops (a copy's bytes are only identical
-    // to the base inside it), each with the context of the rules that are not long.
-    let mut changed: Vec<(usize, usize)> = vec![(0, 0), (data.len(), data.len())];
-    let mut list = Vec::new();
+    // What changed: inserts, and the edges of copies (a copy's bytes are only identical to
+    // the base inside it), each with the context of the rules that are not long. Copies that
+    // continue each other in both objects are one copy (git splits copies at 64 KiB), and a
+    // copy edge at both objects' start or end changes nothing: `Copies::holds` says the same.
+    let mut changed: Vec<(usize, usize)> = Vec::new();
+    let mut list: Vec<Copy> = Vec::new();
     delta::for_each_op(instructions, |op| match op {
         DeltaOp::Insert { target, len } => changed.push((target as usize, (target + len) as usize)),
         DeltaOp::Copy { target, base, len } => {
-            changed.push((target as usize, target as usize));
-            list.push(Copy { target: target as usize, base: base as usize, len: len as usize });
+            let (target, base, len) = (target as usize, base as usize, len as usize);
+            match list.last_mut() {
+                Some(last) if last.target + last.len == target && last.base + last.len == base => {
+                    last.len += len
+                }
+                _ => list.push(Copy { target, base, len }),
+            }
         }
     })?;
-    let copies = Copies { list, base_size: base_size as usize, data, lines: Lines::new(data) };
+    let (base_size, target_size) = (base_size as usize, data.len());
+    for copy in &list {
+        if copy.target != 0 || copy.base != 0 {
+            changed.push((copy.target, copy.target));
+        }
+        let (end, base_end) = (copy.target + copy.len, copy.base + copy.len);
+        if end != target_size || base_end != base_size {
+            changed.push((end, end));
+        }
+    }
+    let copies = Copies { list, base_size, data, lines: Lines::new(data) };
     changed.sort_unstable();
     let near_change: Vec<(usize, usize)> = merge(
         &mut changed.iter().map(|&(s, e)| (s.saturating_sub(w), e + w)).collect::<Vec<_>>(),
