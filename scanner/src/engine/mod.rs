@@ -416,14 +416,18 @@ impl CompiledRule {
 
 /// Whether a generic match's `name` group, widened left over the identifier it ends
 /// (`NextToken` where the group holds `Token`), names something that is not a secret:
-/// `password_hash`, `api_key_header`, `token_type`, `NextToken`.
+/// `password_hash`, `api_key_header`, `token_type`, `NextToken`, a URL route's parameter.
 fn names_a_non_secret(haystack: &[u8], captures: &Captures) -> bool {
     let Some(name) = captures.get_group_by_name("name") else {
         return false;
     };
     let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-' || *b == b'.';
     let widened = haystack[..name.start].iter().rev().take(64).take_while(|b| is_name_byte(b)).count();
-    checks::names_a_non_secret(&haystack[name.start - widened..name.end])
+    // A parameter of a URL route (`"/reset/:token" => "passwords#edit"`, `/users/{token}`)
+    // names a path segment, not a variable holding a secret.
+    let before = &haystack[..name.start - widened];
+    let in_route = [&b"/"[..], b"/:", b"/{", b"/<"].iter().any(|mark| before.ends_with(mark));
+    in_route || checks::names_a_non_secret(&haystack[name.start - widened..name.end])
 }
 
 fn secret_span(captures: &Captures, group: usize) -> Option<Range<usize>> {
