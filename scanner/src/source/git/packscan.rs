@@ -324,20 +324,119 @@ fn scan_pack(
             Ok(())
         }
     };
-    index.traverse(
-        pack,
+    traverse_blobs(bundle, options.threads.max(1), interrupt, processor)
+}
+
+/// Decodes every blob of `bundle`'s pack in delta-tree order (each base once, before the
+/// deltas built on it) on `threads` threads, handing each to `processor`.
+///
+/// Only chains of blobs are decoded: commits and trees (half the objects of a history, and
+/// trees large ones: a directory of a thousand files is rebuilt for every commit that
+/// touches it) are left alone, where the index's own traversal would decode them too.
+fn traverse_blobs<P>(
+    bundle: &gix::odb::pack::Bundle,
+    threads: usize,
+    interrupt: &std::sync::atomic::AtomicBool,
+    mut processor: P,
+) -> Result<(), gix::Error>
+where
+    P: FnMut(
+            gix::objs::Kind,
+            &[u8],
+            &gix::odb::pack::index::Entry,
+            &dyn gix::progress::Progress,
+        ) -> Result<(), gix::Error>
+        + Send
+        + Clone,
+{
+    use gix::odb::pack::cache::delta::{traverse, Tree};
+    let (pack, index) = (&bundle.pack, &bundle.index);
+    let mut entries: Vec<gix::odb::pack::index::Entry> = index.iter().collect();
+    entries.sort_unstable_by_key(|e| e.pack_offset);
+    let (kinds, first_chain) = chain_kinds(pack, index, &entries);
+    let mut keep: Vec<bool> = kinds.iter().map(|kind| *kind == Some(gix::objs::Kind::Blob)).collect();
+    // The tree is built by reading headers from the pack's first entry on: that entry (and
+    // the chain it needs) is kept whatever it holds; the processor skips what is no blob.
+    for i in first_chain {
+        keep[i] = true;
+    }
+    let tree = Tree::from_offsets_in_pack(
+        pack.path(),
+        entries.into_iter().zip(keep).filter(|(_, keep)| *keep).map(|(entry, _)| entry),
+        &|entry| entry.pack_offset,
+        &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
         &mut gix::progress::Discard,
         interrupt,
-        processor,
-        gix::odb::pack::index::traverse::Options {
-            traversal: gix::odb::pack::index::traverse::Algorithm::DeltaTreeLookup,
-            thread_limit: Some(options.threads.max(1)),
-            check: gix::odb::pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+        index.object_hash(),
+    )?;
+    // An entry's bytes run to the next blob's offset here, past any commits and trees
+    // between them: inflating stops at the end of its own stream.
+    tree.traverse(
+        |range, pack: &gix::odb::pack::data::File| pack.entry_slice(range),
+        pack,
+        pack.pack_end() as u64,
+        move |entry: &mut gix::odb::pack::index::Entry, progress, context: traverse::Context<'_>| {
+            let kind = context.entry.header.as_kind().unwrap_or(gix::objs::Kind::Blob);
+            processor(kind, context.decompressed, entry, progress)
+        },
+        traverse::Options {
+            object_progress: Box::new(gix::progress::Discard),
+            size_progress: &mut gix::progress::Discard,
+            thread_limit: Some(threads),
+            should_interrupt: interrupt,
+            object_hash: index.object_hash(),
             alloc_limit_bytes: None,
-            make_pack_lookup_cache: || gix::odb::pack::cache::Never,
         },
     )?;
     Ok(())
+}
+
+/// The kind of object at the root of each entry's delta chain (`entries` sorted by pack
+/// offset), read from entry headers alone; `None` where a chain cannot be followed (its
+/// base is outside this pack, or the pack is damaged): such entries are left to the lookup
+/// of blobs one by one. Also: the positions of the first entry's chain.
+fn chain_kinds(
+    pack: &gix::odb::pack::data::File,
+    index: &gix::odb::pack::index::File,
+    entries: &[gix::odb::pack::index::Entry],
+) -> (Vec<Option<gix::objs::Kind>>, Vec<usize>) {
+    let mut kinds: Vec<Option<gix::objs::Kind>> = vec![None; entries.len()];
+    let position = |offset: u64| entries.binary_search_by_key(&offset, |e| e.pack_offset).ok();
+    // Bases come first in most packs: one pass settles them, and chains that point forward
+    // (a ref-delta to a later base) are followed from where they start.
+    let mut chain = Vec::new();
+    let mut first_chain = Vec::new();
+    for start in 0..entries.len() {
+        let mut at = start;
+        chain.clear();
+        let kind = loop {
+            if let Some(kind) = kinds[at] {
+                break Some(kind);
+            }
+            // A cycle would be a damaged pack: give up on it.
+            if chain.len() > entries.len() {
+                break None;
+            }
+            chain.push(at);
+            let Ok(entry) = pack.entry(entries[at].pack_offset) else { break None };
+            let base = match entry.header {
+                Header::OfsDelta { base_distance } => Some(entry.base_pack_offset(base_distance)),
+                Header::RefDelta { base_id } => index.lookup(base_id).map(|i| index.pack_offset_at_index(i)),
+                header => break header.as_kind(),
+            };
+            match base.and_then(position) {
+                Some(next) => at = next,
+                None => break None,
+            }
+        };
+        for &i in &chain {
+            kinds[i] = kind;
+        }
+        if start == 0 {
+            first_chain = chain.clone();
+        }
+    }
+    (kinds, first_chain)
 }
 
 /// A zlib inflater per traversal thread.
