@@ -146,6 +146,11 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     if matches!(value.first(), Some(b')' | b']' | b',' | b';')) {
         return true;
     }
+    ends_in_calls_or_indexes(value) || is_indexed_path(value) || interpolates_a_name(value)
+}
+
+/// `config.get()`, `self.tokens[0]`: a name followed by empty calls or plain indexes.
+fn ends_in_calls_or_indexes(value: &[u8]) -> bool {
     let mut end = value.len();
     let mut groups = 0;
     while end > 0 && matches!(value[end - 1], b']' | b')') {
@@ -165,6 +170,67 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     groups > 0
         && head.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')
         && head.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
+}
+
+/// `Jobs[-1].JobId`, `StreamDescription.Shards[-1].ShardId`: a dotted path of names that
+/// goes through at least one index (a number, a quoted key or a name).
+fn is_indexed_path(value: &[u8]) -> bool {
+    let is_name = |name: &[u8]| {
+        name.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+            && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    let is_index = |inside: &[u8]| {
+        let number = inside.strip_prefix(b"-").unwrap_or(inside);
+        (!number.is_empty() && number.iter().all(u8::is_ascii_digit))
+            || is_name(inside)
+            || (inside.len() >= 2
+                && matches!(inside[0], b'"' | b'\'')
+                && inside.last() == Some(&inside[0])
+                && is_name(&inside[1..inside.len() - 1]))
+    };
+    let mut indexes = 0;
+    for segment in value.split(|&b| b == b'.') {
+        let name_end = memchr::memchr(b'[', segment).unwrap_or(segment.len());
+        let (name, mut rest) = segment.split_at(name_end);
+        if !is_name(name) {
+            return false;
+        }
+        while let Some(after_open) = rest.strip_prefix(b"[") {
+            let Some(close) = memchr::memchr(b']', after_open) else { return false };
+            if !is_index(&after_open[..close]) {
+                return false;
+            }
+            indexes += 1;
+            rest = &after_open[close + 1..];
+        }
+        if !rest.is_empty() {
+            return false;
+        }
+    }
+    indexes > 0
+}
+
+/// `share-{portfolio_id}-{org_type}`, `events!connection/{connection_id}/auth`: a format
+/// string that interpolates a name (Python f-strings and `str.format`, C#, Kotlin); `${`,
+/// `#{` and `{{` are placeholder markers already.
+fn interpolates_a_name(value: &[u8]) -> bool {
+    let mut rest = value;
+    while let Some(open) = memchr::memchr(b'{', rest) {
+        let after = &rest[open + 1..];
+        let Some(close) = memchr::memchr(b'}', after) else { return false };
+        let inside = &after[..close];
+        let reads_as_name = inside.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+            && inside.len() >= 2
+            && inside.iter().any(u8::is_ascii_lowercase)
+            && inside.iter().all(|&b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'[' | b']' | b'\'' | b'"' | b'-')
+            });
+        if reads_as_name {
+            return true;
+        }
+        rest = &after[close + 1..];
+    }
+    false
 }
 
 /// Whether `value` is an e-mail address: a local part, `@`, and a domain with a dot and
@@ -298,6 +364,8 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "variable",
     "ref",
     "arn",
+    "id",
+    "ids",
 ];
 
 /// Parts of names that say a secret is meant; `pass` alone is not one of them, since it
@@ -318,16 +386,22 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
     // The word just before, when it ends where this piece starts: `md5` and `sha256` are a
     // word and its digits.
     let mut word: Option<(usize, usize)> = None;
+    let mut previous: &[u8] = b"";
     for (at, piece) in pieces(name) {
         let end = at + piece.len();
         let start = match word {
             Some((start, word_end)) if word_end == at && piece[0].is_ascii_digit() => start,
             _ => at,
         };
-        if listed(piece) || listed(&name[start..end]) {
+        // An id is no secret (`AccessKeyId`), except Vault AppRole's `secret_id` and the
+        // token ids that are bearer tokens themselves (OpenStack Keystone's).
+        let secret_id = piece.eq_ignore_ascii_case(b"id")
+            && (previous.eq_ignore_ascii_case(b"secret") || previous.eq_ignore_ascii_case(b"token"));
+        if (listed(piece) || listed(&name[start..end])) && !secret_id {
             return true;
         }
         word = (!piece[0].is_ascii_digit()).then_some((at, end));
+        previous = piece;
     }
     false
 }
@@ -380,9 +454,16 @@ mod tests {
 
     #[test]
     fn names_about_secrets_are_told_from_names_of_secrets() {
-        for name in
-            ["password_hash", "NextToken", "apiKeyHeader", "token_type", "SECRET_NAME", "api-key-sha256"]
-        {
+        for name in [
+            "password_hash",
+            "NextToken",
+            "apiKeyHeader",
+            "token_type",
+            "SECRET_NAME",
+            "api-key-sha256",
+            "ServiceSpecificCredentialId",
+            "AccessKeyId",
+        ] {
             assert!(names_a_non_secret(name.as_bytes()), "{name}");
         }
         for name in [
@@ -392,6 +473,7 @@ mod tests {
             "hashicorp_vault_token",
             "account_password",
             "secret_id",
+            "tokenID",
         ] {
             assert!(!names_a_non_secret(name.as_bytes()), "{name}");
         }
@@ -405,10 +487,23 @@ mod tests {
             "config.get()",
             "self.tokens[0]",
             "$scope.form.password()",
+            "Jobs[-1].JobId",
+            "StreamDescription.Shards[-1].ShardId",
+            "events!connection/{connection_id}/auth",
+            "share-{portfolio_id}-{org_type}",
+            "{log_group_name}@{log_streams_page[-1]['logStreamName']}",
         ] {
             assert!(looks_like_code(value.as_bytes()), "{value}");
         }
-        for value in ["p4ss(w0rd)", "Xk9#mP2$vL8q", "a1b2c3[d4]e5", "[FILTER]x"] {
+        for value in [
+            "p4ss(w0rd)",
+            "Xk9#mP2$vL8q",
+            "a1b2c3[d4]e5",
+            "[FILTER]x",
+            "h]6EszR}vJ*m",
+            "Q{9}xT.w[2]z",
+            "mK8.Tq[1]x",
+        ] {
             assert!(!looks_like_code(value.as_bytes()), "{value}");
         }
     }

@@ -427,7 +427,26 @@ fn names_a_non_secret(haystack: &[u8], captures: &Captures) -> bool {
     // names a path segment, not a variable holding a secret.
     let before = &haystack[..name.start - widened];
     let in_route = [&b"/"[..], b"/:", b"/{", b"/<"].iter().any(|mark| before.ends_with(mark));
-    in_route || checks::names_a_non_secret(&haystack[name.start - widened..name.end])
+    in_route
+        || names_a_qualified_type(before)
+        || checks::names_a_non_secret(&haystack[name.start - widened..name.end])
+}
+
+/// Whether the name after `before` ends a quoted, `::`-qualified type name
+/// (`"AWS::SecretsManager::Secret": "c85175a4ebcce361"`, a schema's hash per resource
+/// type): a string naming a type, not a variable. An unquoted `Config::password = "…"`
+/// (a C++ static member) still names a secret.
+fn names_a_qualified_type(before: &[u8]) -> bool {
+    if !before.ends_with(b"::") {
+        return false;
+    }
+    let qualified = before
+        .iter()
+        .rev()
+        .take(128)
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-'))
+        .count();
+    matches!(before.len().checked_sub(qualified + 1).map(|at| before[at]), Some(b'"' | b'\''))
 }
 
 fn secret_span(captures: &Captures, group: usize) -> Option<Range<usize>> {
