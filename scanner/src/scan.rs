@@ -559,16 +559,25 @@ impl Scanner {
         });
     }
 
-    /// Drops matches of generic rules whose secret overlaps a specific rule's secret: one
-    /// credential is one finding, under its most precise name.
+    /// Drops matches of generic rules whose secret overlaps a specific rule's secret, and
+    /// all but the first generic rule's match of one secret (two of their name shapes can
+    /// read the same assignment): one credential is one finding, under its most precise name.
     fn drop_generic_overlaps(&self, raw: &mut Vec<RawMatch>) {
         let is_generic = |m: &RawMatch| self.rules.rules()[m.rule].rule.generic;
         if !raw.iter().any(is_generic) {
             return;
         }
         let specific: Vec<_> = raw.iter().filter(|m| !is_generic(m)).map(|m| m.secret.clone()).collect();
+        let mut first_rule: std::collections::HashMap<(usize, usize), usize> =
+            std::collections::HashMap::new();
+        for m in raw.iter().filter(|m| is_generic(m)) {
+            let rule = first_rule.entry((m.secret.start, m.secret.end)).or_insert(m.rule);
+            *rule = (*rule).min(m.rule);
+        }
         raw.retain(|m| {
-            !is_generic(m) || !specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end)
+            !is_generic(m)
+                || (first_rule[&(m.secret.start, m.secret.end)] == m.rule
+                    && !specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end))
         });
     }
 
@@ -847,5 +856,18 @@ data:
         );
         let rules: Vec<_> = findings.iter().map(|f| f.rule_id.as_str()).collect();
         assert_eq!(rules, vec!["github-pat-classic"]);
+    }
+
+    #[test]
+    fn two_generic_rules_reading_one_assignment_report_it_once() {
+        let scanner = scanner();
+        // `MASTER_KEY` is both a master key (generic-secret-unquoted) and a `…_KEY` name
+        // (generic-key-assignment): one secret, one finding, under the first rule.
+        let input = "MASTER_KEY=Qm7xT2pL9vZk4RwN8sYcD3fH\n";
+        let mut worker = scanner.worker();
+        let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
+        scanner.scan_input(input.as_bytes(), InputName::same(".env"), &mut worker, &mut summary, &mut findings);
+        let rules: Vec<_> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(rules, vec!["generic-secret-unquoted"]);
     }
 }

@@ -110,7 +110,7 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
         return false;
     }
     let (mut letters, mut long_words) = (0, 0);
-    for (_, piece) in pieces(secret) {
+    for (at, piece) in pieces(secret) {
         if piece[0].is_ascii_digit() {
             if piece.len() > 4 {
                 return false;
@@ -119,7 +119,9 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
         }
         letters += piece.len();
         if piece.iter().all(u8::is_ascii_uppercase) {
-            if !(2..=5).contains(&piece.len()) {
+            // An acronym, or one capital before a number (`S3`, `V2` in `ServerlessV2Engine`).
+            let versioned = piece.len() == 1 && secret.get(at + 1).is_some_and(u8::is_ascii_digit);
+            if !(2..=5).contains(&piece.len()) && !versioned {
                 return false;
             }
             continue;
@@ -366,6 +368,27 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "arn",
     "id",
     "ids",
+    "public",
+    "publishable",
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "cache",
+    "idempotency",
+    "lookup",
+    "cursor",
+    "unique",
+    "row",
+    "column",
+    "index",
+    "translation",
+    "i18n",
+    "locale",
+    "message",
+    "routing",
+    "gpg",
+    "pgp",
 ];
 
 /// Parts of names that say a secret is meant; `pass` alone is not one of them, since it
@@ -521,6 +544,8 @@ mod tests {
     fn identifiers_are_told_from_random_strings() {
         for name in [
             "Ec2InstanceMetadata",
+            "S3AccessPointAttachments",
+            "ServerlessV2PlatformVersions",
             "test_schema_2",
             "Orange-2",
             "15.minutes",
