@@ -83,17 +83,28 @@ fn has_sequential_run(bytes: &[u8], len: usize) -> bool {
 
 /// How many of the classes letters, digits and symbols occur in `secret`. `_`, `-` and
 /// `.` are not symbols here: they join the words of identifiers (`user_password_field`).
-pub fn char_classes(secret: &[u8]) -> u8 {
-    let (mut letter, mut digit, mut symbol) = (false, false, false);
+/// With `cases_apart`, letters count twice when both cases occur at least twice: a random
+/// password of letters alone (`LISyOXPuFnBYPJMW`) is as mixed as one with a digit, while a
+/// capitalised word (`Password`) is not. Generic rules keep letters as one class: a value
+/// of letters alone assigned to a name is far more often a CamelCase identifier
+/// (`WorkspacesConnectionStatus`) than a password.
+pub fn char_classes(secret: &[u8], cases_apart: bool) -> u8 {
+    let (mut upper, mut lower, mut digit, mut symbol) = (0usize, 0usize, false, false);
     for &b in secret {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' => letter = true,
+            b'A'..=b'Z' => upper += 1,
+            b'a'..=b'z' => lower += 1,
             b'0'..=b'9' => digit = true,
             b'_' | b'-' | b'.' => {}
             _ => symbol = true,
         }
     }
-    letter as u8 + digit as u8 + symbol as u8
+    let letters = match (upper, lower) {
+        (0, 0) => 0,
+        (u, l) if cases_apart && u >= 2 && l >= 2 => 2,
+        _ => 1,
+    };
+    letters + digit as u8 + symbol as u8
 }
 
 /// Whether `secret` reads as an identifier made of words (`Ec2InstanceMetadata`,
@@ -615,9 +626,12 @@ mod tests {
 
     #[test]
     fn character_classes_are_counted() {
-        assert_eq!(char_classes(b"user_password-field.x"), 1);
-        assert_eq!(char_classes(b"aB3"), 2);
-        assert_eq!(char_classes(b"aB3!"), 3);
+        assert_eq!(char_classes(b"user_password-field.x", true), 1);
+        assert_eq!(char_classes(b"aB3", true), 2);
+        assert_eq!(char_classes(b"aB3!", false), 3);
+        assert_eq!(char_classes(b"LISyOXPuFnBYPJMW", true), 2);
+        assert_eq!(char_classes(b"LISyOXPuFnBYPJMW", false), 1);
+        assert_eq!(char_classes(b"Password", true), 1);
     }
 
     #[test]

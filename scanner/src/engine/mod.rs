@@ -391,7 +391,7 @@ impl CompiledRule {
         if checks::is_placeholder(secret) || checks::has_stopword(secret, &self.stopwords) {
             return false;
         }
-        if rule.min_char_classes.is_some_and(|min| checks::char_classes(secret) < min) {
+        if rule.min_char_classes.is_some_and(|min| checks::char_classes(secret, !rule.generic) < min) {
             return false;
         }
         // A generic rule knows a secret only by the name it is assigned to; a value that
