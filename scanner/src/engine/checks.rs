@@ -413,7 +413,8 @@ const SECRET_NAME_PARTS: &[&str] =
 pub fn names_a_non_secret(name: &[u8]) -> bool {
     let lower = name.to_ascii_lowercase();
     let strong = SECRET_NAME_PARTS.iter().any(|part| memchr::memmem::find(&lower, part.as_bytes()).is_some());
-    if !strong && !has_word(name, b"pass") {
+    // `pass` and `pat` (a personal access token) count only as words of their own.
+    if !strong && !has_word(name, b"pass") && !has_word(name, b"pat") {
         return true;
     }
     let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
