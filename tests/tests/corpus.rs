@@ -1731,6 +1731,66 @@ fn positives(r: &mut Rng, c: &mut Corpus) {
     generic_cases(r, c);
     encoded_cases(r, c);
     config_syntax_cases(r, c);
+    key_name_cases(r, c);
+}
+
+/// Keys known only by a `..._KEY` / `..._PAT` name, letters-only passwords given to a
+/// specific rule, and the look-alikes of each: type names mapped to schema hashes,
+/// pagination paths, format strings, route parameters.
+fn key_name_cases(r: &mut Rng, c: &mut Corpus) {
+    let key = r.mixed(32, 32);
+    c.pos("key-name", ".env", format!("SEGMENT_WRITE_KEY={key}\nSEGMENT_DEBUG=false\n"), &key);
+    let key = r.s(HEX, 32);
+    c.pos("key-name", "config.js", format!("module.exports = {{\n  algoliaAdminKey: '{key}',\n}};\n"), &key);
+    let pat = r.mixed(52, 52);
+    c.pos("key-name", "pipeline.sh", format!("export AZURE_DEVOPS_PAT={pat}\naz devops configure\n"), &pat);
+    let password = loop {
+        let candidate = r.s(LETTERS, 16);
+        let upper = candidate.bytes().filter(u8::is_ascii_uppercase).count();
+        if (2..=14).contains(&upper) {
+            break candidate;
+        }
+    };
+    c.pos(
+        "curl-letters-password",
+        "deploy.sh",
+        format!("curl -u deploy:{password} https://artifacts.{}.io/upload\n", r.word()),
+        &password,
+    );
+    c.neg(
+        "type-name-hash",
+        "providers.py",
+        format!(
+            "    \"AWS::SecretsManager::Secret\": \"{}\",\n    \"AWS::ApiGateway::ApiKey\": \"{}\",\n",
+            r.s(HEX, 16),
+            r.s(HEX, 16)
+        ),
+    );
+    c.neg(
+        "pagination-path",
+        "paginators-1.json",
+        "{\"ListShards\": {\"input_token\": \"NextToken\", \"output_token\": \"StreamDescription.Shards[-1].ShardId\", \"result_key\": \"TransitGatewayVpcAttachments\"}}\n".to_string(),
+    );
+    c.neg(
+        "format-string",
+        "models.py",
+        "        portfolio_share_token = f\"share-{portfolio_id}-{org_type}-{org_value}\"\n".to_string(),
+    );
+    c.neg(
+        "route-parameter",
+        "routes.rb",
+        "  put \"/disk/:encoded_token\" => \"active_storage/disk#update\", as: :update_rails_disk_service\n"
+            .to_string(),
+    );
+    c.neg(
+        "id-name",
+        "examples.json",
+        format!(
+            "{{\"AccessKeyId\": \"ASIA{}\", \"ServiceSpecificCredentialId\": \"ACCA{}\"}}\n",
+            r.s(UPPER_ALNUM, 16),
+            r.s(UPPER_ALNUM, 17)
+        ),
+    );
 }
 
 /// Secrets in the shapes configuration takes outside `NAME = value`: connection strings,
