@@ -57,6 +57,14 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if [b"xxxx", b"XXXX"].iter().any(|run| memchr::memmem::find(secret, *run).is_some()) {
         return true;
     }
+    // A template's variable standing for the whole value: `{password}`, `{api_token}`.
+    if let Some(inside) = secret.strip_prefix(b"{").and_then(|rest| rest.strip_suffix(b"}")) {
+        if inside.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && inside.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
+            return true;
+        }
+    }
     let lower = secret.to_ascii_lowercase();
     let contains = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
     if PLACEHOLDER_MARKERS.iter().any(|m| contains(m)) || KEYBOARD_RUNS.iter().any(|m| contains(m)) {
@@ -585,6 +593,8 @@ mod tests {
             "AKIAIOSFODNN7EXAMPLE",
             "xxxxxxxxxxxxxxxxxxxx",
             "${GITHUB_TOKEN}",
+            "{password}",
+            "{api_token}",
             "<your-token>",
             "changeme",
             "aaaaaaaaaaaaaaaa",
