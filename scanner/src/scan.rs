@@ -836,44 +836,30 @@ data:
         assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
     }
 
+    /// The ids of the rules whose findings a scan of `input`, named `name`, reports.
+    fn rules_found(input: &str, name: &str) -> Vec<String> {
+        let scanner = scanner();
+        let mut worker = scanner.worker();
+        let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
+        scanner.scan_input(input.as_bytes(), InputName::same(name), &mut worker, &mut summary, &mut findings);
+        findings.into_iter().map(|f| f.rule_id).collect()
+    }
+
     #[test]
     fn generic_matches_yield_to_specific_ones() {
-        let scanner = scanner();
         let random: String = "Zq8LmW3xT5vN0pR7sK2hJ9gF4dB6cY".into();
         let token = format!(
             "ghp_{random}{}",
             String::from_utf8_lossy(&crate::engine::checks::base62_6(crc32fast::hash(random.as_bytes())))
         );
-        let input = format!("github_token = \"{token}\"\n");
-        let mut worker = scanner.worker();
-        let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
-        scanner.scan_input(
-            input.as_bytes(),
-            InputName::same("x.py"),
-            &mut worker,
-            &mut summary,
-            &mut findings,
-        );
-        let rules: Vec<_> = findings.iter().map(|f| f.rule_id.as_str()).collect();
-        assert_eq!(rules, vec!["github-pat-classic"]);
+        assert_eq!(rules_found(&format!("github_token = \"{token}\"\n"), "x.py"), vec!["github-pat-classic"]);
     }
 
     #[test]
     fn two_generic_rules_reading_one_assignment_report_it_once() {
-        let scanner = scanner();
         // `MASTER_KEY` is both a master key (generic-secret-unquoted) and a `…_KEY` name
         // (generic-key-assignment): one secret, one finding, under the first rule.
         let input = format!("MASTER_KEY={}\n", ["Qm7xT2pL9v", "Zk4RwN8sYcD3fH"].concat());
-        let mut worker = scanner.worker();
-        let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
-        scanner.scan_input(
-            input.as_bytes(),
-            InputName::same(".env"),
-            &mut worker,
-            &mut summary,
-            &mut findings,
-        );
-        let rules: Vec<_> = findings.iter().map(|f| f.rule_id.as_str()).collect();
-        assert_eq!(rules, vec!["generic-secret-unquoted"]);
+        assert_eq!(rules_found(&input, ".env"), vec!["generic-secret-unquoted"]);
     }
 }
