@@ -424,9 +424,10 @@ fn names_a_non_secret(haystack: &[u8], captures: &Captures) -> bool {
     let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-' || *b == b'.';
     let widened = haystack[..name.start].iter().rev().take(64).take_while(|b| is_name_byte(b)).count();
     // A parameter of a URL route (`"/reset/:token" => "passwords#edit"`, `/users/{token}`)
-    // names a path segment, not a variable holding a secret.
+    // names a path segment, not a variable holding a secret; `//password = …` is a comment.
     let before = &haystack[..name.start - widened];
-    let in_route = [&b"/"[..], b"/:", b"/{", b"/<"].iter().any(|mark| before.ends_with(mark));
+    let in_route = [&b"/"[..], b"/:", b"/{", b"/<"].iter().any(|mark| before.ends_with(mark))
+        && !before.ends_with(b"//");
     in_route
         || names_a_qualified_type(before)
         || checks::names_a_non_secret(&haystack[name.start - widened..name.end])

@@ -400,7 +400,9 @@ fn chain_kinds(
     index: &gix::odb::pack::index::File,
     entries: &[gix::odb::pack::index::Entry],
 ) -> (Vec<Option<gix::objs::Kind>>, Vec<usize>) {
-    let mut kinds: Vec<Option<gix::objs::Kind>> = vec![None; entries.len()];
+    // Per entry: `None` until settled, then the chain's root kind (or `None`: unknown), so
+    // that every entry is read once however many chains pass through it.
+    let mut settled: Vec<Option<Option<gix::objs::Kind>>> = vec![None; entries.len()];
     let position = |offset: u64| entries.binary_search_by_key(&offset, |e| e.pack_offset).ok();
     // Bases come first in most packs: one pass settles them, and chains that point forward
     // (a ref-delta to a later base) are followed from where they start.
@@ -410,8 +412,8 @@ fn chain_kinds(
         let mut at = start;
         chain.clear();
         let kind = loop {
-            if let Some(kind) = kinds[at] {
-                break Some(kind);
+            if let Some(kind) = settled[at] {
+                break kind;
             }
             // A cycle would be a damaged pack: give up on it.
             if chain.len() > entries.len() {
@@ -430,13 +432,13 @@ fn chain_kinds(
             }
         };
         for &i in &chain {
-            kinds[i] = kind;
+            settled[i] = Some(kind);
         }
         if start == 0 {
             first_chain = chain.clone();
         }
     }
-    (kinds, first_chain)
+    (settled.into_iter().map(Option::flatten).collect(), first_chain)
 }
 
 /// A zlib inflater per traversal thread.
