@@ -58,12 +58,8 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         return true;
     }
     // A template's variable standing for the whole value: `{password}`, `{api_token}`.
-    if let Some(inside) = secret.strip_prefix(b"{").and_then(|rest| rest.strip_suffix(b"}")) {
-        if inside.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-            && inside.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        {
-            return true;
-        }
+    if secret.strip_prefix(b"{").and_then(|rest| rest.strip_suffix(b"}")).is_some_and(is_plain_name) {
+        return true;
     }
     let lower = secret.to_ascii_lowercase();
     let contains = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
@@ -196,10 +192,7 @@ fn ends_in_calls_or_indexes(value: &[u8]) -> bool {
 /// `Jobs[-1].JobId`, `StreamDescription.Shards[-1].ShardId`: a dotted path of names that
 /// goes through at least one index (a number, a quoted key or a name).
 fn is_indexed_path(value: &[u8]) -> bool {
-    let is_name = |name: &[u8]| {
-        name.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
-            && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
-    };
+    let is_name = is_plain_name;
     let is_index = |inside: &[u8]| {
         let number = inside.strip_prefix(b"-").unwrap_or(inside);
         (!number.is_empty() && number.iter().all(u8::is_ascii_digit))
@@ -229,6 +222,12 @@ fn is_indexed_path(value: &[u8]) -> bool {
         }
     }
     indexes > 0
+}
+
+/// A name as code spells it: a letter or `_`, then letters, digits and `_`.
+fn is_plain_name(name: &[u8]) -> bool {
+    name.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+        && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// `share-{portfolio_id}-{org_type}`, `events!connection/{connection_id}/auth`: a format
