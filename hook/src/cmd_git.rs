@@ -12,6 +12,7 @@ use std::{
 
 use anyhow::{Context, Result};
 use secretgate_scanner::{
+    sink::SkipReason,
     source::git::{
         history::{self, Progress, Selection},
         repo,
@@ -77,7 +78,17 @@ pub fn run(args: GitArgs) -> Result<ExitStatus> {
     setup::emit(writer.as_mut(), &output.findings, &output.summary)?;
     drop(writer);
     setup::print_summary_with_commits(&output.summary, Some(output.commits));
-    Ok(ExitStatus::from_outcome(!output.findings.is_empty(), output.summary.errors > 0))
+    // A blob that history names but the repository lacks (a partial clone, a damaged one)
+    // was not scanned: "no secrets found" would be a claim about content nobody read.
+    let missing = output.summary.skipped.get(&SkipReason::Unreadable).map_or(0, |skipped| skipped.count);
+    if missing > 0 {
+        eprintln!(
+            "secretgate: error: {missing} {} of this history {} missing from the repository (a partial clone, or a damaged one) and could not be scanned",
+            if missing == 1 { "blob" } else { "blobs" },
+            if missing == 1 { "is" } else { "are" },
+        );
+    }
+    Ok(ExitStatus::from_outcome(!output.findings.is_empty(), output.summary.errors > 0 || missing > 0))
 }
 
 /// A progress bar on stderr: blobs and bytes scanned, rate, ETA.

@@ -28,24 +28,26 @@ pub fn install(args: InstallArgs) -> Result<ExitStatus> {
         .with_context(|| format!("cannot create the hooks directory {}", dir.display()))?;
     let exe = std::env::current_exe().context("cannot find secretgate's own path")?;
     // Refuse before writing anything: a half-installed pair is worse than none.
-    if !args.force {
-        for (hook, _) in HOOKS {
-            let path = dir.join(hook);
-            if is_foreign(&path)? {
-                bail!(
-                    "{} exists and was not written by secretgate; rerun with --force to replace it (it is kept as {hook}{BACKUP_SUFFIX})",
-                    path.display()
-                );
-            }
-        }
-    }
-    for (hook, command) in HOOKS {
+    let mut foreign = Vec::new();
+    for (hook, _) in HOOKS {
         let path = dir.join(hook);
-        if is_foreign(&path)? {
+        let is_foreign = is_foreign(&path)?;
+        if is_foreign && !args.force {
+            bail!(
+                "{} exists and was not written by secretgate; rerun with --force to replace it (it is kept as {hook}{BACKUP_SUFFIX})",
+                path.display()
+            );
+        }
+        let backup = dir.join(format!("{hook}{BACKUP_SUFFIX}"));
+        if is_foreign && exists(&backup)? {
+            bail!("{} exists already; move it away first", backup.display());
+        }
+        foreign.push(is_foreign);
+    }
+    for ((hook, command), is_foreign) in HOOKS.into_iter().zip(foreign) {
+        let path = dir.join(hook);
+        if is_foreign {
             let backup = dir.join(format!("{hook}{BACKUP_SUFFIX}"));
-            if backup.exists() {
-                bail!("{} exists already; move it away first", backup.display());
-            }
             fs::rename(&path, &backup).with_context(|| format!("cannot back up {}", path.display()))?;
             eprintln!("secretgate: kept the previous {hook} hook as {}", backup.display());
         }
@@ -60,13 +62,13 @@ pub fn uninstall(args: UninstallArgs) -> Result<ExitStatus> {
     let mut removed = 0;
     for (hook, _) in HOOKS {
         let path = dir.join(hook);
-        if !path.exists() || is_foreign(&path)? {
+        if !exists(&path)? || is_foreign(&path)? {
             continue;
         }
         fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
         removed += 1;
         let backup = dir.join(format!("{hook}{BACKUP_SUFFIX}"));
-        if backup.exists() {
+        if exists(&backup)? {
             fs::rename(&backup, &path).with_context(|| format!("cannot restore {}", backup.display()))?;
             eprintln!("secretgate: removed {} and restored the hook it replaced", path.display());
         } else {
@@ -80,7 +82,8 @@ pub fn uninstall(args: UninstallArgs) -> Result<ExitStatus> {
 }
 
 /// The hooks directory: `core.hooksPath` (relative to the work tree root, as git reads it)
-/// or `$GIT_DIR/hooks`.
+/// or `hooks` in the common git directory, which every linked worktree shares (git never
+/// runs hooks from `.git/worktrees/<name>/hooks`).
 fn hooks_dir(repo_path: Option<&Path>) -> Result<PathBuf> {
     let repo = repo::discover(repo_path.unwrap_or(Path::new(".")))?;
     let configured =
@@ -88,16 +91,29 @@ fn hooks_dir(repo_path: Option<&Path>) -> Result<PathBuf> {
     Ok(match configured {
         Some(path) if path.is_absolute() => path,
         Some(path) => repo.workdir().unwrap_or(repo.git_dir()).join(path),
-        None => repo.git_dir().join("hooks"),
+        None => repo.common_dir().join("hooks"),
     })
 }
 
-/// Whether `path` holds a hook secretgate did not write.
+/// Whether `path` holds a hook secretgate did not write. A symbolic link that leads nowhere
+/// is somebody's hook too: writing through it would fail or land elsewhere.
 fn is_foreign(path: &Path) -> Result<bool> {
+    if !exists(path)? {
+        return Ok(false);
+    }
     match fs::read(path) {
         Ok(bytes) => Ok(!String::from_utf8_lossy(&bytes).lines().any(|line| line.trim() == MARKER)),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Whether `path` names anything, a dangling symbolic link included.
+fn exists(path: &Path) -> Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(err).with_context(|| format!("cannot inspect {}", path.display())),
     }
 }
 

@@ -154,7 +154,10 @@ pub fn print_summary_with_commits(summary: &ScanSummary, commits: Option<u64>) {
         ));
     }
     if summary.errors > 0 {
-        line.push_str(&format!("; {} errors", summary.errors));
+        line.push_str(&match summary.errors {
+            1 => "; 1 error".to_string(),
+            n => format!("; {n} errors"),
+        });
     }
     line.push_str(&match summary.findings {
         0 => "; no secrets found".to_string(),

@@ -438,6 +438,75 @@ fn install_respects_foreign_hooks_and_hooks_path_and_uninstall_restores_them() {
 }
 
 #[test]
+fn sweep_fails_rather_than_reports_clean_when_objects_are_missing() {
+    let repo = Repo::init();
+    repo.write("a.txt", "plain text\n");
+    repo.write("b.env", &format!("K={}\n", stripe_key()));
+    repo.commit_all("two files");
+    // A partial clone lacks blobs: delete one loose blob the way such a clone lacks it.
+    let blob = repo.git(&["rev-parse", "HEAD:a.txt"]);
+    std::fs::remove_file(repo.dir.join(format!(".git/objects/{}/{}", &blob[..2], &blob[2..]))).unwrap();
+    let out = repo.secretgate(&["git", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "the readable secret still counts: {}", stderr(&out));
+    assert!(stderr(&out).contains("1 blob of this history is missing"), "{}", stderr(&out));
+
+    let secret_blob = repo.git(&["rev-parse", "HEAD:b.env"]);
+    std::fs::remove_file(repo.dir.join(format!(".git/objects/{}/{}", &secret_blob[..2], &secret_blob[2..])))
+        .unwrap();
+    let out = repo.secretgate(&["git", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "nothing readable was found, but not all was read: {}", stderr(&out));
+    assert!(stderr(&out).contains("2 blobs of this history are missing"), "{}", stderr(&out));
+
+    // A reference to a commit the repository does not have.
+    std::fs::write(repo.dir.join(".git/refs/heads/ghost"), format!("{}\n", "1".repeat(40))).unwrap();
+    let out = repo.secretgate(&["git"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("refs/heads/ghost"), "{}", stderr(&out));
+}
+
+#[test]
+fn install_from_a_linked_worktree_protects_every_worktree() {
+    let repo = Repo::init();
+    repo.write("README", "hello\n");
+    repo.commit_all("init");
+    let worktree = repo.dir.join("../linked-worktree");
+    repo.git(&["worktree", "add", "-q", worktree.to_str().unwrap(), "-b", "side"]);
+    let out = repo.secretgate_in(&worktree, &["install"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // git runs hooks from the common directory's `hooks`, never from a worktree's own.
+    assert!(repo.dir.join(".git/hooks/pre-commit").is_file(), "{}", stderr(&out));
+    std::fs::write(worktree.join("x.env"), format!("K={}\n", stripe_key())).unwrap();
+    let commit = |dir: &std::path::Path| {
+        let mut add = common::git::git_command(dir, &repo.home);
+        assert!(add.args(["add", "-A"]).status().unwrap().success());
+        common::git::git_command(dir, &repo.home).args(["commit", "-q", "-m", "x"]).output().unwrap()
+    };
+    assert!(!commit(&worktree).status.success(), "a linked worktree's commit went through");
+    repo.write("y.env", &format!("K={}\n", stripe_key()));
+    assert!(!commit(&repo.dir).status.success(), "the main worktree's commit went through");
+}
+
+#[test]
+fn install_treats_a_dangling_hook_symlink_as_a_foreign_hook() {
+    let repo = Repo::init();
+    let hooks = repo.dir.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/hook", hooks.join("pre-push")).unwrap();
+    let out = repo.secretgate(&["install"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert!(!hooks.join("pre-commit").exists(), "installed half the hooks");
+
+    let out = repo.secretgate(&["install", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(hooks.join("pre-push")).unwrap().contains("secretgate"));
+    let backup = hooks.join("pre-push.secretgate-backup");
+    assert_eq!(std::fs::read_link(&backup).unwrap(), std::path::Path::new("/nonexistent/hook"));
+    assert!(repo.secretgate(&["uninstall"]).status.success());
+    assert_eq!(std::fs::read_link(hooks.join("pre-push")).unwrap(), std::path::Path::new("/nonexistent/hook"));
+}
+
+#[test]
 fn repository_config_is_read_by_the_hooks_and_the_sweep() {
     let repo = installed();
     repo.write(".secretgate.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n");

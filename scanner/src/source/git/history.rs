@@ -239,7 +239,19 @@ fn own_store(repo: &gix::Repository) -> Result<gix::Repository, Error> {
 fn select_commits(repo: &gix::Repository, selection: &Selection) -> Result<Vec<ObjectId>, Error> {
     let (tips, hidden) = match (&selection.tips, selection.revision.as_deref()) {
         (Some((tips, hidden)), _) => (tips.clone(), hidden.clone()),
-        (None, None) => (repo::ref_commit_tips(repo, |_| true)?, Vec::new()),
+        (None, None) => {
+            let tips = repo::ref_tips(repo, |_| true)?;
+            if let Some(name) = tips.missing.first() {
+                return Err(Error::Input(format!(
+                    "reference {name} points to an object missing from the repository{}; its history cannot be swept",
+                    match tips.missing.len() {
+                        1 => String::new(),
+                        n => format!(" (and {} more references)", n - 1),
+                    }
+                )));
+            }
+            (tips.commits, Vec::new())
+        }
         (None, Some(spec)) => match spec.split_once("..") {
             Some((from, to)) => {
                 let to = if to.is_empty() { "HEAD" } else { to };

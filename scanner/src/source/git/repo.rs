@@ -55,20 +55,43 @@ pub fn commit_info(repo: &gix::Repository, id: ObjectId) -> Result<CommitInfo, E
 
 /// Every reference's target peeled to a commit; references to trees or blobs are left out.
 pub fn ref_commit_tips(repo: &gix::Repository, keep: impl Fn(&str) -> bool) -> Result<Vec<ObjectId>, Error> {
-    let mut tips = Vec::new();
+    Ok(ref_tips(repo, keep)?.commits)
+}
+
+/// What the references of a repository point to.
+pub struct RefTips {
+    /// Their targets peeled to commits, sorted, without duplicates.
+    pub commits: Vec<ObjectId>,
+    /// The names of references whose target object is missing from the repository.
+    pub missing: Vec<String>,
+}
+
+/// The commits `keep`'s references point to, and the references whose object is missing.
+/// Symbolic references that lead nowhere (`origin/HEAD` after its branch went) are left out.
+pub fn ref_tips(repo: &gix::Repository, keep: impl Fn(&str) -> bool) -> Result<RefTips, Error> {
+    let mut tips = RefTips { commits: Vec::new(), missing: Vec::new() };
     let platform = repo.references().context(|| "listing references".into())?;
     for reference in platform.all().context(|| "listing references".into())? {
         let Ok(mut reference) = reference else { continue };
-        if !keep(reference.name().as_bstr().to_str_lossy().as_ref()) {
+        let name = reference.name().as_bstr().to_str_lossy().into_owned();
+        if !keep(&name) {
             continue;
         }
-        let Ok(id) = reference.peel_to_id() else { continue };
-        if let Some(commit) = peel_to_commit(repo, id.detach())? {
-            tips.push(commit);
+        let direct = reference.target().try_id().map(|id| id.to_owned());
+        let Ok(id) = reference.peel_to_id() else {
+            if direct.is_some_and(|id| !repo.has_object(id)) {
+                tips.missing.push(name);
+            }
+            continue;
+        };
+        match peel_to_commit(repo, id.detach())? {
+            Some(commit) => tips.commits.push(commit),
+            None if !repo.has_object(id.detach()) => tips.missing.push(name),
+            None => {}
         }
     }
-    tips.sort();
-    tips.dedup();
+    tips.commits.sort();
+    tips.commits.dedup();
     Ok(tips)
 }
 
