@@ -1667,7 +1667,7 @@ fn encoded_cases(r: &mut Rng, c: &mut Corpus) {
         ),
         &basic,
     );
-    let key_id = format!("{}{}", concat!("AK", "IA"), r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let key_id = format!("{}{}", concat!("AK", "IA"), r.s(BASE32, 16));
     let blob = b64(format!("{{\"key\":\"{key_id}\",\"region\":\"eu-west-1\"}}").as_bytes(), B64URL, false);
     c.pos("json-base64url", ".env", format!("APP_NAME={}\nCLOUD_PROFILE={blob}\n", r.word()), &blob);
     // Percent-encoded URLs inside other URLs.
@@ -1689,7 +1689,7 @@ fn encoded_cases(r: &mut Rng, c: &mut Corpus) {
         format!("{{\n  \"slack\": {{\n    \"webhook\": \"{hook}\"\n  }}\n}}\n"),
         &hook,
     );
-    let key_id = format!("{}{}", concat!("AK", "IA"), r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let key_id = format!("{}{}", concat!("AK", "IA"), r.s(BASE32, 16));
     let escaped = format!("\\u0041{}", &key_id[1..]);
     c.pos(
         "js-unicode-escape",
@@ -1732,6 +1732,7 @@ fn positives(r: &mut Rng, c: &mut Corpus) {
     encoded_cases(r, c);
     config_syntax_cases(r, c);
     key_name_cases(r, c);
+    layout_cases(r, c);
 }
 
 /// Keys known only by a `..._KEY` / `..._PAT` name, letters-only passwords given to a
@@ -4203,5 +4204,117 @@ fn corpus_recall_and_false_positive_rate() {
         fpr <= MAX_FALSE_POSITIVE_RATE,
         "false-positive rate {fpr:.3} ({flagged}/{}) is above {MAX_FALSE_POSITIVE_RATE}; see the false positives above",
         negatives.len()
+    );
+}
+
+/// Secrets written the way formatters and habits lay them out: aligned operators, Go's
+/// typed declarations, commented-out lines, values that open with a sigil or hold
+/// parentheses (Django keys), driver-qualified database URLs, credentials passed
+/// positionally, headers split by concatenation or written nginx-style. Each has a
+/// look-alike negative: references, public values, obviously fake keys, calls.
+fn layout_cases(r: &mut Rng, c: &mut Corpus) {
+    const DJANGO: &str = "abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)";
+    let password = r.mixed(20, 24);
+    c.pos(
+        "aligned",
+        "rds.tf",
+        format!("  username          = \"master\"\n  password          = \"{password}\"\n"),
+        &password,
+    );
+    let key = r.mixed(32, 32);
+    c.pos(
+        "aligned",
+        "partner.config.js",
+        format!("module.exports = {{\n  apiKey:       '{key}',\n}};\n"),
+        &key,
+    );
+    let password = r.mixed(20, 20);
+    c.pos("go-typed-var", "smtp.go", format!("var smtpPassword string = \"{password}\"\n"), &password);
+    let django = loop {
+        let key = format!("#{}", r.s(DJANGO, 49));
+        if key.contains('(') && key.bytes().filter(u8::is_ascii_digit).count() >= 2 {
+            break key;
+        }
+    };
+    c.pos("django-key", "prod_settings.py", format!("SECRET_KEY = '{django}'\nDEBUG = False\n"), &django);
+    let unquoted = loop {
+        let key = r.s(DJANGO, 50);
+        if key.contains(')')
+            && !key.starts_with(['$', '%', '@', '&', '#', '*', '(', ')'])
+            && key.bytes().any(|b| b.is_ascii_digit())
+        {
+            break key;
+        }
+    };
+    c.pos("django-key", ".env", format!("DEBUG=0\nSECRET_KEY={unquoted}\n"), &unquoted);
+    let password = r.mixed(16, 16);
+    c.pos(
+        "commented-out",
+        "cron.py",
+        format!("# password: {password}\nPASSWORD = os.environ[\"SMTP_PASSWORD\"]\n"),
+        &password,
+    );
+    let password = r.mixed(20, 20);
+    c.pos(
+        "driver-url",
+        "db.py",
+        format!(
+            "engine = create_engine(\"mysql+pymysql://reporting:{password}@10.20.3.14:3306/warehouse\")\n"
+        ),
+        &password,
+    );
+    let password = r.mixed(16, 16);
+    c.pos(
+        "login-call",
+        "ftp_upload.py",
+        format!("ftp = FTP(host)\nftp.login(\"acme\", \"{password}\")\n"),
+        &password,
+    );
+    let secret = r.s(B64, 40);
+    c.pos(
+        "aws-positional",
+        "S3Client.java",
+        format!("new BasicAWSCredentials(\"AKIA{}\", \"{secret}\");\n", r.s(BASE32, 16)),
+        &secret,
+    );
+    let basic = b64(format!("svc-{}:{}", r.word(), r.mixed(16, 16)).as_bytes(), B64, true);
+    c.pos(
+        "nginx-basic",
+        "nginx.conf",
+        format!("location / {{\n    proxy_set_header Authorization \"Basic {basic}\";\n}}\n"),
+        &basic,
+    );
+    let token = r.mixed(40, 40);
+    c.pos(
+        "bearer-concat",
+        "http.py",
+        format!("headers = {{\"Authorization\": \"Bearer \" + \"{token}\"}}\n"),
+        &token,
+    );
+
+    c.neg("public-value", "contracts.json", format!("{{\n  \"TokenVault\": \"0x{}\",\n}}\n", r.s(HEX, 40)));
+    c.neg(
+        "public-value",
+        "gitconfig",
+        format!("[user]\n\tname = Ada\n\tsigningkey = {}\n", r.s(HEX_UPPER, 16)),
+    );
+    c.neg("public-value", "map.js", format!("mapboxgl.accessToken = \"pk.eyJ1Ijoi{}\";\n", r.s(BASE62, 60)));
+    c.neg(
+        "fake-key",
+        "config.yml",
+        "access_key: A1B2C3D4E5F6G7H8I9J0\nsecret_key: a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6\n".to_string(),
+    );
+    c.neg("reference", "settings.php", "$password = \"$DB_PASSWORD\";\n$token = '@api_token';\n".to_string());
+    c.neg("reference", "compose.yml", "x-db: &db_password\n  password: \"*db_password\"\n".to_string());
+    c.neg(
+        "call",
+        "managers.py",
+        "    authkey = process.current_process().authkey\n    credentials = sts_client.assume_role(\n"
+            .to_string(),
+    );
+    c.neg(
+        "crypt-hash",
+        "users.yml",
+        format!("password_hash: \"$6$rounds=5000${}${}\"\n", r.s(BASE62, 16), r.s(BASE62, 86)),
     );
 }

@@ -454,7 +454,12 @@ fn sweep_fails_rather_than_reports_clean_when_objects_are_missing() {
     std::fs::remove_file(repo.dir.join(format!(".git/objects/{}/{}", &secret_blob[..2], &secret_blob[2..])))
         .unwrap();
     let out = repo.secretgate(&["git", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(2), "nothing readable was found, but not all was read: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "nothing readable was found, but not all was read: {}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("2 blobs of this history are missing"), "{}", stderr(&out));
 
     // A reference to a commit the repository does not have.
@@ -503,7 +508,10 @@ fn install_treats_a_dangling_hook_symlink_as_a_foreign_hook() {
     let backup = hooks.join("pre-push.secretgate-backup");
     assert_eq!(std::fs::read_link(&backup).unwrap(), std::path::Path::new("/nonexistent/hook"));
     assert!(repo.secretgate(&["uninstall"]).status.success());
-    assert_eq!(std::fs::read_link(hooks.join("pre-push")).unwrap(), std::path::Path::new("/nonexistent/hook"));
+    assert_eq!(
+        std::fs::read_link(hooks.join("pre-push")).unwrap(),
+        std::path::Path::new("/nonexistent/hook")
+    );
 }
 
 #[test]

@@ -30,13 +30,8 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "replace_me",
     "<",
     ">",
-    "${",
     "{{",
     "{}",
-    "%s",
-    "$(",
-    "#{",
-    "%(",
     "****",
     "...",
     "\u{2026}",
@@ -66,7 +61,88 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if PLACEHOLDER_MARKERS.iter().any(|m| contains(m)) || KEYBOARD_RUNS.iter().any(|m| contains(m)) {
         return true;
     }
-    has_sequential_run(&lower, 6)
+    has_template_slot(secret) || has_sequential_run(&lower, 6) || has_interleaved_runs(&lower)
+}
+
+/// Whether the letters of `lower`, or its digits, taken apart make a sequential run of
+/// five or more while the whole value goes back and forth between them: `a1b2c3d4e5f6`,
+/// `A1B2C3D4E5F6G7H8I9J0`, typed as obviously fake keys.
+fn has_interleaved_runs(lower: &[u8]) -> bool {
+    let letters: Vec<u8> = lower.iter().copied().filter(u8::is_ascii_alphabetic).collect();
+    let digits: Vec<u8> = lower.iter().copied().filter(u8::is_ascii_digit).collect();
+    letters.len() >= 5
+        && digits.len() >= 5
+        && (has_sequential_run(&letters, 5) && has_sequential_run(&digits, 5))
+}
+
+/// Whether `value` holds a slot a template or shell fills in: `${name}`, `#{name}`,
+/// `$(name)`, `%(name)s`, or a `%s` / `%d` that a format string replaces. A random
+/// password can hold `$(` or `%s` by chance (`…i$(xrg#b7k…`, `…$8%s0kjj…`: Django's key
+/// alphabet has both), so the slot must read as one: a name closed by its bracket, or a
+/// conversion that no letter or digit follows.
+fn has_template_slot(value: &[u8]) -> bool {
+    // `${VAR:-default}`, `$(VAR)`, `%(name)s`: a name first, the closing bracket later.
+    let names_slot = |after: &[u8], close: u8| {
+        after.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_') && after.contains(&close)
+    };
+    value.windows(2).enumerate().any(|(at, pair)| {
+        let after = &value[at + 2..];
+        match pair {
+            b"${" | b"#{" => names_slot(after, b'}') || after.starts_with(b"{"),
+            b"$(" | b"%(" => names_slot(after, b')'),
+            [b'%', b's' | b'd'] => !after.first().is_some_and(u8::is_ascii_alphanumeric),
+            _ => false,
+        }
+    })
+}
+
+/// Whether `value` points at a value kept elsewhere instead of being one: a variable
+/// reference (`$DB_PASS`, `$$DB_PASS`, `$env:TOKEN`, `%APPDATA%`, `@db_pass`, YAML's
+/// `&anchor` and `*alias`, `#name`), a value that opens with a brace (`{x}`, JSON), or a
+/// crypt-style password hash (`$2b$12$…`, `$argon2id$…`), which stores no password.
+/// Template slots (`${X}`, `$(X)`, `%(x)s`) are placeholders already. A random secret may
+/// start with the same sigils (`#xs@h2yeppz!^…`, `&@JWZJtZ7r…`): only a name after the
+/// sigil, running to the end or into a member access, makes a reference.
+pub fn is_reference(value: &[u8]) -> bool {
+    let Some((&sigil, rest)) = value.split_first() else { return false };
+    let rest = if sigil == b'$' { rest.strip_prefix(b"$").unwrap_or(rest) } else { rest };
+    let name_len = if rest.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_') {
+        rest.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count()
+    } else {
+        0
+    };
+    let after_name = &rest[name_len..];
+    let name_then_member =
+        name_len > 0 && (after_name.is_empty() || matches!(after_name[0], b'.' | b':' | b'[' | b'-'));
+    match sigil {
+        b'{' => true,
+        b'$' => {
+            let crypt_id = rest.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-').count();
+            name_then_member || ((1..=12).contains(&crypt_id) && rest.get(crypt_id) == Some(&b'$'))
+        }
+        b'%' => name_len > 0 && after_name == b"%",
+        b'#' => name_len > 0 && after_name.is_empty(),
+        b'@' | b'&' | b'*' => name_then_member,
+        _ => false,
+    }
+}
+
+/// Whether `value` is an OpenPGP key id or fingerprint as git's `user.signingkey` takes
+/// it: 8, 16 or 40 hex digits, maybe `0x` before and `!` after.
+pub fn is_key_id(value: &[u8]) -> bool {
+    let value = value.strip_prefix(b"0x").unwrap_or(value);
+    let value = value.strip_suffix(b"!").unwrap_or(value);
+    matches!(value.len(), 8 | 16 | 40) && value.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// Whether `value` is published by design wherever it is assigned: a Mapbox public token
+/// (`pk.eyJ…`; its secret tokens are `sk.`), a Stripe publishable key, or an Ethereum
+/// account address (`0x` and 40 hex digits; a private key has 64).
+pub fn is_public_value(value: &[u8]) -> bool {
+    value.starts_with(b"pk.eyJ")
+        || value.starts_with(b"pk_live_")
+        || value.starts_with(b"pk_test_")
+        || (value.len() == 42 && value.starts_with(b"0x") && value[2..].iter().all(u8::is_ascii_hexdigit))
 }
 
 /// Whether `bytes` holds `len` alphanumeric characters in a row that each step up by one,
@@ -158,12 +234,28 @@ fn has_word(name: &[u8], word: &[u8]) -> bool {
 
 /// Whether `value` is code rather than a literal: it starts where an expression ends
 /// (`),d?x.createElement(` cut out of minified code), or it is a member, index or call
-/// expression (`arguments[2]`, `config.get()`, `self.tokens[0]`).
+/// expression (`arguments[2]`, `config.get()`, `self.tokens[0]`, `derive_key(salt)`).
 pub fn looks_like_code(value: &[u8]) -> bool {
     if matches!(value.first(), Some(b')' | b']' | b',' | b';')) {
         return true;
     }
-    ends_in_calls_or_indexes(value) || is_indexed_path(value) || interpolates_a_name(value)
+    ends_in_calls_or_indexes(value)
+        || starts_with_call(value)
+        || is_indexed_path(value)
+        || interpolates_a_name(value)
+}
+
+/// `get_secret(current_user)`, `ReadOnlyCredentials(`, `process.current_process().authkey`,
+/// Go's `v.(string)`: a value that opens with a call, as unquoted right-hand sides in code
+/// do. The callee must be spelled as code (with `_` or `.`, or of letters alone):
+/// `p4ss(w0rd)` is a password.
+fn starts_with_call(value: &[u8]) -> bool {
+    let Some(open) = memchr::memchr(b'(', value) else { return false };
+    let callee = &value[..open];
+    let callee = callee.strip_suffix(b".").unwrap_or(callee);
+    let spelled_as_code =
+        callee.iter().any(|&b| b == b'_' || b == b'.') || callee.iter().all(u8::is_ascii_alphabetic);
+    spelled_as_code && callee.split(|&b| b == b'.').all(is_plain_name)
 }
 
 /// `config.get()`, `self.tokens[0]`: a name followed by empty calls or plain indexes.
@@ -534,6 +626,11 @@ mod tests {
             "events!connection/{connection_id}/auth",
             "share-{portfolio_id}-{org_type}",
             "{log_group_name}@{log_streams_page[-1]['logStreamName']}",
+            "derive_key(salt,Kx9)",
+            "hashlib.sha256(seed)",
+            "process.current_process().authkey",
+            "ReadOnlyCredentials(",
+            "v.(string)",
         ] {
             assert!(looks_like_code(value.as_bytes()), "{value}");
         }
@@ -601,9 +698,63 @@ mod tests {
             "key-0123456789",
             "zyxwvu99",
             "{{ .Values.token }}",
+            "a1B2c3D4e5F6",
+            "A1B2C3D4E5F6G7H8I9J0",
+            "${DB_PASSWORD:-fallback}",
+            "$(DB_PASSWORD)",
+            "postgres://app:%s@db/app",
+            "%(password)s",
+            "#{secrets.token}",
         ] {
             assert!(is_placeholder(value.as_bytes()), "{value}");
         }
+    }
+
+    #[test]
+    fn template_marks_inside_random_values_are_not_placeholders() {
+        // Django secret keys: their alphabet has `$`, `(`, `%` and `s`.
+        for value in [
+            "=---kt(uwhab$8%s0kjjilhax7lk9@-%7@u51c)!ihm9mg#!27",
+            "s1s%62lhj#mz=cno!r19+p+z94#9$r-0fzxt++i$(xrg#b7k^n",
+        ] {
+            assert!(!is_placeholder(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn references_are_told_from_random_values_that_start_with_a_sigil() {
+        for value in [
+            "$DB_PASSWORD",
+            "$$DB_PASSWORD",
+            "$env:API_TOKEN",
+            "$this->password",
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2O",
+            "%APPDATA%",
+            "@db_password",
+            "&default_password",
+            "*db_password",
+            "#secret",
+            "{\"a\":1}",
+        ] {
+            assert!(is_reference(value.as_bytes()), "{value}");
+        }
+        for value in [
+            "#xs@h2yeppz!^_mobw#95+d#3=c)!h%*i$7#kve_i4qojhxnfr",
+            "&@JWZJtZ7r50VQ^0dUU&EoduH9eTEXlhEY9Xp&rt",
+            "$7#kve_i4qojhxnfr",
+            "@Wq4nZ8tLm2Xr7Kv5!",
+            "%9fK2mQ7xLp4Zr8Tn",
+        ] {
+            assert!(!is_reference(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn values_published_by_design_are_recognised() {
+        assert!(is_public_value(b"0xb92cdf09ac5aecf3f77de21b221a1c5178ec6023"));
+        assert!(is_public_value(b"pk.eyJ1IjoiYWNtZSIsImEiOiJjbGFiYyJ9.2vuFKJO0O0_WTJV8IvhwsF"));
+        assert!(!is_public_value(b"sk.eyJ1IjoiYWNtZSIsImEiOiJjbGFiYyJ9.2vuFKJO0O0_WTJV8IvhwsF"));
+        assert!(!is_public_value(b"0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"));
     }
 
     #[test]

@@ -372,7 +372,7 @@ impl RuleSet {
                 }
                 if let Some(secret) = secret_span(captures, compiled.rule.secret_group) {
                     if compiled.accepts(&haystack[secret.clone()])
-                        && !(compiled.rule.generic && names_a_non_secret(haystack, captures))
+                        && !(compiled.rule.generic && names_a_non_secret(haystack, captures, secret.clone()))
                     {
                         on_match(RawMatch { rule: rule_index, secret, whole: found.range() });
                     }
@@ -395,12 +395,15 @@ impl CompiledRule {
             return false;
         }
         // A generic rule knows a secret only by the name it is assigned to; a value that
-        // reads as a name itself (`accessTokenField`, `test_schema_2`) or as an expression
-        // (`arguments[2]`) is code, not a key, and an e-mail address is not one either.
+        // reads as a name itself (`accessTokenField`, `test_schema_2`), as an expression
+        // (`arguments[2]`) or as a reference (`$DB_PASS`) is code, not a key, and neither
+        // an e-mail address nor a value published by design is one.
         if rule.generic
             && (checks::looks_like_identifier(secret)
                 || checks::is_email_address(secret)
-                || checks::looks_like_code(secret))
+                || checks::looks_like_code(secret)
+                || checks::is_reference(secret)
+                || checks::is_public_value(secret))
         {
             return false;
         }
@@ -417,10 +420,14 @@ impl CompiledRule {
 /// Whether a generic match's `name` group, widened left over the identifier it ends
 /// (`NextToken` where the group holds `Token`), names something that is not a secret:
 /// `password_hash`, `api_key_header`, `token_type`, `NextToken`, a URL route's parameter.
-fn names_a_non_secret(haystack: &[u8], captures: &Captures) -> bool {
+fn names_a_non_secret(haystack: &[u8], captures: &Captures, secret: Range<usize>) -> bool {
     let Some(name) = captures.get_group_by_name("name") else {
         return false;
     };
+    // git's `user.signingkey` names a GPG key by its id or fingerprint: public.
+    if haystack[name.range()].eq_ignore_ascii_case(b"signingkey") && checks::is_key_id(&haystack[secret]) {
+        return true;
+    }
     let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-' || *b == b'.';
     let widened = haystack[..name.start].iter().rev().take(64).take_while(|b| is_name_byte(b)).count();
     // A parameter of a URL route (`"/reset/:token" => "passwords#edit"`, `/users/{token}`)
