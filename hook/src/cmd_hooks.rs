@@ -60,7 +60,10 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
     let config = setup::load_repo_config(&args.config, &repo)?;
     let scanner = setup::build_scanner(&config, &args.config)?;
     let allowlist = config.path_allowlist()?;
-    let (tips, hidden) = push::pre_push_range(&repo, &updates)?;
+    // git passes the remote's name (or the URL pushed to); the pre-commit framework sets
+    // its environment instead.
+    let remote = args.remote.clone().or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok());
+    let (tips, hidden) = push::pre_push_range(&repo, &updates, remote.as_deref())?;
     let commits = push::new_commits(&repo, &tips, &hidden)?;
 
     let mut summary = ScanSummary::default();

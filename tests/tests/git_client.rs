@@ -176,6 +176,36 @@ fn pre_push_blocks_new_secrets_and_lets_old_history_through() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+#[test]
+fn pre_push_to_another_remote_scans_what_that_remote_lacks() {
+    let repo = installed();
+    repo.add_bare_remote();
+    repo.write("legacy.env", &format!("STRIPE={}\n", stripe_key()));
+    repo.commit_all("a secret the private origin already has");
+    let out = repo.git_output(&["push", "-q", "--no-verify", "origin", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    repo.write("notes.md", "hello\n");
+    repo.commit_all("clean");
+    assert!(repo.git_output(&["push", "-q", "origin", "main"]).status.success());
+
+    // A new, empty remote has none of it: origin's tracking refs say nothing about it.
+    let public = repo.dir.parent().unwrap().join("public.git");
+    repo.git(&["init", "-q", "--bare", "-b", "main", public.to_str().unwrap()]);
+    repo.git(&["remote", "add", "public", public.to_str().unwrap()]);
+    let out = repo.git_output(&["push", "public", "main"]);
+    assert!(!out.status.success(), "the secret reached a remote that lacked it");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("legacy.env:1:"), "{text}");
+
+    // Once the remote has the history (pushed past the hook), a clean branch pushes.
+    assert!(repo.git_output(&["push", "-q", "--no-verify", "public", "main"]).status.success());
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("topic.md", "topic\n");
+    repo.commit_all("topic");
+    let out = repo.git_output(&["push", "-q", "public", "topic"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 /// A merge whose conflict resolution introduces a secret found in neither parent.
 fn conflicted_merge(resolution_secret: Option<&str>) -> (Repo, String) {
     let repo = installed();

@@ -34,11 +34,19 @@ pub fn parse_pre_push(input: &str) -> Result<Vec<PushUpdate>, Error> {
         .collect())
 }
 
-/// Tips and the commits to leave out for a client-side push: everything any remote-tracking
-/// ref reaches, and what the remote's refs point at now (when we have those commits).
+/// Tips and the commits to leave out for a client-side push to `remote` (the name or URL
+/// git passes the hook): everything that remote's tracking refs reach, and what its refs
+/// point at now (when we have those commits).
+///
+/// Only the pushed-to remote's own tracking refs count: a commit that `origin` has is new
+/// to a freshly added `public` remote, and a push there must scan it. A URL that no
+/// configured remote has (`git push https://host/fork.git`), or no remote at all (a hook
+/// run by hand), tells nothing about what the other side has: then every remote-tracking
+/// ref counts, as the best guess that does not rescan all of history.
 pub fn pre_push_range(
     repo: &gix::Repository,
     updates: &[PushUpdate],
+    remote: Option<&str>,
 ) -> Result<(Vec<ObjectId>, Vec<ObjectId>), Error> {
     let mut tips = Vec::new();
     for update in updates.iter().filter(|u| !u.local.is_null()) {
@@ -46,7 +54,11 @@ pub fn pre_push_range(
             tips.push(commit);
         }
     }
-    let mut hidden = repo::ref_commit_tips(repo, |name| name.starts_with("refs/remotes/"))?;
+    let mirrors = remote.and_then(|remote| tracking_refs(repo, remote));
+    let mut hidden = match &mirrors {
+        Some(patterns) => repo::ref_commit_tips(repo, |name| patterns.iter().any(|p| p.matches(name)))?,
+        None => repo::ref_commit_tips(repo, |name| name.starts_with("refs/remotes/"))?,
+    };
     for update in updates.iter().filter(|u| !u.remote.is_null()) {
         // A force push names a remote commit we may not have: then it hides nothing.
         if let Some(commit) = repo::peel_to_commit(repo, update.remote)? {
@@ -54,6 +66,60 @@ pub fn pre_push_range(
         }
     }
     Ok((tips, hidden))
+}
+
+/// Which refs mirror a remote: a fetch refspec's destination, a prefix when it ends in `*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TrackingRefs {
+    name: String,
+    prefix: bool,
+}
+
+impl TrackingRefs {
+    fn matches(&self, name: &str) -> bool {
+        if self.prefix {
+            name.starts_with(&self.name)
+        } else {
+            name == self.name
+        }
+    }
+}
+
+/// The tracking refs of the configured remote named `remote`, or of every configured remote
+/// whose URL is `remote`; `None` when no configured remote matches.
+fn tracking_refs(repo: &gix::Repository, remote: &str) -> Option<Vec<TrackingRefs>> {
+    use gix::remote::Direction;
+    let same_url = |url: Option<&gix::Url>| {
+        url.is_some_and(|url| {
+            url.to_bstring().to_string().trim_end_matches('/') == remote.trim_end_matches('/')
+        })
+    };
+    let names: Vec<String> = repo.remote_names().into_iter().map(|name| name.to_string()).collect();
+    let mut patterns = Vec::new();
+    let mut matched = false;
+    for name in &names {
+        let Some(Ok(configured)) = repo.try_find_remote(name.as_str()) else { continue };
+        if name != remote
+            && !same_url(configured.url(Direction::Push))
+            && !same_url(configured.url(Direction::Fetch))
+        {
+            continue;
+        }
+        matched = true;
+        let before = patterns.len();
+        for spec in configured.refspecs(Direction::Fetch) {
+            let spec = spec.to_ref();
+            let Some(destination) = spec.destination().map(|d| d.to_string()) else { continue };
+            patterns.push(match destination.split_once('*') {
+                Some((prefix, _)) => TrackingRefs { name: prefix.to_string(), prefix: true },
+                None => TrackingRefs { name: destination, prefix: false },
+            });
+        }
+        if patterns.len() == before {
+            patterns.push(TrackingRefs { name: format!("refs/remotes/{name}/"), prefix: true });
+        }
+    }
+    matched.then_some(patterns)
 }
 
 /// The commits reachable from `tips` but not from `hidden`, oldest first.
