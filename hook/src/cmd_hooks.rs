@@ -69,7 +69,7 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
     let mut summary = ScanSummary::default();
     let mut findings = Vec::new();
     let mut worker = scanner.worker();
-    let mut differ = CommitDiffer::default();
+    let mut differ = CommitDiffer::pairing_similar_renames();
     let mut blob_changes = Vec::new();
     let change_scanner = ChangeScanner { scanner: &scanner, allowlist: &allowlist };
     for &commit in &commits {

@@ -110,6 +110,52 @@ fn pre_commit_handles_renames_paths_crlf_binary_symlinks_and_subdirectories() {
     assert_eq!(found[0]["line"], 2);
 }
 
+#[test]
+fn a_file_moved_and_edited_adds_only_its_edits() {
+    let repo = installed();
+    repo.add_bare_remote();
+    let config: String = (1..=40).map(|n| format!("setting_{n} = {n}\n")).collect();
+    let key = stripe_key();
+    repo.write("app.cfg", &format!("{config}stripe_key = {key}\n"));
+    let original = {
+        let out = repo.git_output(&["add", "-A"]);
+        assert!(out.status.success());
+        let out = repo.git_output(&["commit", "-q", "--no-verify", "-m", "config with a secret"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        repo.git(&["rev-parse", "HEAD"])
+    };
+    assert!(repo.git_output(&["push", "-q", "--no-verify", "origin", "main"]).status.success());
+
+    // `git mv` and an edit in the same commit: the secret line is old.
+    repo.git(&["mv", "app.cfg", "service.cfg"]);
+    let moved = std::fs::read_to_string(repo.dir.join("service.cfg"))
+        .unwrap()
+        .replace("setting_1 = 1", "setting_1 = 100");
+    repo.write("service.cfg", &moved);
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "-q", "-m", "rename and tune"]);
+    assert!(out.status.success(), "the edited move was blocked: {}", stderr(&out));
+    let out = repo.git_output(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "the edited move was blocked at push: {}", stderr(&out));
+
+    // The sweep reports the secret once, where it was written.
+    let out = repo.secretgate(&["git", "--format", "json"]);
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["commit"], original.as_str());
+    assert_eq!(found[0]["path"], "app.cfg");
+
+    // A new secret written while moving is still new.
+    repo.git(&["mv", "service.cfg", "final.cfg"]);
+    repo.write("final.cfg", &format!("{moved}backup_key = {}\n", stripe_key()));
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["line"], 42);
+}
+
 /// `git commit <path>` commits that path only, through a temporary index that git names in
 /// `GIT_INDEX_FILE`: a secret staged in another file is not part of this commit.
 #[test]

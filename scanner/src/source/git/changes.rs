@@ -1,7 +1,7 @@
 //! What a commit (or the index) changes, as blob pairs: for each path, the new blob and the
 //! blob that each parent had there.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use gix::{bstr::BString, prelude::*, ObjectId};
 
@@ -66,7 +66,7 @@ pub fn staged(repo: &gix::Repository) -> Result<Vec<BlobChange>, Error> {
         },
     )
     .context(|| "comparing the index with HEAD".into())?;
-    pair_exact_renames(&mut changes, &[deleted]);
+    pair_renames(repo, &mut changes, &[deleted], true)?;
     Ok(changes)
 }
 
@@ -77,9 +77,17 @@ pub struct CommitDiffer {
     commit_buf: Vec<u8>,
     old_buf: Vec<u8>,
     new_buf: Vec<u8>,
+    similar_renames: bool,
 }
 
 impl CommitDiffer {
+    /// A differ that also pairs a file moved *and edited* with the file it came from (see
+    /// [`pair_renames`]), as the added-lines question needs. Without it only exact renames
+    /// are paired: enough to know which blobs a commit introduces, and cheaper.
+    pub fn pairing_similar_renames() -> Self {
+        CommitDiffer { similar_renames: true, ..CommitDiffer::default() }
+    }
+
     /// The changes `commit` makes against every parent (against the empty tree for a root
     /// commit). A path is listed only if it differs from *every* parent: a merge that takes
     /// a file from one side unchanged adds nothing there.
@@ -159,15 +167,31 @@ impl CommitDiffer {
         out.extend(by_path.into_values().filter(|c| c.old.len() == parent_count));
         out[start..].sort_by(|a, b| a.path.cmp(&b.path));
         let mut mine = out.split_off(start);
-        pair_exact_renames(&mut mine, &deleted);
+        pair_renames(repo, &mut mine, &deleted, self.similar_renames)?;
         out.extend(mine);
         Ok(())
     }
 }
 
-/// A path added with exactly the content that a deleted path had is a rename: nothing in it
-/// is new, so its "previous" content is the deleted blob (per parent).
-fn pair_exact_renames(changes: &mut [BlobChange], deleted: &[Vec<ObjectId>]) {
+/// Past this many (added, deleted) file pairs in one commit, only exact renames are paired:
+/// a mass move is compared by ids alone (git's `diff.renameLimit` plays the same part).
+const MAX_SIMILARITY_PAIRS: usize = 64 * 64;
+
+/// Files larger than this are not compared for similarity.
+const MAX_SIMILARITY_BLOB: usize = 1 << 20;
+
+/// Pairs each added path with the deleted path it was moved from, per parent, so that only
+/// what the move changed counts as new. A path added with exactly the content a deleted
+/// path had is a rename: nothing in it is new. With `similar`, a path whose lines are at
+/// least half found in one deleted file is that file moved and edited (`git mv` then a
+/// fix), as git's rename detection at its default 50% would say; without this, every line
+/// of an edited move would be "added" and an old secret in it would block the commit.
+fn pair_renames(
+    repo: &gix::Repository,
+    changes: &mut [BlobChange],
+    deleted: &[Vec<ObjectId>],
+    similar: bool,
+) -> Result<(), Error> {
     for change in changes.iter_mut() {
         for (old, gone) in change.old.iter_mut().zip(deleted) {
             if old.is_none() && gone.contains(&change.new) {
@@ -175,4 +199,46 @@ fn pair_exact_renames(changes: &mut [BlobChange], deleted: &[Vec<ObjectId>]) {
             }
         }
     }
+    if !similar {
+        return Ok(());
+    }
+    for (nth, gone) in deleted.iter().enumerate() {
+        let unpaired: Vec<usize> = (0..changes.len()).filter(|&i| changes[i].old[nth].is_none()).collect();
+        if unpaired.is_empty() || gone.is_empty() || unpaired.len() * gone.len() > MAX_SIMILARITY_PAIRS {
+            continue;
+        }
+        let mut sources = Vec::with_capacity(gone.len());
+        for &id in gone {
+            if let Some(data) = small_blob(repo, id)? {
+                sources.push((id, data));
+            }
+        }
+        let source_lines: Vec<(ObjectId, HashSet<&[u8]>)> =
+            sources.iter().map(|(id, data)| (*id, data.split(|&b| b == b'\n').collect())).collect();
+        for index in unpaired {
+            let Some(data) = small_blob(repo, changes[index].new)? else { continue };
+            let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').filter(|line| !line.is_empty()).collect();
+            let best = source_lines
+                .iter()
+                .map(|(id, set)| (lines.iter().filter(|line| set.contains(*line)).count(), *id))
+                .max();
+            if let Some((shared, id)) = best {
+                if shared > 0 && shared * 2 >= lines.len() {
+                    changes[index].old[nth] = Some(id);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A blob's content, unless it is over [`MAX_SIMILARITY_BLOB`] or absent.
+fn small_blob(repo: &gix::Repository, id: ObjectId) -> Result<Option<Vec<u8>>, Error> {
+    let Some(header) = repo.try_find_header(id).context(|| format!("reading blob {id}"))? else {
+        return Ok(None);
+    };
+    if header.size() as usize > MAX_SIMILARITY_BLOB {
+        return Ok(None);
+    }
+    Ok(repo.try_find_object(id).context(|| format!("reading blob {id}"))?.map(|object| object.detach().data))
 }

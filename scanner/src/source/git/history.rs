@@ -184,7 +184,7 @@ pub fn sweep(
     // The oldest introduction whose commit added the secret's line is the one to report:
     // when a selection (`A..B`, `--since`) starts after the line was written, a later
     // version only carries it along and nothing is reported.
-    let mut lines = AddedLinesCache::default();
+    let mut lines = AddedLinesCache::new();
     let mut chosen: Vec<(usize, Finding)> = Vec::new();
     for (_, mut places) in candidates {
         places.sort_by(|(a, fa), (b, fb)| {
@@ -382,7 +382,6 @@ fn introductions(
 }
 
 /// Added lines of the (commit, path) pairs that findings were attributed to.
-#[derive(Default)]
 struct AddedLinesCache {
     differ: CommitDiffer,
     by_commit: HashMap<ObjectId, Vec<super::changes::BlobChange>>,
@@ -390,6 +389,16 @@ struct AddedLinesCache {
 }
 
 impl AddedLinesCache {
+    fn new() -> Self {
+        AddedLinesCache {
+            // A file moved and edited adds only its edits: its old lines were introduced
+            // where the file was.
+            differ: CommitDiffer::pairing_similar_renames(),
+            by_commit: HashMap::new(),
+            by_change: HashMap::new(),
+        }
+    }
+
     /// Whether `finding` lies on a line that `commit` added at its path.
     fn touches(
         &mut self,
