@@ -29,6 +29,7 @@ pub mod server;
 pub mod sink;
 pub mod source;
 pub mod suppress;
+pub mod utf16;
 
 pub use finding::Finding;
 pub use scan::{Scanner, ScannerBuilder, Worker};

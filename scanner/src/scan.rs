@@ -267,13 +267,23 @@ impl Scanner {
         }
     }
 
-    /// Why an input of `len` bytes starting with `head` is not to be scanned, if so.
+    /// Why an input of `len` bytes starting with `head` is not to be scanned, if so. UTF-16
+    /// text is text (see [`Scanner::text`]).
     pub fn skip_reason(&self, len: u64, head: &[u8]) -> Option<SkipReason> {
         if len > self.max_input_size {
             return Some(SkipReason::TooLarge);
         }
         let sniff = &head[..head.len().min(self.binary_sniff)];
-        memchr::memchr(0, sniff).map(|_| SkipReason::Binary)
+        memchr::memchr(0, sniff).filter(|_| !crate::utf16::is_utf16(head)).map(|_| SkipReason::Binary)
+    }
+
+    /// What the rules read of an input that [`Scanner::skip_reason`] lets through: the
+    /// input itself, or UTF-16 text as UTF-8 (line for line).
+    pub fn text<'a>(&self, input: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        match crate::utf16::to_utf8(input) {
+            Some(utf8) => std::borrow::Cow::Owned(utf8),
+            None => std::borrow::Cow::Borrowed(input),
+        }
     }
 
     /// Scans one input named `path` and appends its findings to `out`; counts it (or why
@@ -326,6 +336,8 @@ impl Scanner {
         }
         summary.inputs += 1;
         summary.bytes += haystack.len() as u64;
+        let text = self.text(haystack);
+        let haystack = &*text;
         let mut lines = LineLocator::new(haystack);
         let mut matches = std::mem::take(&mut worker.accepted);
         matches.clear();

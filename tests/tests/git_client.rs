@@ -156,6 +156,30 @@ fn a_file_moved_and_edited_adds_only_its_edits() {
     assert_eq!(found[0]["line"], 42);
 }
 
+#[test]
+fn utf16_files_are_scanned_by_the_hooks_and_the_sweep() {
+    let repo = installed();
+    let utf16 = |text: &str| -> Vec<u8> {
+        [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
+    };
+    let lines: String = (1..=30).map(|n| format!("Write-Host 'step {n}'\r\n")).collect();
+    std::fs::write(repo.dir.join("deploy.ps1"), utf16(&lines)).unwrap();
+    repo.commit_all("script");
+    std::fs::write(repo.dir.join("deploy.ps1"), utf16(&format!("{lines}$key = '{}'\r\n", stripe_key())))
+        .unwrap();
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(findings(&out.stdout)[0]["line"], 31);
+    let out = repo.git_output(&["commit", "-q", "--no-verify", "-m", "key"]);
+    assert!(out.status.success());
+    repo.pack_with_deltas();
+    let out = repo.secretgate(&["git", "--format", "json"]);
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["line"], 31);
+}
+
 /// `git commit <path>` commits that path only, through a temporary index that git names in
 /// `GIT_INDEX_FILE`: a secret staged in another file is not part of this commit.
 #[test]

@@ -191,6 +191,28 @@ fn binary_and_oversized_files_are_skipped_and_counted() {
 }
 
 #[test]
+fn utf16_text_is_scanned_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, password) = database_url();
+    let text = format!("# deploy.ps1\r\n$conn = \"{url}\"\r\n");
+    let little: Vec<u8> =
+        [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let big: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    fs::write(dir.path().join("deploy.ps1"), little).unwrap();
+    fs::write(dir.path().join("settings.reg"), big).unwrap();
+
+    let out = secretgate(&["scan", "--format", "json", "--show-secrets", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let found = json(&out.stdout);
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 2, "{found:?}");
+    for finding in found {
+        assert_eq!(finding["line"], 2);
+        assert_eq!(finding["secret"], password.as_str());
+    }
+}
+
+#[test]
 fn inline_markers_suppress() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _) = database_url();

@@ -264,7 +264,12 @@ fn scan_pack(
                 done(&summary);
                 return Ok(());
             }
-            let inherited = base.and_then(|(offset, pack_entry)| state.base(offset).map(|m| (m, pack_entry)));
+            // UTF-16 is scanned whole, as UTF-8 (`scan_input` converts it): deltas address
+            // its bytes, not the text the rules read, so its matches are not handed on.
+            let utf16 = crate::utf16::is_utf16(data);
+            let inherited = base
+                .filter(|_| !utf16)
+                .and_then(|(offset, pack_entry)| state.base(offset).map(|m| (m, pack_entry)));
             let mut matches = BlobMatches::default();
             let mut partial = None;
             if let Some((base_matches, pack_entry)) = inherited {
@@ -317,7 +322,7 @@ fn scan_pack(
             if !findings.is_empty() {
                 shared.found.lock().expect("no thread panicked").insert(entry.oid, findings);
             }
-            if delta_aware {
+            if delta_aware && !utf16 {
                 state.keep(entry.pack_offset, matches);
             }
             done(&summary);

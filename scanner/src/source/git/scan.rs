@@ -47,10 +47,15 @@ impl ChangeScanner<'_> {
                 attribute_all(&mut out[start..], commit);
                 continue;
             }
+            // UTF-16 is compared and scanned as UTF-8, old versions alike.
+            let new = self.scanner.text(&new).into_owned();
             let olds = change
                 .old
                 .iter()
-                .map(|old| old.map(|id| read_blob(repo, id)).transpose())
+                .map(|old| {
+                    old.map(|id| read_blob(repo, id).map(|old| self.scanner.text(&old).into_owned()))
+                        .transpose()
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let added = AddedLines::between(&new, olds.iter().map(|o| o.as_deref()));
             if added.is_empty() {
