@@ -32,6 +32,24 @@ impl<W: Write> TextWriter<W> {
     }
 }
 
+/// `text` with control characters escaped (`\u{1b}`, `\n`): a file name, an author or a
+/// secret from an untrusted repository must not move the cursor, clear a line or forge a
+/// finding on the reader's terminal.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn severity_style(severity: Severity) -> Style {
     let color = match severity {
         Severity::Critical | Severity::High => AnsiColor::Red,
@@ -50,14 +68,14 @@ impl<W: Write> FindingSink for TextWriter<W> {
         writeln!(
             self.out,
             "{bold}{}:{}:{}{reset}  {sev}{}{sev_reset} ({}){decoded}",
-            f.path,
+            printable(&f.path),
             f.line,
             f.column,
             f.rule_id,
             f.severity.as_str()
         )?;
         writeln!(self.out, "    {}", f.description)?;
-        writeln!(self.out, "    secret:      {}", f.display_secret(self.options.show_secrets))?;
+        writeln!(self.out, "    secret:      {}", printable(&f.display_secret(self.options.show_secrets)))?;
         if !f.decoded.is_empty() {
             writeln!(
                 self.out,
@@ -67,14 +85,14 @@ impl<W: Write> FindingSink for TextWriter<W> {
         }
         if let Some(commit) = &f.commit {
             let who = match (&f.author, &f.email) {
-                (Some(a), Some(e)) => format!(" by {a} <{e}>"),
-                (Some(a), None) => format!(" by {a}"),
+                (Some(a), Some(e)) => format!(" by {} <{}>", printable(a), printable(e)),
+                (Some(a), None) => format!(" by {}", printable(a)),
                 _ => String::new(),
             };
             let when = f.date.as_deref().map(|d| format!(" on {d}")).unwrap_or_default();
             writeln!(self.out, "    commit:      {commit}{who}{when}")?;
         }
-        writeln!(self.out, "    {dim}fingerprint: {}{dim_reset}", f.fingerprint)?;
+        writeln!(self.out, "    {dim}fingerprint: {}{dim_reset}", printable(&f.fingerprint))?;
         if let Some(revoke) = &f.revoke {
             writeln!(self.out, "    revoke:      {revoke}")?;
         }
@@ -83,5 +101,17 @@ impl<W: Write> FindingSink for TextWriter<W> {
 
     fn finish(&mut self, _summary: &ScanSummary) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("config/app.env"), "config/app.env");
+        assert_eq!(printable("evil\u{1b}[2K\rok.txt"), "evil\\u{1b}[2K\\rok.txt");
+        assert_eq!(printable("a\nb\u{9b}"), "a\\nb\\u{9b}");
     }
 }
