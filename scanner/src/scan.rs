@@ -427,7 +427,7 @@ impl Scanner {
             // generic match of the same bytes either.
             raw.retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.fingerprint));
         }
-        self.drop_generic_overlaps(raw);
+        self.drop_duplicate_matches(raw);
         let is_generic = |rule: usize| rules[rule].rule.generic;
         let stage =
             scan_decoded(&self.rules, haystack, &self.decode, decode_scratch, cache, is_generic, decoded);
@@ -515,9 +515,20 @@ impl Scanner {
                     next += 1;
                 }
                 active.retain(|p| p.whole.end > d.origin.start);
+                // A specific plain match holding the very text that string escapes alone
+                // decode to the match (a service account's key, `\n` and all) reports that
+                // credential already. Base64 and the rest are another matter: a token inside
+                // a Docker `auth` is worth naming as the token it is.
+                let unescaped = d.chain.as_slice().iter().all(|e| *e == crate::decode::Encoding::Escape);
                 !active.iter().any(|p| {
                     overlaps(&p.whole, &d.origin)
-                        && (generic(d.rule) || p.rule == d.rule || haystack[p.secret.clone()] == d.secret[..])
+                        && (generic(d.rule)
+                            || p.rule == d.rule
+                            || haystack[p.secret.clone()] == d.secret[..]
+                            || (unescaped
+                                && !generic(p.rule)
+                                && p.secret.start <= d.origin.start
+                                && d.origin.end <= p.secret.end))
                 })
             });
         }
@@ -572,24 +583,29 @@ impl Scanner {
     }
 
     /// Drops matches of generic rules whose secret overlaps a specific rule's secret, and
-    /// all but the first generic rule's match of one secret (two of their name shapes can
-    /// read the same assignment): one credential is one finding, under its most precise name.
-    fn drop_generic_overlaps(&self, raw: &mut Vec<RawMatch>) {
+    /// all but the first rule's match of one secret (two generic name shapes can read the
+    /// same assignment; a provider's rule and the PEM rule both read a service account's
+    /// key): one credential is one finding, under its most precise name. Rules come in
+    /// file order, providers before the catch-alls.
+    fn drop_duplicate_matches(&self, raw: &mut Vec<RawMatch>) {
         let is_generic = |m: &RawMatch| self.rules.rules()[m.rule].rule.generic;
-        if !raw.iter().any(is_generic) {
-            return;
-        }
-        let specific: Vec<_> = raw.iter().filter(|m| !is_generic(m)).map(|m| m.secret.clone()).collect();
-        let mut first_rule: std::collections::HashMap<(usize, usize), usize> =
+        // One secret: the same bytes for generic rules; for specific ones the same start
+        // (the PEM rule may end a key where a provider's rule ends its JSON string).
+        let key = |m: &RawMatch| match is_generic(m) {
+            true => (m.secret.start, m.secret.end, true),
+            false => (m.secret.start, 0, false),
+        };
+        let mut first_rule: std::collections::HashMap<(usize, usize, bool), usize> =
             std::collections::HashMap::new();
-        for m in raw.iter().filter(|m| is_generic(m)) {
-            let rule = first_rule.entry((m.secret.start, m.secret.end)).or_insert(m.rule);
+        for m in raw.iter() {
+            let rule = first_rule.entry(key(m)).or_insert(m.rule);
             *rule = (*rule).min(m.rule);
         }
+        let specific: Vec<_> = raw.iter().filter(|m| !is_generic(m)).map(|m| m.secret.clone()).collect();
         raw.retain(|m| {
-            !is_generic(m)
-                || (first_rule[&(m.secret.start, m.secret.end)] == m.rule
-                    && !specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end))
+            first_rule[&key(m)] == m.rule
+                && !(is_generic(m)
+                    && specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end))
         });
     }
 
@@ -873,5 +889,28 @@ data:
         // (generic-key-assignment): one secret, one finding, under the first rule.
         let input = format!("MASTER_KEY={}\n", ["Qm7xT2pL9v", "Zk4RwN8sYcD3fH"].concat());
         assert_eq!(rules_found(&input, ".env"), vec!["generic-secret-unquoted"]);
+    }
+
+    #[test]
+    fn a_service_account_key_is_reported_once() {
+        // The provider's rule reads the JSON string; the PEM rule reads what its escapes
+        // decode to. One key, one finding, under the provider's name.
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut line = || -> String {
+            (0..64)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    B64[(state % 64) as usize] as char
+                })
+                .collect()
+        };
+        let body: Vec<String> = (0..16).map(|_| line()).collect();
+        let pem =
+            format!("-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\\n", body.join("\\n"));
+        let input = format!("{{\n  \"type\": \"service_account\",\n  \"private_key\": \"{pem}\"\n}}\n");
+        assert_eq!(rules_found(&input, "sa.json"), vec!["gcp-service-account-private-key"]);
     }
 }

@@ -14,8 +14,13 @@ enum ByteOrder {
 
 /// The byte order of UTF-16 text and the length of its byte order mark, if `bytes` is
 /// UTF-16: it starts with a mark, or (without one) every byte of one parity is NUL and
-/// none of the other is, as in mostly-ASCII text.
+/// none of the other is, as in mostly-ASCII text. Either way its head must hold a NUL byte:
+/// a file without one is read as it is already (UTF-16 holding ASCII has NULs; `ÿþ` at the
+/// start of a Latin-1 file is no mark).
 fn byte_order(bytes: &[u8]) -> Option<(ByteOrder, usize)> {
+    if memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)]).is_none() {
+        return None;
+    }
     // After a mark, a NUL character near the start says binary that happens to begin so.
     let no_nul_after_mark = || {
         let head = &bytes[2..bytes.len().min(SNIFF) & !1];
@@ -88,6 +93,7 @@ mod tests {
     #[test]
     fn binary_and_plain_text_are_not_utf16() {
         assert!(!is_utf16(b"plain ASCII text, long enough"));
+        assert!(!is_utf16(b"\xff\xfe\nLatin-1 text after bytes that look like a mark, \xe9t\xe9"));
         assert!(!is_utf16(&[0x89, b'P', b'N', b'G', 0, 0, 0, 13, b'I', b'H', b'D', b'R']));
         assert!(!is_utf16(&[0xFF, 0xFE, 0, 0, b'a', 0, 0, 0]));
         // A NUL in both parities: binary, not text.
