@@ -18,9 +18,7 @@ enum ByteOrder {
 /// a file without one is read as it is already (UTF-16 holding ASCII has NULs; `ÿþ` at the
 /// start of a Latin-1 file is no mark).
 fn byte_order(bytes: &[u8]) -> Option<(ByteOrder, usize)> {
-    if memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)]).is_none() {
-        return None;
-    }
+    memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)])?;
     // After a mark, a NUL character near the start says binary that happens to begin so.
     let no_nul_after_mark = || {
         let head = &bytes[2..bytes.len().min(SNIFF) & !1];
