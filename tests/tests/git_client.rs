@@ -180,6 +180,32 @@ fn utf16_files_are_scanned_by_the_hooks_and_the_sweep() {
     assert_eq!(found[0]["line"], 31);
 }
 
+#[test]
+fn pre_commit_works_with_a_sparse_index() {
+    let repo = installed();
+    repo.write("d1/a.txt", "one\n");
+    repo.write("d2/old.env", &format!("K={}\n", stripe_key()));
+    let out = repo.git_output(&["add", "-A"]);
+    assert!(out.status.success());
+    assert!(repo.git_output(&["commit", "-q", "--no-verify", "-m", "two dirs"]).status.success());
+    repo.git(&["sparse-checkout", "init", "--cone", "--sparse-index"]);
+    repo.git(&["sparse-checkout", "set", "d1"]);
+    assert!(repo.git(&["ls-files", "--sparse"]).contains("d2/"), "the index is not sparse");
+
+    repo.write("d1/clean.txt", "clean\n");
+    repo.git(&["add", "d1/clean.txt"]);
+    let out = repo.git_output(&["commit", "-q", "-m", "clean"]);
+    assert!(out.status.success(), "a clean commit failed: {}", stderr(&out));
+
+    repo.write("d1/new.env", &format!("K={}\n", stripe_key()));
+    repo.git(&["add", "d1/new.env"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "the secret outside the cone was reported: {found:?}");
+    assert_eq!(found[0]["path"], "d1/new.env");
+}
+
 /// `git commit <path>` commits that path only, through a temporary index that git names in
 /// `GIT_INDEX_FILE`: a secret staged in another file is not part of this commit.
 #[test]

@@ -26,6 +26,9 @@ pub fn staged(repo: &gix::Repository) -> Result<Vec<BlobChange>, Error> {
     use gix::index::entry::Mode;
     let index = repo.open_index().context(|| "reading the index".into())?;
     let head_tree = repo.head_tree_id_or_empty().context(|| "reading HEAD".into())?;
+    if index.is_sparse() {
+        return staged_in_sparse_index(repo, &index, head_tree.detach());
+    }
     let mut changes = Vec::new();
     let mut deleted = Vec::new();
     repo.tree_index_status(
@@ -66,6 +69,72 @@ pub fn staged(repo: &gix::Repository) -> Result<Vec<BlobChange>, Error> {
         },
     )
     .context(|| "comparing the index with HEAD".into())?;
+    pair_renames(repo, &mut changes, &[deleted], true)?;
+    Ok(changes)
+}
+
+/// [`staged`] for a sparse index (`git sparse-checkout --sparse-index`), which gix's index
+/// diff does not take: entries are compared with `HEAD`'s by path. A directory entry
+/// stands for a whole tree outside the checkout; where its tree is `HEAD`'s, nothing in it
+/// changes, and where it is not, its files are compared one by one.
+fn staged_in_sparse_index(
+    repo: &gix::Repository,
+    index: &gix::index::State,
+    head_tree: ObjectId,
+) -> Result<Vec<BlobChange>, Error> {
+    use gix::bstr::{BStr, ByteSlice};
+    use gix::index::entry::{Mode, Stage};
+    let head = repo.index_from_tree(&head_tree).context(|| "reading HEAD's tree".into())?;
+    let mut changes = Vec::new();
+    let mut compare = |path: &BStr, mode: Mode, id: ObjectId| {
+        if mode == Mode::COMMIT {
+            return;
+        }
+        let old = head.entry_by_path(path);
+        if old.is_some_and(|old| old.id == id) {
+            return;
+        }
+        let old = old.filter(|old| old.mode != Mode::COMMIT).map(|old| old.id);
+        changes.push(BlobChange { path: path.to_owned(), new: id, old: vec![old] });
+    };
+    let mut sparse_dirs: Vec<&BStr> = Vec::new();
+    for entry in index.entries().iter().filter(|e| e.stage() == Stage::Unconflicted) {
+        let path = entry.path(index);
+        if entry.mode != Mode::DIR {
+            compare(path, entry.mode, entry.id);
+            continue;
+        }
+        let dir = path.strip_suffix(b"/").unwrap_or(path).as_bstr();
+        sparse_dirs.push(dir);
+        let unchanged = repo
+            .find_tree(head_tree)
+            .ok()
+            .and_then(|mut tree| tree.peel_to_entry_by_path(dir.to_str_lossy().as_ref()).ok().flatten())
+            .is_some_and(|at_head| at_head.object_id() == entry.id);
+        if unchanged {
+            continue;
+        }
+        let files = repo.index_from_tree(&entry.id).context(|| format!("reading tree {}", entry.id))?;
+        for file in files.entries() {
+            let mut full = dir.to_owned();
+            full.push(b'/');
+            full.extend_from_slice(file.path(&files));
+            compare(full.as_bstr(), file.mode, file.id);
+        }
+    }
+    let in_sparse_dir = |path: &BStr| {
+        sparse_dirs.iter().any(|dir| path.starts_with(dir) && path.get(dir.len()) == Some(&b'/'))
+    };
+    let deleted: Vec<ObjectId> = head
+        .entries()
+        .iter()
+        .filter(|e| e.mode != Mode::COMMIT)
+        .filter(|e| {
+            let path = e.path(&head);
+            index.entry_by_path(path).is_none() && !in_sparse_dir(path)
+        })
+        .map(|e| e.id)
+        .collect();
     pair_renames(repo, &mut changes, &[deleted], true)?;
     Ok(changes)
 }
