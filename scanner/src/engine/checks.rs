@@ -49,7 +49,10 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.iter().all(|&b| b == secret[0]) {
         return true;
     }
-    if [b"xxxx", b"XXXX"].iter().any(|run| memchr::memmem::find(secret, *run).is_some()) {
+    // A long random value (a PEM body) holds `XXXX` by chance now and then; a stand-in
+    // for one is a longer run.
+    let x_run: &[&[u8]] = if secret.len() > 64 { &[b"xxxxxxxx", b"XXXXXXXX"] } else { &[b"xxxx", b"XXXX"] };
+    if x_run.iter().any(|run| memchr::memmem::find(secret, run).is_some()) {
         return true;
     }
     // A template's variable standing for the whole value: `{password}`, `{api_token}`.
@@ -81,15 +84,22 @@ fn has_interleaved_runs(lower: &[u8]) -> bool {
 /// alphabet has both), so the slot must read as one: a name closed by its bracket, or a
 /// conversion that no letter or digit follows.
 fn has_template_slot(value: &[u8]) -> bool {
-    // `${VAR:-default}`, `$(VAR)`, `%(name)s`: a name first, the closing bracket later.
-    let names_slot = |after: &[u8], close: u8| {
-        after.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_') && after.contains(&close)
+    // `${VAR:-default}`, `#{secrets['x']}`, `$(cat file)`, `%(name)s`: a name first, then
+    // only what such a slot holds up to its closing bracket.
+    let slot = |after: &[u8], close: u8, holds: &dyn Fn(u8) -> bool| {
+        after.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+            && memchr::memchr(close, after).is_some_and(|end| after[..end].iter().all(|&b| holds(b)))
     };
+    let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.');
+    let expansion =
+        |b: u8| name(b) || matches!(b, b'-' | b':' | b'?' | b'=' | b'/' | b' ' | b'\'' | b'"' | b'[' | b']');
+    let command = |b: u8| name(b) || matches!(b, b'-' | b'/' | b' ');
     value.windows(2).enumerate().any(|(at, pair)| {
         let after = &value[at + 2..];
         match pair {
-            b"${" | b"#{" => names_slot(after, b'}') || after.starts_with(b"{"),
-            b"$(" | b"%(" => names_slot(after, b')'),
+            b"${" | b"#{" => slot(after, b'}', &expansion) || after.starts_with(b"{"),
+            b"$(" => slot(after, b')', &command),
+            b"%(" => slot(after, b')', &name),
             [b'%', b's' | b'd'] => !after.first().is_some_and(u8::is_ascii_alphanumeric),
             _ => false,
         }
@@ -112,17 +122,22 @@ pub fn is_reference(value: &[u8]) -> bool {
         0
     };
     let after_name = &rest[name_len..];
-    let name_then_member =
-        name_len > 0 && (after_name.is_empty() || matches!(after_name[0], b'.' | b':' | b'[' | b'-'));
+    // `$this->password`, `$env:TOKEN`, `$config.db`, `$secrets[0]`; YAML's aliases and
+    // decorators name the whole value, or a member of it.
+    let variable = name_len > 0
+        && (after_name.is_empty()
+            || matches!(after_name[0], b'.' | b':' | b'[')
+            || after_name.starts_with(b"->"));
+    let alias = name_len > 0 && (after_name.is_empty() || after_name[0] == b'.');
     match sigil {
         b'{' => true,
         b'$' => {
             let crypt_id = rest.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-').count();
-            name_then_member || ((1..=12).contains(&crypt_id) && rest.get(crypt_id) == Some(&b'$'))
+            variable || ((1..=12).contains(&crypt_id) && rest.get(crypt_id) == Some(&b'$'))
         }
         b'%' => name_len > 0 && after_name == b"%",
         b'#' => name_len > 0 && after_name.is_empty(),
-        b'@' | b'&' | b'*' => name_then_member,
+        b'@' | b'&' | b'*' => alias,
         _ => false,
     }
 }
@@ -133,6 +148,19 @@ pub fn is_key_id(value: &[u8]) -> bool {
     let value = value.strip_prefix(b"0x").unwrap_or(value);
     let value = value.strip_suffix(b"!").unwrap_or(value);
     matches!(value.len(), 8 | 16 | 40) && value.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// Whether `value` is a file system path (`/etc/ssl/private/server.key`, `~/.ssh/id_rsa`,
+/// `../secrets/token`, `/var/run/docker/netns/3df878d8ed31`) rather than a secret that
+/// happens to open with `/`, as one base64 key in 64 does (`/4EI3NF1mcAGkDcw…`): no `+`
+/// or `=`, and each part reads as a name (at most two capitals, or an identifier).
+pub fn looks_like_path(value: &[u8]) -> bool {
+    let rooted = [&b"/"[..], b"~/", b"./", b"../"].iter().any(|root| value.starts_with(root));
+    rooted
+        && !value.iter().any(|&b| b == b'+' || b == b'=')
+        && value.split(|&b| b == b'/').filter(|part| !part.is_empty()).all(|part| {
+            part.iter().filter(|b| b.is_ascii_uppercase()).count() <= 2 || looks_like_identifier(part)
+        })
 }
 
 /// Whether `value` is published by design wherever it is assigned: a Mapbox public token
@@ -200,10 +228,13 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     if !secret.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
         return false;
     }
-    let (mut letters, mut long_words) = (0, 0);
+    let (mut letters, mut long_words, mut numbers, mut scraps) = (0, 0, 0, 0);
     for (at, piece) in pieces(secret) {
         if piece[0].is_ascii_digit() {
-            if piece.len() > 4 {
+            // `test_schema_2`, `S3Bucket`, `ServerlessV2Engine`: a number or two. Random
+            // strings scatter more (`ZzikAb7H0356ZovwY6HR`).
+            numbers += 1;
+            if piece.len() > 4 || numbers > 2 {
                 return false;
             }
             continue;
@@ -223,6 +254,14 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
         if piece.len() >= 4 {
             long_words += 1;
         }
+        // Names are made of words; random text cut at its case changes leaves many
+        // two-letter scraps (`qfee|Yp|8|J|17|vekl|Yt`). One is common (`Id`, `Db`).
+        if piece.len() <= 2 {
+            scraps += 1;
+            if scraps > 1 {
+                return false;
+            }
+        }
     }
     long_words >= 1 && letters * 2 >= secret.len()
 }
@@ -236,7 +275,14 @@ fn has_word(name: &[u8], word: &[u8]) -> bool {
 /// (`),d?x.createElement(` cut out of minified code), or it is a member, index or call
 /// expression (`arguments[2]`, `config.get()`, `self.tokens[0]`, `derive_key(salt)`).
 pub fn looks_like_code(value: &[u8]) -> bool {
-    if matches!(value.first(), Some(b')' | b']' | b',' | b';')) {
+    // Cut out of minified code: `),d?x.createElement(`. A random password may open with
+    // `)` too (`)7s*tWiYQ…`, Django's alphabet has it), but not with `),` or `);`.
+    let ends_an_expression = match value {
+        [b']' | b',' | b';', ..] => true,
+        [b')', next, ..] => !next.is_ascii_alphanumeric(),
+        _ => false,
+    };
+    if ends_an_expression {
         return true;
     }
     ends_in_calls_or_indexes(value)
@@ -255,7 +301,22 @@ fn starts_with_call(value: &[u8]) -> bool {
     let callee = callee.strip_suffix(b".").unwrap_or(callee);
     let spelled_as_code =
         callee.iter().any(|&b| b == b'_' || b == b'.') || callee.iter().all(u8::is_ascii_alphabetic);
-    spelled_as_code && callee.split(|&b| b == b'.').all(is_plain_name)
+    // The call ends the value, is left open for the next line, or goes on into a member
+    // or another call: `lcm(@hjm*ebu)_l1plz+…` is a password that happens to hold `(`.
+    let mut depth = 0usize;
+    let close = value[open..].iter().position(|&b| {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            _ => {}
+        }
+        depth == 0
+    });
+    let call_ends_well = match close {
+        None => value.ends_with(b"(") || value.ends_with(b","),
+        Some(close) => matches!(value.get(open + close + 1), None | Some(b'.' | b'(' | b'[' | b')' | b',')),
+    };
+    spelled_as_code && call_ends_well && callee.split(|&b| b == b'.').all(is_plain_name)
 }
 
 /// `config.get()`, `self.tokens[0]`: a name followed by empty calls or plain indexes.
@@ -628,6 +689,9 @@ mod tests {
             "{log_group_name}@{log_streams_page[-1]['logStreamName']}",
             "derive_key(salt,Kx9)",
             "hashlib.sha256(seed)",
+            "str(random.uuid4())",
+            "creds.get_frozen_credentials())",
+            "to_text(private_key.private_bytes(",
             "process.current_process().authkey",
             "ReadOnlyCredentials(",
             "v.(string)",
@@ -636,6 +700,9 @@ mod tests {
         }
         for value in [
             "p4ss(w0rd)",
+            "lcm(@hjm*ebu)_l1plz+mi&i!!gd+g_k^v873fnhdix3f^xlme",
+            "kd(&v5u+$g9pr7bodui1&j=%lz-n+4tptunf2m7g&k6=s2n+k5",
+            ")7s*tWiYQlM7i8&ng%J5DyEUhk8sDDh!OPvUQXQAFp!tG!1KYo",
             "Xk9#mP2$vL8q",
             "a1b2c3[d4]e5",
             "[FILTER]x",
@@ -678,6 +745,8 @@ mod tests {
             "kjfhueyt9485osdfasdkljfh4lkjhakldjfhalkd",
             "rcHu+HzSFw89Ypyhn/896A==",
             "Cl1ent$ecret!",
+            "ZzikAb7H0356ZovwY6HR",
+            "qfeeYp8J17veklYt",
         ] {
             assert!(!looks_like_identifier(value.as_bytes()), "{value}");
         }
@@ -746,6 +815,26 @@ mod tests {
             "%9fK2mQ7xLp4Zr8Tn",
         ] {
             assert!(!is_reference(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn paths_are_told_from_keys_that_open_with_a_slash() {
+        for path in [
+            "/etc/ssl/private/server.key",
+            "~/.ssh/id_ed25519",
+            "../secrets/token",
+            "/var/run/docker/netns/3df878d8ed31",
+            "/opt/MyApp/Config/keys.json",
+        ] {
+            assert!(looks_like_path(path.as_bytes()), "{path}");
+        }
+        for key in [
+            "/4EI3NF1mcAGkDcwfeZIcN4d9BmXC68TzwWeNLe0",
+            "/l8+XIBvTXeOoDiBWu3cB6xZF7o60PCIH/7Jd1z4",
+            "/6q1gGj/SvIMF74I9/CHqq2qkSHKwbBuuJixJC8x",
+        ] {
+            assert!(!looks_like_path(key.as_bytes()), "{key}");
         }
     }
 

@@ -403,6 +403,7 @@ impl CompiledRule {
                 || checks::is_email_address(secret)
                 || checks::looks_like_code(secret)
                 || checks::is_reference(secret)
+                || checks::looks_like_path(secret)
                 || checks::is_public_value(secret))
         {
             return false;
