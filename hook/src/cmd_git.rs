@@ -80,6 +80,11 @@ pub fn run(args: GitArgs) -> Result<ExitStatus> {
     setup::print_summary_with_commits(&output.summary, Some(output.commits));
     // A blob that history names but the repository lacks (a partial clone, a damaged one)
     // was not scanned: "no secrets found" would be a claim about content nobody read.
+    if repo.is_shallow().unwrap_or(false) && !output.findings.is_empty() {
+        eprintln!(
+            "secretgate: note: this is a shallow clone; a finding in its oldest commits may have been introduced before them"
+        );
+    }
     let missing = output.summary.skipped.get(&SkipReason::Unreadable).map_or(0, |skipped| skipped.count);
     if missing > 0 {
         eprintln!(

@@ -526,6 +526,7 @@ fn sweep_reads_shallow_clones() {
     let out = repo.secretgate_in(&shallow, &["git", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(findings(&out.stdout).len(), 1);
+    assert!(stderr(&out).contains("shallow clone"), "{}", stderr(&out));
 }
 
 #[test]
