@@ -106,15 +106,26 @@ impl Prefilter {
         }
         // Lock step while every lane has bytes left: lane 0, with no overlap, has the
         // fewest (exactly `lane_len`).
-        for _ in 0..lane_len {
+        // Every lane steps, then one branch asks whether any landed on a match (rare): the
+        // lanes' loads stay independent of each other's reports.
+        let lanes: [&[u8]; LANES] = std::array::from_fn(|lane| &haystack[pos[lane]..pos[lane] + lane_len]);
+        for step in 0..lane_len {
+            let mut special = false;
             for lane in 0..LANES {
-                let at = pos[lane];
-                sid[lane] = dfa.next_state(Anchored::No, sid[lane], haystack[at]);
-                pos[lane] = at + 1;
-                if dfa.is_special(sid[lane]) && at >= report_from[lane] {
-                    self.report(sid[lane], at + 1, &mut on_hit);
+                sid[lane] = dfa.next_state(Anchored::No, sid[lane], lanes[lane][step]);
+                special |= dfa.is_special(sid[lane]);
+            }
+            if special {
+                for lane in 0..LANES {
+                    let at = pos[lane] + step;
+                    if dfa.is_special(sid[lane]) && at >= report_from[lane] {
+                        self.report(sid[lane], at + 1, &mut on_hit);
+                    }
                 }
             }
+        }
+        for p in pos.iter_mut() {
+            *p += lane_len;
         }
         for lane in 0..LANES {
             let end = if lane + 1 == LANES { haystack.len() } else { (lane + 1) * lane_len };
