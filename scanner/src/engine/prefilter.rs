@@ -109,6 +109,7 @@ impl Prefilter {
         // Every lane steps, then one branch asks whether any landed on a match (rare): the
         // lanes' loads stay independent of each other's reports.
         let lanes: [&[u8]; LANES] = std::array::from_fn(|lane| &haystack[pos[lane]..pos[lane] + lane_len]);
+        #[allow(clippy::needless_range_loop)] // `step` indexes every lane at once
         for step in 0..lane_len {
             let mut special = false;
             for lane in 0..LANES {
