@@ -1733,6 +1733,7 @@ fn positives(r: &mut Rng, c: &mut Corpus) {
     config_syntax_cases(r, c);
     key_name_cases(r, c);
     layout_cases(r, c);
+    context_cases(r, c);
 }
 
 /// Keys known only by a `..._KEY` / `..._PAT` name, letters-only passwords given to a
@@ -4316,5 +4317,134 @@ fn layout_cases(r: &mut Rng, c: &mut Corpus) {
         "crypt-hash",
         "users.yml",
         format!("password_hash: \"$6$rounds=5000${}${}\"\n", r.s(BASE62, 16), r.s(BASE62, 86)),
+    );
+}
+
+/// Secrets whose name and value sit apart, or that a command line, a call or a config
+/// format carries: Kubernetes env lists, Postman pairs, XML properties, Android strings,
+/// plists, docker/kubectl/helm flags, DSN strings, JWT signing calls, redis.conf, JWKs,
+/// OpenVPN keys, positional Twilio and Algolia credentials. Look-alike negatives: values
+/// from secret stores, references, CSRF fields, emulator keys, unsigned JWT samples.
+fn context_cases(r: &mut Rng, c: &mut Corpus) {
+    let v = r.mixed(20, 24);
+    c.pos(
+        "name-value",
+        "deployment.yaml",
+        format!("        env:\n          - name: DB_PASSWORD\n            value: \"{v}\"\n"),
+        &v,
+    );
+    let v = r.s(HEX, 37);
+    c.pos(
+        "name-value",
+        "collection.json",
+        format!("{{\"header\": [{{\"key\": \"X-Auth-Key\", \"value\": \"{v}\"}}]}}\n"),
+        &v,
+    );
+    let v = r.mixed(18, 18);
+    c.pos(
+        "xml-named",
+        "hibernate.cfg.xml",
+        format!("<property name=\"hibernate.connection.password\">{v}</property>\n"),
+        &v,
+    );
+    let v = r.mixed(50, 50);
+    c.pos(
+        "xml-named",
+        "strings.xml",
+        format!("<resources>\n  <string name=\"twitter_consumer_secret\">{v}</string>\n</resources>\n"),
+        &v,
+    );
+    let v = r.mixed(40, 40);
+    c.pos(
+        "plist",
+        "Info.plist",
+        format!("<dict>\n\t<key>API_SECRET</key>\n\t<string>{v}</string>\n</dict>\n"),
+        &v,
+    );
+    let v = r.mixed(20, 20);
+    c.pos(
+        "cli-flag",
+        "deploy.sh",
+        format!("docker run -d --name pg -e POSTGRES_PASSWORD={v} -p 5432:5432 postgres:16\n"),
+        &v,
+    );
+    let v = r.mixed(20, 20);
+    c.pos(
+        "cli-flag",
+        "secrets.sh",
+        format!("kubectl create secret generic db --from-literal=username=app --from-literal=password={v}\n"),
+        &v,
+    );
+    let v = r.mixed(18, 18);
+    c.pos("dsn", "load.py", format!("conn = psycopg2.connect(\"host=dw.internal dbname=dw user=loader password={v} sslmode=require\")\n"), &v);
+    let v = r.mixed(48, 48);
+    c.pos(
+        "jwt-sign",
+        "auth.js",
+        format!("return jwt.sign({{ sub: user.id }}, '{v}', {{ expiresIn: '7d' }});\n"),
+        &v,
+    );
+    let v = r.mixed(32, 32);
+    c.pos("redis-conf", "redis.conf", format!("bind 127.0.0.1\nrequirepass {v}\n"), &v);
+    let v = r.s(B64URL, 43);
+    c.pos(
+        "jwk",
+        "jwks.json",
+        format!("{{\"keys\": [{{\"kty\": \"EC\", \"crv\": \"P-256\", \"x\": \"{}\", \"y\": \"{}\", \"d\": \"{v}\"}}]}}\n", r.s(B64URL, 43), r.s(B64URL, 43)),
+        &v,
+    );
+    let key: Vec<String> = (0..16).map(|_| r.s(HEX, 32)).collect();
+    c.pos(
+        "openvpn",
+        "ta.key",
+        format!(
+            "-----BEGIN OpenVPN Static key V1-----\n{}\n-----END OpenVPN Static key V1-----\n",
+            key.join("\n")
+        ),
+        &key[0],
+    );
+    let v = r.mixed(32, 32);
+    c.pos("twilio-positional", "sms.py", format!("client = Client(\"SK{}\", \"{v}\")\n", r.s(HEX, 32)), &v);
+    let v = r.s(HEX, 32);
+    c.pos(
+        "algolia-positional",
+        "search.py",
+        format!("client = SearchClient.create(\"{}\", \"{v}\")\n", r.s(UPPER_ALNUM, 10)),
+        &v,
+    );
+    let v = format!("{}.{}{}", "Willow", r.range(1000, 9999), "Quartz");
+    c.pos(
+        "human-password",
+        "database.yml",
+        format!("production:\n  adapter: postgresql\n  password: {v}\n"),
+        &v,
+    );
+
+    c.neg(
+        "secret-store",
+        "config.py",
+        "api_key = sm.get_secret_value(SecretId=\"prod/orders/api-key\")[\"SecretString\"]\n".to_string(),
+    );
+    c.neg("reference", "deployment.yaml", "        env:\n          - name: DB_PASSWORD\n            valueFrom:\n              secretKeyRef: {name: db, key: password}\n".to_string());
+    c.neg(
+        "csrf",
+        "form.html",
+        format!("<input type=\"hidden\" name=\"authenticity_token\" value=\"{}\">\n", r.s(B64URL, 86)),
+    );
+    c.neg("uuid-define", "ble.h", format!("#define TOKEN_CHAR_UUID \"{}\"\n", r.uuid()));
+    c.neg(
+        "unsigned-jwt",
+        "TokenTests.java",
+        format!("String token = \"eyJhbGciOiJIUzI1NiJ9.eyJ{}\";\n", r.s(B64URL, 40)),
+    );
+    c.neg(
+        "type-path",
+        "hpke.py",
+        "MLKEM768X25519PrivateKey = rust_openssl.hpke.MLKEM768X25519PrivateKey\n".to_string(),
+    );
+    c.neg(
+        "env-reference",
+        "run.sh",
+        "docker run -e POSTGRES_PASSWORD=$POSTGRES_PASSWORD -e API_TOKEN=${API_TOKEN} postgres\n".to_string(),
     );
 }

@@ -28,8 +28,6 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "filtered",
     "insert_",
     "replace_me",
-    "<",
-    ">",
     "{{",
     "{}",
     "****",
@@ -67,19 +65,30 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     has_template_slot(secret) || has_sequential_run(&lower, 6) || has_interleaved_runs(&lower)
 }
 
-/// Whether the letters of `lower`, or its digits, taken apart make a sequential run of
-/// five or more while the whole value goes back and forth between them: `a1b2c3d4e5f6`,
-/// `A1B2C3D4E5F6G7H8I9J0`, typed as obviously fake keys.
+/// Whether `lower` is typed as an obviously fake key by counting up in letters and digits:
+/// letter and digit in turn (`a1b2c3d4`, `1a2b3c4d`), or in blocks (`ABCD1234EFGH5678…`:
+/// its letters alone run `abcdefgh…`, its digits `12345678`). Neither happens by chance:
+/// hex has only six letters, and a run of seven in a random key is rarer than one in a
+/// million.
 fn has_interleaved_runs(lower: &[u8]) -> bool {
+    let steps_up = |a: u8, b: u8| b == a + 1 || (a == b'9' && b == b'0') || (a == b'z' && b == b'a');
+    // Letter and digit in turn, each counting up: 8 characters or more.
+    let mut run = 1;
+    for i in 2..lower.len() {
+        let (a, b) = (lower[i - 2], lower[i]);
+        let alternates = lower[i - 1].is_ascii_digit() != b.is_ascii_digit() && a.is_ascii_alphanumeric();
+        run = if alternates && steps_up(a, b) { run + 1 } else { 1 };
+        if run >= 7 {
+            return true;
+        }
+    }
     let letters: Vec<u8> = lower.iter().copied().filter(u8::is_ascii_alphabetic).collect();
     let digits: Vec<u8> = lower.iter().copied().filter(u8::is_ascii_digit).collect();
-    letters.len() >= 5
-        && digits.len() >= 5
-        && (has_sequential_run(&letters, 5) && has_sequential_run(&digits, 5))
+    has_sequential_run(&letters, 7) && has_sequential_run(&digits, 4)
 }
 
 /// Whether `value` holds a slot a template or shell fills in: `${name}`, `#{name}`,
-/// `$(name)`, `%(name)s`, or a `%s` / `%d` that a format string replaces. A random
+/// `$(name)`, `%(name)s`, `<your-token>`, or a `%s` / `%d` that a format string replaces. A random
 /// password can hold `$(` or `%s` by chance (`…i$(xrg#b7k…`, `…$8%s0kjj…`: Django's key
 /// alphabet has both), so the slot must read as one: a name closed by its bracket, or a
 /// conversion that no letter or digit follows.
@@ -100,7 +109,11 @@ fn has_template_slot(value: &[u8]) -> bool {
             b"${" | b"#{" => slot(after, b'}', &expansion) || after.starts_with(b"{"),
             b"$(" => slot(after, b')', &command),
             b"%(" => slot(after, b')', &name),
-            [b'%', b's' | b'd'] => !after.first().is_some_and(u8::is_ascii_alphanumeric),
+            [b'%', b's' | b'd'] => !after.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_'),
+            // `<your-token>`, `<API KEY>`, `<insert token here>`.
+            [b'<', first] if first.is_ascii_alphabetic() => slot(&value[at + 1..], b'>', &|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' ' | b'.')
+            }),
             _ => false,
         }
     })
@@ -128,7 +141,8 @@ pub fn is_reference(value: &[u8]) -> bool {
         && (after_name.is_empty()
             || matches!(after_name[0], b'.' | b':' | b'[')
             || after_name.starts_with(b"->"));
-    let alias = name_len > 0 && (after_name.is_empty() || after_name[0] == b'.');
+    let alias =
+        name_len > 0 && (after_name.is_empty() || after_name[0] == b'.') && reads_as_name(&rest[..name_len]);
     match sigil {
         b'{' => true,
         b'$' => {
@@ -150,24 +164,147 @@ pub fn is_key_id(value: &[u8]) -> bool {
     matches!(value.len(), 8 | 16 | 40) && value.iter().all(u8::is_ascii_hexdigit)
 }
 
+/// Whether `name` reads as a name a person gave: one case (`db_password`, `DB_PASSWORD`),
+/// camel case with a capital or two (`dbPassword`), or words, acronyms and numbers
+/// (`X25519PrivateKey`, `MLKEM768Key`) with at most one scrap of one or two letters.
+/// Random text mixes cases throughout (`vyxULTsxPiwZN2Tm`, `w1NHJcQm0TzQScB`) and puts
+/// digits between letters more than once.
+fn reads_as_name(name: &[u8]) -> bool {
+    // Numbers inside names come one at a time (`sha256Sum`, `utf8Decoder`); random text
+    // scatters digits between letters (`mHsC8v0f`).
+    let inner_numbers = name
+        .windows(2)
+        .enumerate()
+        .filter(|(at, w)| {
+            // The end of a run of digits that a letter precedes and a letter follows.
+            w[0].is_ascii_digit()
+                && w[1].is_ascii_alphabetic()
+                && name[..*at].iter().rev().find(|b| !b.is_ascii_digit()).is_some_and(u8::is_ascii_alphabetic)
+        })
+        .count();
+    if inner_numbers > 1 {
+        return false;
+    }
+    let upper = name.iter().filter(|b| b.is_ascii_uppercase()).count();
+    let lower = name.iter().filter(|b| b.is_ascii_lowercase()).count();
+    if upper == 0 || lower == 0 || upper <= 2 {
+        return true;
+    }
+    let (mut words, mut scraps) = (0, 0);
+    for (_, piece) in pieces(name) {
+        if piece[0].is_ascii_digit() || (piece.len() <= 5 && piece.iter().all(u8::is_ascii_uppercase)) {
+            continue;
+        }
+        if !is_word(piece) && piece.len() > 2 {
+            return false;
+        }
+        if piece.len() <= 2 {
+            scraps += 1;
+        } else if piece.len() >= 4 {
+            words += 1;
+        }
+    }
+    words >= 1 && scraps <= 1
+}
+
+/// Whether `value` is a member path (`config.password`, `Settings::API_KEY`,
+/// `$this->secret`): names joined by `.`, `::` or `->`, maybe called at the end. Each
+/// part must read as a name: a random password may hold a dot (`MovvAode.w1NHJcQm0TzQ`).
+pub fn is_member_path(value: &[u8]) -> bool {
+    let value = value.strip_suffix(b"()").unwrap_or(value);
+    let (mut parts, mut odd_parts, mut lower_parts) = (0, 0, 0);
+    let mut rest = value;
+    loop {
+        let len = rest.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count();
+        let part = &rest[..len];
+        if !is_plain_name(part) {
+            return false;
+        }
+        if !reads_as_name(part) {
+            odd_parts += 1;
+        }
+        if part.len() >= 3 && !part.iter().any(u8::is_ascii_uppercase) {
+            lower_parts += 1;
+        }
+        parts += 1;
+        rest = &rest[len..];
+        if rest.is_empty() {
+            // Every part a name, or a module path around an odd one
+            // (`rust_openssl.hpke.MLKEM768X25519PrivateKey`).
+            return parts >= 2 && (odd_parts == 0 || lower_parts >= 2);
+        }
+        rest = match [&b"."[..], b"::", b"->"].iter().find(|sep| rest.starts_with(sep)) {
+            Some(sep) => &rest[sep.len()..],
+            None => return false,
+        };
+    }
+}
+
+/// Whether `value` is a UUID (`550e8400-e29b-41d4-a716-446655440000`): an id, not a key.
+pub fn is_uuid(value: &[u8]) -> bool {
+    let groups: Vec<&[u8]> = value.split(|&b| b == b'-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// Whether `value` is a stored password hash in a framework's format (Django's
+/// `pbkdf2_sha256$600000$salt$hash`, Werkzeug's `scrypt:32768:8:1$salt$hash`): it keeps no
+/// password.
+pub fn is_password_hash(value: &[u8]) -> bool {
+    const ALGORITHMS: &[&[u8]] = &[
+        b"pbkdf2_sha256$",
+        b"pbkdf2_sha1$",
+        b"pbkdf2:sha256:",
+        b"argon2$",
+        b"bcrypt_sha256$",
+        b"bcrypt$",
+        b"scrypt$",
+        b"scrypt:",
+        b"sha1$",
+        b"md5$",
+        b"unsalted_md5$",
+        b"unsalted_sha1$",
+    ];
+    ALGORITHMS.iter().any(|prefix| value.starts_with(prefix))
+}
+
 /// Whether `value` is a file system path (`/etc/ssl/private/server.key`, `~/.ssh/id_rsa`,
 /// `../secrets/token`, `/var/run/docker/netns/3df878d8ed31`) rather than a secret that
 /// happens to open with `/`, as one base64 key in 64 does (`/4EI3NF1mcAGkDcw…`): no `+`
 /// or `=`, and each part reads as a name (at most two capitals, or an identifier).
 pub fn looks_like_path(value: &[u8]) -> bool {
     let rooted = [&b"/"[..], b"~/", b"./", b"../"].iter().any(|root| value.starts_with(root));
-    rooted
+    let parts: Vec<&[u8]> = value.split(|&b| b == b'/').filter(|part| !part.is_empty()).collect();
+    // `prod/orders/api-key` (a secret manager's name for a secret) is a path too.
+    (rooted || parts.len() >= 3)
         && !value.iter().any(|&b| b == b'+' || b == b'=')
-        && value.split(|&b| b == b'/').filter(|part| !part.is_empty()).all(|part| {
+        && parts.iter().all(|part| {
             part.iter().filter(|b| b.is_ascii_uppercase()).count() <= 2 || looks_like_identifier(part)
         })
 }
 
 /// Whether `value` is published by design wherever it is assigned: a Mapbox public token
-/// (`pk.eyJ…`; its secret tokens are `sk.`), a Stripe publishable key, or an Ethereum
-/// account address (`0x` and 40 hex digits; a private key has 64).
+/// (`pk.eyJ…`; its secret tokens are `sk.`), a Stripe publishable key, a Datadog browser
+/// client token (`pub` and 32 hex digits), an Amazon identifier (`amzn1.account.…`), an
+/// unsigned JWT (a sample), or an Ethereum account address (`0x` and 40 hex
+/// digits; a private key has 64).
 pub fn is_public_value(value: &[u8]) -> bool {
-    value.starts_with(b"pk.eyJ")
+    // A JWT's header and payload without a signature: a sample, not a credential (a
+    // whole token is the JWT rule's).
+    let unsigned_jwt = value.starts_with(b"eyJ") && value.iter().filter(|&&b| b == b'.').count() == 1;
+    let datadog_client_token =
+        value.len() == 35 && value.starts_with(b"pub") && value[3..].iter().all(u8::is_ascii_hexdigit);
+    // The Azure storage emulator's account key, published for local use.
+    let azurite = value.starts_with(b"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq")
+        && value.ends_with(b"/K1SZFPTOtr/KBHBeksoGMGw==");
+    datadog_client_token
+        || azurite
+        || unsigned_jwt
+        || value.starts_with(b"amzn1.")
+        || value.starts_with(b"pk.eyJ")
         || value.starts_with(b"pk_live_")
         || value.starts_with(b"pk_test_")
         || (value.len() == 42 && value.starts_with(b"0x") && value[2..].iter().all(u8::is_ascii_hexdigit))
@@ -228,6 +365,15 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     if !secret.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
         return false;
     }
+    // `Willow.7368Quartz`: a word, a separator, then three or more digits run straight into
+    // a capitalised word, as people make passwords; names keep such numbers short
+    // (`Route53Resolver`) or set apart (`X25519PrivateKey` has no separator).
+    let separated = secret.iter().any(|&b| matches!(b, b'.' | b'-' | b'_'));
+    let number_into_word =
+        secret.windows(4).any(|w| w[..3].iter().all(u8::is_ascii_digit) && w[3].is_ascii_uppercase());
+    if separated && number_into_word {
+        return false;
+    }
     let (mut letters, mut long_words, mut numbers, mut scraps) = (0, 0, 0, 0);
     for (at, piece) in pieces(secret) {
         if piece[0].is_ascii_digit() {
@@ -278,7 +424,8 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     // Cut out of minified code: `),d?x.createElement(`. A random password may open with
     // `)` too (`)7s*tWiYQ…`, Django's alphabet has it), but not with `),` or `);`.
     let ends_an_expression = match value {
-        [b']' | b',' | b';', ..] => true,
+        // `>` closes a tag: markup cut after an attribute (`">package-0.1.tar.gz`).
+        [b']' | b',' | b';' | b'>', ..] => true,
         [b')', next, ..] => !next.is_ascii_alphanumeric(),
         _ => false,
     };
@@ -286,6 +433,7 @@ pub fn looks_like_code(value: &[u8]) -> bool {
         return true;
     }
     ends_in_calls_or_indexes(value)
+        || is_member_path(value)
         || starts_with_call(value)
         || is_indexed_path(value)
         || interpolates_a_name(value)
@@ -481,6 +629,9 @@ fn is_word(piece: &[u8]) -> bool {
 /// Words that make a name about a secret rather than the secret itself: its hash, its
 /// type, where it lives, how long it lives, a page token.
 const NON_SECRET_NAME_WORDS: &[&str] = &[
+    "authenticity",
+    "uuid",
+    "guid",
     "hash",
     "hashed",
     "digest",
@@ -562,6 +713,10 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "pgp",
 ];
 
+/// Words of [`NON_SECRET_NAME_WORDS`] that tell where a secret is used, not that the name
+/// is not one: they count only as the name's last word.
+const PLACE_WORDS: &[&str] = &["url", "uri", "endpoint", "host"];
+
 /// Parts of names that say a secret is meant; `pass` alone is not one of them, since it
 /// ends `minipass` and `bypass` (it counts only as a word of its own: `DB_PASS`).
 const SECRET_NAME_PARTS: &[&str] =
@@ -578,6 +733,12 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
         return true;
     }
     let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
+    // Where a secret is used says nothing when a secret word follows: `url_password` is
+    // the password for a URL, `token_url` is a URL.
+    let last = pieces(name).last().map_or(0, |(at, _)| at);
+    let is_place = |at: usize, word: &[u8]| {
+        at != last && PLACE_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word))
+    };
     // The word just before, when it ends where this piece starts: `md5` and `sha256` are a
     // word and its digits.
     let mut word: Option<(usize, usize)> = None;
@@ -592,7 +753,7 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
         // token ids that are bearer tokens themselves (OpenStack Keystone's).
         let secret_id = piece.eq_ignore_ascii_case(b"id")
             && (previous.eq_ignore_ascii_case(b"secret") || previous.eq_ignore_ascii_case(b"token"));
-        if (listed(piece) || listed(&name[start..end])) && !secret_id {
+        if (listed(piece) || listed(&name[start..end])) && !secret_id && !is_place(at, piece) {
             return true;
         }
         word = (!piece[0].is_ascii_digit()).then_some((at, end));
@@ -657,6 +818,8 @@ mod tests {
             "SECRET_NAME",
             "api-key-sha256",
             "ServiceSpecificCredentialId",
+            "token_url",
+            "OAUTH_TOKEN_ENDPOINT",
             "AccessKeyId",
         ] {
             assert!(names_a_non_secret(name.as_bytes()), "{name}");
@@ -669,6 +832,7 @@ mod tests {
             "account_password",
             "secret_id",
             "tokenID",
+            "url_password",
         ] {
             assert!(!names_a_non_secret(name.as_bytes()), "{name}");
         }
@@ -747,6 +911,7 @@ mod tests {
             "Cl1ent$ecret!",
             "ZzikAb7H0356ZovwY6HR",
             "qfeeYp8J17veklYt",
+            "Willow.7368Quartz",
         ] {
             assert!(!looks_like_identifier(value.as_bytes()), "{value}");
         }
@@ -836,6 +1001,25 @@ mod tests {
         ] {
             assert!(!looks_like_path(key.as_bytes()), "{key}");
         }
+    }
+
+    #[test]
+    fn member_paths_are_told_from_passwords_with_a_dot() {
+        for path in [
+            "config.password",
+            "Settings::API_KEY",
+            "$this->secret",
+            "x25519.X25519PrivateKey",
+            "self.get_token()",
+        ] {
+            assert!(is_member_path(path.trim_start_matches('$').as_bytes()), "{path}");
+        }
+        for password in ["MovvAode.w1NHJcQm0TzQScB", "qYV3dvV8DR4iaqVraEq.ny", "Uxh.mHsC8v0f.d"] {
+            assert!(!is_member_path(password.as_bytes()), "{password}");
+        }
+        assert!(is_uuid(b"ba39d592-3f24-4d3f-a988-ac14de6a6d47"));
+        assert!(!is_uuid(b"ba39d592-3f24-4d3f-a988-ac14de6a6d4"));
+        assert!(is_password_hash(b"pbkdf2_sha256$600000$K5p4f43o$8+X3nrWM="));
     }
 
     #[test]

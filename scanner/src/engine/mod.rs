@@ -404,6 +404,8 @@ impl CompiledRule {
                 || checks::looks_like_code(secret)
                 || checks::is_reference(secret)
                 || checks::looks_like_path(secret)
+                || checks::is_uuid(secret)
+                || checks::is_password_hash(secret)
                 || checks::is_public_value(secret))
         {
             return false;
