@@ -286,6 +286,11 @@ impl Scanner {
         }
     }
 
+    /// [`Scanner::text`] for an input the caller owns: no copy unless it is UTF-16.
+    pub fn into_text(&self, input: Vec<u8>) -> Vec<u8> {
+        crate::utf16::to_utf8(&input).unwrap_or(input)
+    }
+
     /// Scans one input named `path` and appends its findings to `out`; counts it (or why
     /// it was skipped) in `summary`.
     pub fn scan_input(

@@ -48,13 +48,12 @@ impl ChangeScanner<'_> {
                 continue;
             }
             // UTF-16 is compared and scanned as UTF-8, old versions alike.
-            let new = self.scanner.text(&new).into_owned();
+            let new = self.scanner.into_text(new);
             let olds = change
                 .old
                 .iter()
                 .map(|old| {
-                    old.map(|id| read_blob(repo, id).map(|old| self.scanner.text(&old).into_owned()))
-                        .transpose()
+                    old.map(|id| read_blob(repo, id).map(|old| self.scanner.into_text(old))).transpose()
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let added = AddedLines::between(&new, olds.iter().map(|o| o.as_deref()));
