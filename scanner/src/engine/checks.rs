@@ -170,6 +170,11 @@ pub fn is_key_id(value: &[u8]) -> bool {
 /// Random text mixes cases throughout (`vyxULTsxPiwZN2Tm`, `w1NHJcQm0TzQScB`) and puts
 /// digits between letters more than once.
 fn reads_as_name(name: &[u8]) -> bool {
+    let upper = name.iter().filter(|b| b.is_ascii_uppercase()).count();
+    let lower = name.iter().filter(|b| b.is_ascii_lowercase()).count();
+    if upper == 0 || lower == 0 {
+        return true;
+    }
     // Numbers inside names come one at a time (`sha256Sum`, `utf8Decoder`); random text
     // scatters digits between letters (`mHsC8v0f`).
     let inner_numbers = name
@@ -185,9 +190,7 @@ fn reads_as_name(name: &[u8]) -> bool {
     if inner_numbers > 1 {
         return false;
     }
-    let upper = name.iter().filter(|b| b.is_ascii_uppercase()).count();
-    let lower = name.iter().filter(|b| b.is_ascii_lowercase()).count();
-    if upper == 0 || lower == 0 || upper <= 2 {
+    if upper <= 2 {
         return true;
     }
     let (mut words, mut scraps) = (0, 0);
@@ -274,16 +277,14 @@ pub fn is_password_hash(value: &[u8]) -> bool {
 /// Whether `value` is a file system path (`/etc/ssl/private/server.key`, `~/.ssh/id_rsa`,
 /// `../secrets/token`, `/var/run/docker/netns/3df878d8ed31`) rather than a secret that
 /// happens to open with `/`, as one base64 key in 64 does (`/4EI3NF1mcAGkDcw…`): no `+`
-/// or `=`, and each part reads as a name (at most two capitals, or an identifier).
+/// or `=`, and each part [`reads_as_name`].
 pub fn looks_like_path(value: &[u8]) -> bool {
     let rooted = [&b"/"[..], b"~/", b"./", b"../"].iter().any(|root| value.starts_with(root));
     let parts: Vec<&[u8]> = value.split(|&b| b == b'/').filter(|part| !part.is_empty()).collect();
     // `prod/orders/api-key` (a secret manager's name for a secret) is a path too.
     (rooted || parts.len() >= 3)
         && !value.iter().any(|&b| b == b'+' || b == b'=')
-        && parts.iter().all(|part| {
-            part.iter().filter(|b| b.is_ascii_uppercase()).count() <= 2 || looks_like_identifier(part)
-        })
+        && parts.iter().all(|part| reads_as_name(part))
 }
 
 /// Whether `value` is published by design wherever it is assigned: a Mapbox public token

@@ -98,6 +98,7 @@ fn staged_in_sparse_index(
         changes.push(BlobChange { path: path.to_owned(), new: id, old: vec![old] });
     };
     let mut sparse_dirs: Vec<&BStr> = Vec::new();
+    let head_tree_object = repo.find_tree(head_tree).ok();
     for entry in index.entries().iter().filter(|e| e.stage() == Stage::Unconflicted) {
         let path = entry.path(index);
         if entry.mode != Mode::DIR {
@@ -106,9 +107,8 @@ fn staged_in_sparse_index(
         }
         let dir = path.strip_suffix(b"/").unwrap_or(path).as_bstr();
         sparse_dirs.push(dir);
-        let unchanged = repo
-            .find_tree(head_tree)
-            .ok()
+        let unchanged = head_tree_object
+            .clone()
             .and_then(|mut tree| tree.peel_to_entry_by_path(dir.to_str_lossy().as_ref()).ok().flatten())
             .is_some_and(|at_head| at_head.object_id() == entry.id);
         if unchanged {
