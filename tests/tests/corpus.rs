@@ -1734,6 +1734,7 @@ fn positives(r: &mut Rng, c: &mut Corpus) {
     key_name_cases(r, c);
     layout_cases(r, c);
     context_cases(r, c);
+    build_and_tool_file_cases(r, c);
 }
 
 /// Keys known only by a `..._KEY` / `..._PAT` name, letters-only passwords given to a
@@ -3987,6 +3988,7 @@ fn negatives(r: &mut Rng, c: &mut Corpus) {
         c.neg("svg", "icon.svg", content);
     }
     encoded_negatives(r, c);
+    published_by_design_cases(r, c);
 }
 
 // ---------------------------------------------------------------------------------
@@ -4446,5 +4448,131 @@ fn context_cases(r: &mut Rng, c: &mut Corpus) {
         "env-reference",
         "run.sh",
         "docker run -e POSTGRES_PASSWORD=$POSTGRES_PASSWORD -e API_TOKEN=${API_TOKEN} postgres\n".to_string(),
+    );
+}
+
+/// Secrets in the files of build tools and other programs, each in its own syntax: Gradle
+/// (`buildConfigField`, a `credentials` block), `.pgpass`, a Postman collection's apikey
+/// auth, a wallet's recovery phrase, SSSD, a Railway token, a Django key whose alphabet
+/// makes `%d` by chance.
+fn build_and_tool_file_cases(r: &mut Rng, c: &mut Corpus) {
+    let v = r.s(HEX, 32);
+    c.pos(
+        "build-config",
+        "build.gradle",
+        format!("android {{\n    defaultConfig {{\n        buildConfigField \"String\", \"ALGOLIA_ADMIN_KEY\", \"\\\"{v}\\\"\"\n    }}\n}}\n"),
+        &v,
+    );
+    let v = format!("{}!{}", r.mixed(9, 9), r.mixed(8, 8));
+    c.pos(
+        "build-config",
+        "build.gradle",
+        format!("repositories {{\n    maven {{\n        credentials {{\n            username 'deployer'\n            password '{v}'\n        }}\n    }}\n}}\n"),
+        &v,
+    );
+    let v = format!("{}%{}", r.mixed(8, 8), r.mixed(9, 9));
+    c.pos("pgpass", ".pgpass", format!("orders-db.internal:5432:orders:orders_app:{v}\n"), &v);
+    let v = r.s(HEX, 32);
+    c.pos(
+        "postman",
+        "api.postman_collection.json",
+        format!(
+            "{{\n\t\"auth\": {{\n\t\t\"type\": \"apikey\",\n\t\t\"apikey\": [\n\t\t\t{{\n\t\t\t\t\"key\": \"value\",\n\t\t\t\t\"value\": \"{v}\",\n\t\t\t\t\"type\": \"string\"\n\t\t\t}},\n\t\t\t{{\n\t\t\t\t\"key\": \"key\",\n\t\t\t\t\"value\": \"DD-API-KEY\",\n\t\t\t\t\"type\": \"string\"\n\t\t\t}}\n\t\t]\n\t}}\n}}\n"
+        ),
+        &v,
+    );
+    const PHRASE_WORDS: &[&str] = &[
+        "risk", "dish", "stairs", "coffee", "option", "muscle", "useless", "aim", "drama", "fall", "slot",
+        "wine", "sweet", "hollow", "depth", "fit", "seed", "worry", "top", "plug", "defense", "tape",
+        "together", "island",
+    ];
+    let phrase: Vec<&str> = (0..12).map(|_| r.pick(PHRASE_WORDS)).collect();
+    let phrase = phrase.join(" ");
+    c.pos("mnemonic", ".env", format!("NETWORK=mainnet\nMNEMONIC=\"{phrase}\"\n"), &phrase);
+    c.neg(
+        "mnemonic",
+        "hardhat.config.js",
+        "module.exports = { networks: { hardhat: { accounts: { mnemonic: \"test test test test test test test test test test test junk\" } } } };\n".to_string(),
+    );
+    let v = format!("{}*%{}", r.mixed(8, 8), r.mixed(8, 8));
+    c.pos(
+        "sssd",
+        "sssd.conf",
+        format!("[domain/corp]\nid_provider = ldap\nldap_default_bind_dn = cn=sssd,dc=corp\nldap_default_authtok = {v}\n"),
+        &v,
+    );
+    let v = r.uuid();
+    c.pos("railway", ".env", format!("RAILWAY_TOKEN={v}\n"), &v);
+    c.neg("railway", ".env", format!("RAILWAY_PROJECT_ID={}\nRAILWAY_ENVIRONMENT=production\n", r.uuid()));
+    let v =
+        format!("(x-n(92-1#)2#_&%d*3${}^uxm(sa^{}+ok_5ob)rc", r.s(HEX, 8), r.s(LETTERS, 6).to_lowercase());
+    c.pos("django-key", "settings.py", format!("DEBUG = False\nSECRET_KEY = '{v}'\n"), &v);
+}
+
+/// Values made to be published, or standing for a value filled in later: keys that go
+/// into every page (PostHog's `phc_`, New Relic's `NRJS-`, a Sentry DSN, the write key of
+/// Segment's browser snippet, Pusher's app key, Algolia's search key), a vendor's documentation key, and
+/// deployment tools' substitution markers.
+fn published_by_design_cases(r: &mut Rng, c: &mut Corpus) {
+    c.neg(
+        "published",
+        "posthog.ts",
+        format!("posthog.init('phc_{}', {{ api_host: 'https://us.i.posthog.com' }});\n", r.s(BASE62, 43)),
+    );
+    c.neg(
+        "published",
+        "newrelic.js",
+        format!(
+            "NREUM.info={{beacon:\"bam.nr-data.net\",licenseKey:\"NRJS-{}\",applicationID:\"{}\"}};\n",
+            r.s(HEX, 19),
+            r.s(DIGITS, 9)
+        ),
+    );
+    c.neg(
+        "published",
+        "sentry.ts",
+        format!(
+            "Sentry.init({{\n  dsn: 'https://{}@o{}.ingest.us.sentry.io/{}',\n}});\n",
+            r.s(HEX, 32),
+            r.s(DIGITS, 6),
+            r.s(DIGITS, 7)
+        ),
+    );
+    let key = r.s(BASE62, 32);
+    c.neg(
+        "published",
+        "analytics.html",
+        format!("<script>!function(){{var analytics=window.analytics=window.analytics||[];analytics._writeKey=\"{key}\";analytics.load(\"{key}\");}}();</script>\n"),
+    );
+    c.neg(
+        "published",
+        ".env",
+        format!(
+            "BROADCAST_DRIVER=pusher\nPUSHER_APP_ID={}\nPUSHER_APP_KEY={}\nPUSHER_APP_CLUSTER=eu\n",
+            r.s(DIGITS, 7),
+            r.s(HEX, 20)
+        ),
+    );
+    c.neg(
+        "published",
+        "search.ts",
+        format!(
+            "import algoliasearch from 'algoliasearch/lite';\nexport const searchClient = algoliasearch('{}', '{}');\n",
+            r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10),
+            r.s(HEX, 32)
+        ),
+    );
+    c.neg(
+        "published",
+        "payments.md",
+        format!(
+            "```python\nstripe.api_key = \"{}\"\n```\n",
+            concat!("sk_", "test_", "4eC39HqLyjWDarjtT1zdp7dc")
+        ),
+    );
+    c.neg(
+        "template-marker",
+        "web.Release.config",
+        "<appSettings>\n  <add key=\"ApiKey\" value=\"#{Acme.ApiKey}\" />\n  <add key=\"DbPassword\" value=\"__DB_PASSWORD__\" />\n  <add key=\"SmtpPassword\" value=\"$(SmtpPassword)\" />\n</appSettings>\n".to_string(),
     );
 }
