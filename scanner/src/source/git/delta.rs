@@ -1,6 +1,7 @@
 //! git's delta format: a target object described as copies from a base object and inserted
-//! bytes. Parsed here (gix hands out the instruction stream but does not expose its ops) to
-//! know which bytes of a delta-stored blob are new and which repeat its base.
+//! bytes. Parsed here (gix neither exposes a delta's ops nor applies one for a caller) to
+//! rebuild delta-stored blobs and to know which of their bytes are new and which repeat
+//! their base.
 
 /// One instruction of a delta, with its position in the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,31 @@ pub fn sizes(delta: &[u8]) -> Result<(u64, u64), MalformedDelta> {
 /// Calls `on_op` for each instruction of `delta`, in target order; checks that the ops
 /// produce exactly the declared target size.
 pub fn for_each_op(delta: &[u8], mut on_op: impl FnMut(DeltaOp)) -> Result<(u64, u64), MalformedDelta> {
+    walk_ops(delta, |op, _| on_op(op))
+}
+
+/// Rebuilds the target of `delta` from `base` into `out` (replacing what it held).
+pub fn apply(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), MalformedDelta> {
+    let (base_size, target_size) = sizes(delta)?;
+    if base_size != base.len() as u64 {
+        return Err(MalformedDelta("the base is not the size the delta declares"));
+    }
+    out.clear();
+    // The declared size is checked against the ops as they come; reserving it all up front
+    // would trust a corrupt header with the allocation.
+    out.reserve(usize::try_from(target_size.min(64 << 20)).unwrap_or(0));
+    walk_ops(delta, |op, inserted| match op {
+        DeltaOp::Copy { base: from, len, .. } => {
+            out.extend_from_slice(&base[from as usize..(from + len) as usize])
+        }
+        DeltaOp::Insert { .. } => out.extend_from_slice(inserted),
+    })?;
+    Ok(())
+}
+
+/// The parser behind [`for_each_op`] and [`apply`]: each op with the bytes it inserts
+/// (empty for a copy). Stops at the first op that would run past the declared target size.
+fn walk_ops(delta: &[u8], mut on_op: impl FnMut(DeltaOp, &[u8])) -> Result<(u64, u64), MalformedDelta> {
     let mut at = 0;
     let base_size = varint(delta, &mut at)?;
     let target_size = varint(delta, &mut at)?;
@@ -64,15 +90,21 @@ pub fn for_each_op(delta: &[u8], mut on_op: impl FnMut(DeltaOp)) -> Result<(u64,
             if offset + len > base_size {
                 return Err(MalformedDelta("copy past the end of the base"));
             }
-            on_op(DeltaOp::Copy { target: pos, base: offset, len });
+            if pos + len > target_size {
+                return Err(MalformedDelta("ops run past the target size"));
+            }
+            on_op(DeltaOp::Copy { target: pos, base: offset, len }, &[]);
             pos += len;
         } else if command != 0 {
             let len = u64::from(command);
             if at + command as usize > delta.len() {
                 return Err(MalformedDelta("truncated insert"));
             }
+            if pos + len > target_size {
+                return Err(MalformedDelta("ops run past the target size"));
+            }
+            on_op(DeltaOp::Insert { target: pos, len }, &delta[at..at + command as usize]);
             at += command as usize;
-            on_op(DeltaOp::Insert { target: pos, len });
             pos += len;
         } else {
             return Err(MalformedDelta("reserved opcode 0"));
@@ -114,6 +146,15 @@ mod tests {
             ops,
             vec![DeltaOp::Copy { target: 0, base: 2, len: 4 }, DeltaOp::Insert { target: 4, len: 4 }]
         );
+    }
+
+    #[test]
+    fn applies_copies_and_inserts() {
+        let delta = [10u8, 8, 0x80 | 0x01 | 0x10, 2, 4, 4, b'a', b'b', b'c', b'd'];
+        let mut out = b"stale".to_vec();
+        apply(b"0123456789", &delta, &mut out).unwrap();
+        assert_eq!(out, b"2345abcd");
+        assert!(apply(b"012345678", &delta, &mut out).is_err()); // the base is a byte short
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod delta;
 pub mod deltascan;
 pub mod history;
 pub mod packscan;
+pub mod packwalk;
 pub mod push;
 pub mod receive;
 pub mod repo;

@@ -1,5 +1,5 @@
 //! Reading and scanning blobs pack by pack: each pack is decoded once, in delta-tree order
-//! (a base before the objects stored as its deltas), on several threads.
+//! (a base before the objects stored as its deltas), on several threads ([`super::packwalk`]).
 //!
 //! Most versions of a file are stored as a delta of another version, and most of a delta is
 //! copied from its base. A blob stored as a delta of a blob already scanned is scanned only
@@ -13,11 +13,12 @@ use std::{
     sync::{atomic::Ordering::Relaxed, Arc, Mutex},
 };
 
-use gix::{odb::pack::data::entry::Header, ObjectId};
+use gix::ObjectId;
 
 use super::{
     deltascan::{scan_delta, BlobMatches, Reach},
     history::Progress,
+    packwalk::{self, Blob, Forest},
     Context, Error,
 };
 use crate::{scan::InputName, sink::ScanSummary, Finding, Scanner, Worker};
@@ -59,17 +60,10 @@ struct PackState {
 
 impl PackState {
     /// Counts, for each base, the wanted blobs stored as its deltas.
-    fn count_children(
-        &self,
-        pack: &gix::odb::pack::data::File,
-        index: &gix::odb::pack::index::File,
-        wanted: &HashSet<ObjectId>,
-    ) {
+    fn count_children(&self, forest: &Forest, wanted: &HashSet<ObjectId>) {
         let mut children = self.children.lock().expect("no thread panicked");
-        for entry in index.iter().filter(|e| wanted.contains(&e.oid)) {
-            if let Ok(Some((base, _))) = delta_base(pack, index, entry.pack_offset) {
-                *children.entry(base).or_default() += 1;
-            }
+        for (_, base) in forest.blob_base_offsets().filter(|(entry, _)| wanted.contains(&entry.oid)) {
+            *children.entry(base).or_default() += 1;
         }
     }
 
@@ -120,12 +114,6 @@ impl LazyWorker {
             }
             worker
         })
-    }
-}
-
-impl Clone for LazyWorker {
-    fn clone(&self) -> Self {
-        LazyWorker(None)
     }
 }
 
@@ -226,23 +214,19 @@ fn scan_pack(
     reach: &Reach,
     progress: &Progress,
     shared: &Shared,
-) -> Result<(), gix::Error> {
+) -> Result<(), packwalk::Error> {
     let state = PackState::default();
-    let (pack, index) = (&bundle.pack, &bundle.index);
+    let forest = Forest::new(&bundle.pack, &bundle.index);
     let delta_aware = options.delta_aware;
     if delta_aware {
-        state.count_children(pack, index, wanted);
+        state.count_children(&forest, wanted);
     }
-    let interrupt = &progress.cancel;
     let state = &state;
-    let processor = {
+    let new_visitor = || {
         let mut worker = LazyWorker(None);
-        let mut inflate = InflateBox::default();
-        move |kind: gix::objs::Kind,
-              data: &[u8],
-              entry: &gix::odb::pack::index::Entry,
-              _: &dyn gix::progress::Progress| {
-            if kind != gix::objs::Kind::Blob || !wanted.contains(&entry.oid) {
+        move |blob: Blob<'_>| -> Result<(), packwalk::Error> {
+            let (entry, data) = (blob.entry, blob.data);
+            if !wanted.contains(&entry.oid) {
                 return Ok(());
             }
             let worker = worker.get(scanner, delta_aware.then_some(reach));
@@ -250,8 +234,8 @@ fn scan_pack(
             progress.blobs_done.fetch_add(1, Relaxed);
             progress.bytes_done.fetch_add(data.len() as u64, Relaxed);
             // A delta whose base was scanned is scanned where it differs; anything else whole.
-            let base = if delta_aware { delta_base(pack, index, entry.pack_offset)? } else { None };
-            let base_offset = base.as_ref().map(|(offset, _)| *offset);
+            let delta = blob.delta.filter(|_| delta_aware);
+            let base_offset = delta.map(|d| d.base_offset);
             let done = |summary: &ScanSummary| {
                 shared.seen.lock().expect("no thread panicked").insert(entry.oid);
                 shared.summary.lock().expect("no thread panicked").merge(summary);
@@ -267,14 +251,11 @@ fn scan_pack(
             // UTF-16 is scanned whole, as UTF-8 (`scan_input` converts it): deltas address
             // its bytes, not the text the rules read, so its matches are not handed on.
             let utf16 = crate::utf16::is_utf16(data);
-            let inherited = base
-                .filter(|_| !utf16)
-                .and_then(|(offset, pack_entry)| state.base(offset).map(|m| (m, pack_entry)));
+            let inherited =
+                delta.filter(|_| !utf16).and_then(|d| state.base(d.base_offset).map(|m| (m, d.instructions)));
             let mut matches = BlobMatches::default();
             let mut partial = None;
-            if let Some((base_matches, pack_entry)) = inherited {
-                let mut instructions = vec![0u8; pack_entry.decompressed_size as usize];
-                pack.decompress_entry(&pack_entry, inflate.get(), &mut instructions)?;
+            if let Some((base_matches, instructions)) = inherited {
                 let mut delta_summary = ScanSummary::default();
                 // A delta we cannot read is scanned whole.
                 if let Ok(searched) = scan_delta(
@@ -282,7 +263,7 @@ fn scan_pack(
                     worker,
                     &mut delta_summary,
                     data,
-                    &instructions,
+                    instructions,
                     &base_matches,
                     reach,
                     &mut matches,
@@ -329,151 +310,5 @@ fn scan_pack(
             Ok(())
         }
     };
-    traverse_blobs(bundle, options.threads.max(1), interrupt, processor)
-}
-
-/// Decodes every blob of `bundle`'s pack in delta-tree order (each base once, before the
-/// deltas built on it) on `threads` threads, handing each to `processor`.
-///
-/// Only chains of blobs are decoded: commits and trees (half the objects of a history, and
-/// trees large ones: a directory of a thousand files is rebuilt for every commit that
-/// touches it) are left alone, where the index's own traversal would decode them too.
-fn traverse_blobs<P>(
-    bundle: &gix::odb::pack::Bundle,
-    threads: usize,
-    interrupt: &std::sync::atomic::AtomicBool,
-    mut processor: P,
-) -> Result<(), gix::Error>
-where
-    P: FnMut(
-            gix::objs::Kind,
-            &[u8],
-            &gix::odb::pack::index::Entry,
-            &dyn gix::progress::Progress,
-        ) -> Result<(), gix::Error>
-        + Send
-        + Clone,
-{
-    use gix::odb::pack::cache::delta::{traverse, Tree};
-    let (pack, index) = (&bundle.pack, &bundle.index);
-    let mut entries: Vec<gix::odb::pack::index::Entry> = index.iter().collect();
-    entries.sort_unstable_by_key(|e| e.pack_offset);
-    let (kinds, first_chain) = chain_kinds(pack, index, &entries);
-    let mut keep: Vec<bool> = kinds.iter().map(|kind| *kind == Some(gix::objs::Kind::Blob)).collect();
-    // The tree is built by reading headers from the pack's first entry on: that entry (and
-    // the chain it needs) is kept whatever it holds; the processor skips what is no blob.
-    for i in first_chain {
-        keep[i] = true;
-    }
-    let tree = Tree::from_offsets_in_pack(
-        pack.path(),
-        entries.into_iter().zip(keep).filter(|(_, keep)| *keep).map(|(entry, _)| entry),
-        &|entry| entry.pack_offset,
-        &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
-        &mut gix::progress::Discard,
-        interrupt,
-        index.object_hash(),
-    )?;
-    // An entry's bytes run to the next blob's offset here, past any commits and trees
-    // between them: inflating stops at the end of its own stream.
-    tree.traverse(
-        |range, pack: &gix::odb::pack::data::File| pack.entry_slice(range),
-        pack,
-        pack.pack_end() as u64,
-        move |entry: &mut gix::odb::pack::index::Entry, progress, context: traverse::Context<'_>| {
-            let kind = context.entry.header.as_kind().unwrap_or(gix::objs::Kind::Blob);
-            processor(kind, context.decompressed, entry, progress)
-        },
-        traverse::Options {
-            object_progress: Box::new(gix::progress::Discard),
-            size_progress: &mut gix::progress::Discard,
-            thread_limit: Some(threads),
-            should_interrupt: interrupt,
-            object_hash: index.object_hash(),
-            alloc_limit_bytes: None,
-        },
-    )?;
-    Ok(())
-}
-
-/// The kind of object at the root of each entry's delta chain (`entries` sorted by pack
-/// offset), read from entry headers alone; `None` where a chain cannot be followed (its
-/// base is outside this pack, or the pack is damaged): such entries are left to the lookup
-/// of blobs one by one. Also: the positions of the first entry's chain.
-fn chain_kinds(
-    pack: &gix::odb::pack::data::File,
-    index: &gix::odb::pack::index::File,
-    entries: &[gix::odb::pack::index::Entry],
-) -> (Vec<Option<gix::objs::Kind>>, Vec<usize>) {
-    // Per entry: `None` until settled, then the chain's root kind (or `None`: unknown), so
-    // that every entry is read once however many chains pass through it.
-    let mut settled: Vec<Option<Option<gix::objs::Kind>>> = vec![None; entries.len()];
-    let position = |offset: u64| entries.binary_search_by_key(&offset, |e| e.pack_offset).ok();
-    // Bases come first in most packs: one pass settles them, and chains that point forward
-    // (a ref-delta to a later base) are followed from where they start.
-    let mut chain = Vec::new();
-    let mut first_chain = Vec::new();
-    for start in 0..entries.len() {
-        let mut at = start;
-        chain.clear();
-        let kind = loop {
-            if let Some(kind) = settled[at] {
-                break kind;
-            }
-            // A cycle would be a damaged pack: give up on it.
-            if chain.len() > entries.len() {
-                break None;
-            }
-            chain.push(at);
-            let Ok(entry) = pack.entry(entries[at].pack_offset) else { break None };
-            let base = match entry.header {
-                Header::OfsDelta { base_distance } => Some(entry.base_pack_offset(base_distance)),
-                Header::RefDelta { base_id } => index.lookup(base_id).map(|i| index.pack_offset_at_index(i)),
-                header => break header.as_kind(),
-            };
-            match base.and_then(position) {
-                Some(next) => at = next,
-                None => break None,
-            }
-        };
-        for &i in &chain {
-            settled[i] = Some(kind);
-        }
-        if start == 0 {
-            first_chain = chain.clone();
-        }
-    }
-    (settled.into_iter().map(Option::flatten).collect(), first_chain)
-}
-
-/// A zlib inflater per traversal thread.
-#[derive(Default)]
-struct InflateBox(gix::zlib::Inflate);
-
-impl InflateBox {
-    fn get(&mut self) -> &mut gix::zlib::Inflate {
-        &mut self.0
-    }
-}
-
-impl Clone for InflateBox {
-    fn clone(&self) -> Self {
-        InflateBox::default()
-    }
-}
-
-/// The pack offset of the base of the delta at `offset`, and the delta's entry; `None` for
-/// an object stored whole (or a base outside this pack).
-fn delta_base(
-    pack: &gix::odb::pack::data::File,
-    index: &gix::odb::pack::index::File,
-    offset: u64,
-) -> Result<Option<(u64, gix::odb::pack::data::Entry)>, gix::Error> {
-    let entry = pack.entry(offset)?;
-    let base = match entry.header {
-        Header::OfsDelta { base_distance } => Some(entry.base_pack_offset(base_distance)),
-        Header::RefDelta { base_id } => index.lookup(base_id).map(|i| index.pack_offset_at_index(i)),
-        _ => None,
-    };
-    Ok(base.map(|base| (base, entry)))
+    forest.walk(&bundle.pack, options.threads.max(1), &progress.cancel, new_visitor)
 }
