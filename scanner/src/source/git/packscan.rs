@@ -139,8 +139,11 @@ pub fn scan_blobs(
         if held < MIN_BLOBS_FOR_TRAVERSAL && held * 10 < bundle.index.num_objects() as usize {
             continue;
         }
-        scan_pack(&bundle, scanner, wanted, options, &reach, progress, &shared)
-            .context(|| format!("reading pack {}", index_path.display()))?;
+        let scanned = scan_pack(&bundle, scanner, wanted, options, &reach, progress, &shared);
+        if progress.cancel.load(Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        scanned.context(|| format!("reading pack {}", index_path.display()))?;
     }
 
     // Loose objects, and blobs no pack held: one by one.

@@ -234,6 +234,14 @@ where
     ) -> Result<Vec<u8>, Error> {
         let entry = &self.forest.entries[at];
         let header = self.pack.entry(entry.pack_offset)?;
+        // zlib inflates at most ~1032 bytes from one: a size beyond what the rest of the
+        // pack could hold is a damaged header, refused before it sizes an allocation.
+        let compressed = (self.pack.pack_end() as u64).saturating_sub(header.data_offset);
+        if header.decompressed_size > compressed.saturating_mul(1032).saturating_add(64) {
+            return Err(
+                format!("the entry at offset {} declares an impossible size", entry.pack_offset).into()
+            );
+        }
         let mut inflated = vec![0u8; usize::try_from(header.decompressed_size)?];
         self.pack.decompress_entry(&header, &mut slot.inflate, &mut inflated)?;
         match base {
