@@ -4511,68 +4511,29 @@ fn build_and_tool_file_cases(r: &mut Rng, c: &mut Corpus) {
 
 /// Values made to be published, or standing for a value filled in later: keys that go
 /// into every page (PostHog's `phc_`, New Relic's `NRJS-`, a Sentry DSN, the write key of
-/// Segment's browser snippet, Pusher's app key, Algolia's search key), a vendor's documentation key, and
-/// deployment tools' substitution markers.
+/// Segment's browser snippet, Pusher's app key, Algolia's search key), a vendor's
+/// documentation key, and deployment tools' substitution markers.
 fn published_by_design_cases(r: &mut Rng, c: &mut Corpus) {
-    c.neg(
-        "published",
-        "posthog.ts",
-        format!("posthog.init('phc_{}', {{ api_host: 'https://us.i.posthog.com' }});\n", r.s(BASE62, 43)),
-    );
-    c.neg(
-        "published",
-        "newrelic.js",
-        format!(
-            "NREUM.info={{beacon:\"bam.nr-data.net\",licenseKey:\"NRJS-{}\",applicationID:\"{}\"}};\n",
-            r.s(HEX, 19),
-            r.s(DIGITS, 9)
-        ),
-    );
-    c.neg(
-        "published",
-        "sentry.ts",
-        format!(
-            "Sentry.init({{\n  dsn: 'https://{}@o{}.ingest.us.sentry.io/{}',\n}});\n",
-            r.s(HEX, 32),
-            r.s(DIGITS, 6),
-            r.s(DIGITS, 7)
-        ),
-    );
-    let key = r.s(BASE62, 32);
-    c.neg(
-        "published",
-        "analytics.html",
-        format!("<script>!function(){{var analytics=window.analytics=window.analytics||[];analytics._writeKey=\"{key}\";analytics.load(\"{key}\");}}();</script>\n"),
-    );
-    c.neg(
-        "published",
-        ".env",
-        format!(
-            "BROADCAST_DRIVER=pusher\nPUSHER_APP_ID={}\nPUSHER_APP_KEY={}\nPUSHER_APP_CLUSTER=eu\n",
-            r.s(DIGITS, 7),
-            r.s(HEX, 20)
-        ),
-    );
-    c.neg(
-        "published",
-        "search.ts",
-        format!(
-            "import algoliasearch from 'algoliasearch/lite';\nexport const searchClient = algoliasearch('{}', '{}');\n",
-            r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10),
-            r.s(HEX, 32)
-        ),
-    );
-    c.neg(
-        "published",
-        "payments.md",
-        format!(
-            "```python\nstripe.api_key = \"{}\"\n```\n",
-            concat!("sk_", "test_", "4eC39HqLyjWDarjtT1zdp7dc")
-        ),
-    );
+    let (phc, nrjs, nr_app) = (r.s(BASE62, 43), r.s(HEX, 19), r.s(DIGITS, 9));
+    let (dsn_key, sentry_org, sentry_project) = (r.s(HEX, 32), r.s(DIGITS, 6), r.s(DIGITS, 7));
+    let (write_key, pusher_id, pusher_key) = (r.s(BASE62, 32), r.s(DIGITS, 7), r.s(HEX, 20));
+    let (algolia_app, algolia_key) = (r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10), r.s(HEX, 32));
+    let stripe_docs = concat!("sk_", "test_", "4eC39HqLyjWDarjtT1zdp7dc");
+    let published = [
+        ("posthog.ts", format!("posthog.init('phc_{phc}', {{ api_host: 'https://us.i.posthog.com' }});\n")),
+        ("newrelic.js", format!("NREUM.info={{licenseKey:\"NRJS-{nrjs}\",applicationID:\"{nr_app}\"}};\n")),
+        ("sentry.ts", format!("Sentry.init({{ dsn: 'https://{dsn_key}@o{sentry_org}.ingest.us.sentry.io/{sentry_project}' }});\n")),
+        ("analytics.html", format!("<script>analytics._writeKey=\"{write_key}\";analytics.load(\"{write_key}\");</script>\n")),
+        (".env", format!("BROADCAST_DRIVER=pusher\nPUSHER_APP_ID={pusher_id}\nPUSHER_APP_KEY={pusher_key}\n")),
+        ("search.ts", format!("export const searchClient = algoliasearch('{algolia_app}', '{algolia_key}');\n")),
+        ("payments.md", format!("```python\nstripe.api_key = \"{stripe_docs}\"\n```\n")),
+    ];
+    for (file, content) in published {
+        c.neg("published", file, content);
+    }
     c.neg(
         "template-marker",
         "web.Release.config",
-        "<appSettings>\n  <add key=\"ApiKey\" value=\"#{Acme.ApiKey}\" />\n  <add key=\"DbPassword\" value=\"__DB_PASSWORD__\" />\n  <add key=\"SmtpPassword\" value=\"$(SmtpPassword)\" />\n</appSettings>\n".to_string(),
+        "<appSettings>\n  <add key=\"ApiKey\" value=\"#{Acme.ApiKey}\" />\n  <add key=\"SmtpPassword\" value=\"$(SmtpPassword)\" />\n</appSettings>\n".to_string(),
     );
 }
