@@ -4504,6 +4504,87 @@ fn build_and_tool_file_cases(r: &mut Rng, c: &mut Corpus) {
     let v = r.uuid();
     c.pos("railway", ".env", format!("RAILWAY_TOKEN={v}\n"), &v);
     c.neg("railway", ".env", format!("RAILWAY_PROJECT_ID={}\nRAILWAY_ENVIRONMENT=production\n", r.uuid()));
+    // Service managers, web servers, make, YAML anchors and tags, C# verbatim strings.
+    let v = r.mixed(40, 40);
+    c.pos(
+        "unit-syntax",
+        "exporter.service",
+        format!("[Service]\nEnvironment=EXPORTER_API_TOKEN={v}\nExecStart=/usr/bin/exporter\n"),
+        &v,
+    );
+    let v = format!("{}#{}", r.mixed(8, 8), r.mixed(9, 9));
+    c.pos(
+        "unit-syntax",
+        "shop.conf",
+        format!("<VirtualHost *:443>\n    SetEnv DB_PASSWORD \"{v}\"\n</VirtualHost>\n"),
+        &v,
+    );
+    let v = r.mixed(20, 20);
+    c.pos("unit-syntax", "Makefile", format!("DB_USER ?= app\nDB_PASSWORD ?= {v}\n"), &v);
+    let v = r.mixed(24, 24);
+    c.pos(
+        "unit-syntax",
+        "values.yaml",
+        format!("defaults:\n  dbPassword: &dbpass \"{v}\"\nreplica:\n  dbPassword: *dbpass\n"),
+        &v,
+    );
+    let v = r.mixed(20, 20);
+    c.pos(
+        "unit-syntax",
+        "Upload.cs",
+        format!("var credential = new NetworkCredential(@\"partner_upload\", @\"{v}\");\n"),
+        &v,
+    );
+    // Positional forms: a Go MySQL DSN, PHP's PDO, the IAM console's CSV, a curl line
+    // continued, an SMTP URL, a HAR header, a YAML list of tokens, JSON escapes.
+    let v = r.mixed(18, 18);
+    c.pos(
+        "positional",
+        "db.go",
+        format!("const dsn = `app:{v}@tcp(db-prod-01.internal:3306)/shop?parseTime=true`\n"),
+        &v,
+    );
+    let v = format!("{}&{}", r.mixed(8, 8), r.mixed(9, 9));
+    c.pos(
+        "positional",
+        "Db.php",
+        format!("return new PDO('mysql:host=db.internal;dbname=shop', 'orders_rw', '{v}', [\n]);\n"),
+        &v,
+    );
+    let v = r.s(&[LETTERS, DIGITS, "+/"].concat(), 40);
+    let id = format!("{}{}", concat!("AK", "IA"), r.s(BASE32, 16));
+    c.pos("positional", "accessKeys.csv", format!("Access key ID,Secret access key\n{id},{v}\n"), &v);
+    let v = r.mixed(20, 20);
+    c.pos("positional", "backup.sh", format!("curl -fsS \\\n  --user backup@acme.io:{v} \\\n  -o backup.zip https://jira.acme.local/rest/backup\n"), &v);
+    let v = r.mixed(20, 20);
+    c.pos(
+        "positional",
+        ".env",
+        format!("EMAIL_URL=smtp+tls://alerts%40acme.io:{v}@smtp.office365.com:587\n"),
+        &v,
+    );
+    let v = r.s(B64URL, 48);
+    c.pos(
+        "positional",
+        "checkout.har",
+        format!("{{\"headers\": [\n  {{\"name\": \"Accept\", \"value\": \"application/json\"}},\n  {{\n    \"name\": \"Authorization\",\n    \"value\": \"Bearer {v}\"\n  }}\n]}}\n"),
+        &v,
+    );
+    let v = r.mixed(40, 40);
+    c.pos(
+        "positional",
+        "ingest.yaml",
+        format!("ingest:\n  allowed_tokens:\n    - {v}\n  max_body: 10MiB\n"),
+        &v,
+    );
+    let v = format!("{}<{}", r.mixed(8, 8), r.mixed(8, 8));
+    let escaped = v.replace('<', "\\u003c");
+    c.pos(
+        "positional",
+        "provision.jsonl",
+        format!("{{\"level\":\"debug\",\"user\":\"tenant_441\",\"password\":\"{escaped}\"}}\n"),
+        &escaped,
+    );
     let v =
         format!("(x-n(92-1#)2#_&%d*3${}^uxm(sa^{}+ok_5ob)rc", r.s(HEX, 8), r.s(LETTERS, 6).to_lowercase());
     c.pos("django-key", "settings.py", format!("DEBUG = False\nSECRET_KEY = '{v}'\n"), &v);
@@ -4531,6 +4612,35 @@ fn published_by_design_cases(r: &mut Rng, c: &mut Corpus) {
     for (file, content) in published {
         c.neg("published", file, content);
     }
+    // Placeholders in base64 (Kubernetes data, a Basic header), a reference in a .netrc,
+    // a fallback in minified code, public keys of Mailgun and Supabase.
+    c.neg(
+        "encoded-placeholder",
+        "dev-secret.yaml",
+        "data:\n  password: Y2hhbmdlbWU=\n  token: cmVwbGFjZS1tZQ==\n".to_string(),
+    );
+    c.neg(
+        "encoded-placeholder",
+        "api.http",
+        "GET /v1/me\nAuthorization: Basic dXNlcm5hbWU6cGFzc3dvcmQ=\n".to_string(),
+    );
+    c.neg("reference", ".netrc", "machine gitlab.com\nlogin oauth2\npassword $GITLAB_TOKEN\n".to_string());
+    c.neg(
+        "minified-js",
+        "index.min.js",
+        "var a=function(t){var apiKey=t.apiKey||\"\";return apiKey};\n".to_string(),
+    );
+    c.neg("published", "validate.js", format!("const MAILGUN_PUBLIC_KEY = \"pubkey-{}\";\n", r.s(HEX, 32)));
+    let b64url = |bytes: &[u8]| b64(bytes, B64URL, false);
+    let claims =
+        format!("{{\"iss\":\"supabase\",\"ref\":\"{}\",\"role\":\"anon\"}}", r.s(LETTERS, 20).to_lowercase());
+    let anon = [b64url(br#"{"alg":"HS256","typ":"JWT"}"#), b64url(claims.as_bytes()), b64url(&r.bytes(32))]
+        .join(".");
+    c.neg(
+        "published",
+        "supabaseClient.ts",
+        format!("export const supabase = createClient(url, \"{anon}\");\n"),
+    );
     c.neg(
         "template-marker",
         "web.Release.config",

@@ -38,6 +38,8 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "filtered",
     "insert_",
     "replace_me",
+    "replace-me",
+    "replaceme",
     "{{",
     "{}",
     "****",
@@ -75,7 +77,33 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if PLACEHOLDER_MARKERS.iter().any(|m| contains(m)) || KEYBOARD_RUNS.iter().any(|m| contains(m)) {
         return true;
     }
-    has_template_slot(secret) || has_sequential_run(&lower, 6) || has_interleaved_runs(&lower)
+    has_template_slot(secret)
+        || has_sequential_run(&lower, 6)
+        || has_interleaved_runs(&lower)
+        || is_encoded_placeholder(secret)
+}
+
+/// Passwords that stand for "a password goes here" when a whole credential is written
+/// out, as in `username:password`.
+const STAND_IN_PASSWORDS: &[&str] =
+    &["password", "passwd", "pass", "secret", "admin", "root", "test", "user", "username", "guest"];
+
+/// Whether `secret` is base64 of a placeholder, as Kubernetes Secret data and Basic
+/// authorization headers write values: `Y2hhbmdlbWU=` (`changeme`),
+/// `dXNlcm5hbWU6cGFzc3dvcmQ=` (`username:password`).
+fn is_encoded_placeholder(secret: &[u8]) -> bool {
+    let base64_shaped = (8..=256).contains(&secret.len())
+        && secret.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='));
+    let mut decoded = Vec::new();
+    if !base64_shaped || !crate::decode::base64::decode(secret, &mut decoded) {
+        return false;
+    }
+    // The password of a `user:password` pair, or the whole value.
+    let password =
+        decoded.iter().position(|&b| b == b':').map_or(&decoded[..], |colon| &decoded[colon + 1..]);
+    let stand_in = STAND_IN_PASSWORDS.iter().any(|word| password.eq_ignore_ascii_case(word.as_bytes()));
+    // Each decoding shortens the text by a quarter: the check of the decoded text ends.
+    stand_in || is_placeholder(&decoded)
 }
 
 /// Whether `lower` is typed as an obviously fake key by counting up in letters and digits:
@@ -109,13 +137,14 @@ fn has_template_slot(value: &[u8]) -> bool {
     // `${VAR:-default}`, `#{secrets['x']}`, `$(cat file)`, `%(name)s`: a name first, then
     // only what such a slot holds up to its closing bracket.
     let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.');
-    // A slot the match cut off before its closing bracket (`#{Acme.ApiKey` from
-    // `value="#{Acme.ApiKey}"`) runs to the value's end.
     let slot = |after: &[u8], close: u8, holds: &dyn Fn(u8) -> bool| {
-        let end = memchr::memchr(close, after).unwrap_or(after.len());
         after.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
-            && after[..end].iter().all(|&b| holds(b))
-            && (end < after.len() || after.iter().all(|&b| name(b)))
+            && memchr::memchr(close, after).is_some_and(|end| after[..end].iter().all(|&b| holds(b)))
+    };
+    // A `${…}` or `#{…}` slot that the match cut off before its brace (value classes
+    // stop at `}`: `#{Acme.ApiKey` from `value="#{Acme.ApiKey}"`) runs to the value's end.
+    let cut_slot = |after: &[u8]| {
+        after.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_') && after.iter().all(|&b| name(b))
     };
     // A conversion (`%s`) fills in text: `Bearer %s`, `%s:%s`, `user-%d`. A random key's
     // alphabet (Django's) has `%`, letters and the symbols around them by chance.
@@ -126,7 +155,7 @@ fn has_template_slot(value: &[u8]) -> bool {
     value.windows(2).enumerate().any(|(at, pair)| {
         let after = &value[at + 2..];
         match pair {
-            b"${" | b"#{" => slot(after, b'}', &expansion) || after.starts_with(b"{"),
+            b"${" | b"#{" => slot(after, b'}', &expansion) || cut_slot(after) || after.starts_with(b"{"),
             b"$(" => slot(after, b')', &command),
             b"%(" => slot(after, b')', &name),
             [b'%', b's' | b'd'] => {
@@ -328,13 +357,32 @@ pub fn is_public_value(value: &[u8]) -> bool {
         || azurite
         || unsigned_jwt
         || value.starts_with(b"amzn1.")
-        // PostHog's project key and New Relic's browser key go into every page that reports.
+        // PostHog's project key, New Relic's browser key and Mailgun's validation key go
+        // into every page that uses them.
         || (value.starts_with(b"phc_") && value.len() > 20)
+        || (value.len() == 39 && value.starts_with(b"pubkey-") && value[7..].iter().all(u8::is_ascii_hexdigit))
+        || is_anonymous_role_jwt(value)
         || ((value.starts_with(b"NRJS-") || value.starts_with(b"NRBR-")) && value.len() == 24)
         || value.starts_with(b"pk.eyJ")
         || value.starts_with(b"pk_live_")
         || value.starts_with(b"pk_test_")
         || (value.len() == 42 && value.starts_with(b"0x") && value[2..].iter().all(u8::is_ascii_hexdigit))
+}
+
+/// Whether `value` is a signed JWT whose claims give the anonymous role: Supabase's anon
+/// key (and PostgREST's), which every browser client is given. Its `service_role` sibling
+/// is a secret.
+fn is_anonymous_role_jwt(value: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = value.split(|&b| b == b'.').collect();
+    let [header, claims, signature] = parts[..] else { return false };
+    let mut decoded = Vec::new();
+    header.starts_with(b"eyJ")
+        && claims.starts_with(b"eyJ")
+        && !signature.is_empty()
+        && crate::decode::base64::decode(claims, &mut decoded)
+        && [&b"\"role\":\"anon\""[..], b"\"role\": \"anon\""]
+            .iter()
+            .any(|role| memchr::memmem::find(&decoded, role).is_some())
 }
 
 /// Whether `bytes` holds `len` alphanumeric characters in a row that each step up by one,
@@ -351,6 +399,15 @@ fn has_sequential_run(bytes: &[u8], len: usize) -> bool {
         }
     }
     false
+}
+
+/// Whether `secret` is 16 or more letters whose capitals make up 30-70% of them: random
+/// text of both cases. CamelCase names capitalise only each word's first letter (~20%
+/// in `SecurityGroupForVpcs`), upper-case constants every letter.
+pub fn mixes_cases_at_random(secret: &[u8]) -> bool {
+    let letters = secret.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let upper = secret.iter().filter(|b| b.is_ascii_uppercase()).count();
+    letters >= 16 && (letters * 3..=letters * 7).contains(&(upper * 10))
 }
 
 /// How many of the classes letters, digits and symbols occur in `secret`. `_`, `-` and
@@ -459,7 +516,14 @@ pub fn looks_like_code(value: &[u8]) -> bool {
         [b')', next, ..] => !next.is_ascii_alphanumeric(),
         _ => false,
     };
-    if ends_an_expression {
+    // `t.apiKey||` from minified code: a name, then an operator that needs its right side
+    // (perhaps cut at an escaped quote, `t.apiKey||\"\"` inside a string literal).
+    let unescaped = value.strip_suffix(b"\\").unwrap_or(value);
+    let before_operator = [&b"||"[..], b"&&", b"??"].iter().find_map(|op| unescaped.strip_suffix(*op));
+    if ends_an_expression
+        || before_operator
+            .is_some_and(|left| is_member_path(left) || (is_plain_name(left) && reads_as_name(left)))
+    {
         return true;
     }
     ends_in_calls_or_indexes(value)
@@ -768,10 +832,27 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
 /// is not one: they count only as the name's last word.
 const PLACE_WORDS: &[&str] = &["url", "uri", "endpoint", "host"];
 
-/// Parts of names that say a secret is meant; `pass` alone is not one of them, since it
-/// ends `minipass` and `bypass` (it counts only as a word of its own: `DB_PASS`).
-const SECRET_NAME_PARTS: &[&str] =
-    &["passw", "passphrase", "pwd", "secret", "token", "key", "credential", "auth"];
+/// Parts of names that say a secret is meant, in English and in the languages whose words
+/// for "password" turn up in code; `pass` alone is not one of them, since it ends
+/// `minipass` and `bypass` (it counts only as a word of its own: `DB_PASS`).
+const SECRET_NAME_PARTS: &[&str] = &[
+    "passw",
+    "passphrase",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "auth",
+    // German, Spanish, French, Portuguese, Dutch, Polish, Finnish.
+    "kennwort",
+    "contrasena",
+    "passe",
+    "senha",
+    "wachtwoord",
+    "haslo",
+    "salasana",
+];
 
 /// Whether an assigned-to name such as `password_hash`, `NextToken` or `apiKeyHeader`
 /// holds one of [`NON_SECRET_NAME_WORDS`] as a word (split at `_`, `-`, `.` and where a
@@ -921,6 +1002,8 @@ mod tests {
             "process.current_process().authkey",
             "ReadOnlyCredentials(",
             "v.(string)",
+            "t.apiKey||",
+            "t.apiKey||\\",
         ] {
             assert!(looks_like_code(value.as_bytes()), "{value}");
         }
@@ -1003,6 +1086,9 @@ mod tests {
             "%(password)s",
             "#{secrets.token}",
             "#{Acme.ApiKey",
+            "Y2hhbmdlbWU=",
+            "cmVwbGFjZS1tZQ==",
+            "dXNlcm5hbWU6cGFzc3dvcmQ=",
             concat!("sk_", "test_", "4eC39HqLyjWDarjtT1zdp7dc"),
         ] {
             assert!(is_placeholder(value.as_bytes()), "{value}");
@@ -1016,6 +1102,7 @@ mod tests {
             "=---kt(uwhab$8%s0kjjilhax7lk9@-%7@u51c)!ihm9mg#!27",
             "s1s%62lhj#mz=cno!r19+p+z94#9$r-0fzxt++i$(xrg#b7k^n",
             "(x-n(92-1#)2#_&%d*3$85b86tx^uxm(sa^ldeai+ok_5ob)rc",
+            "FXNadb&uporBA<Aj95N",
         ] {
             assert!(!is_placeholder(value.as_bytes()), "{value}");
         }
@@ -1093,6 +1180,19 @@ mod tests {
         assert!(is_public_value(b"0xb92cdf09ac5aecf3f77de21b221a1c5178ec6023"));
         assert!(is_public_value(b"pk.eyJ1IjoiYWNtZSIsImEiOiJjbGFiYyJ9.2vuFKJO0O0_WTJV8IvhwsF"));
         assert!(is_public_value(b"NRJS-ae64021ba18db9b826c"));
+        assert!(is_public_value(b"pubkey-2bc7d894839967988c2589a8c751aee4"));
+        use base64::Engine as _;
+        let jwt = |claims: &str| {
+            let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let header = engine.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+            format!("{header}.{}.{}", engine.encode(claims), engine.encode([7u8; 32]))
+        };
+        assert!(is_public_value(
+            jwt(r#"{"iss":"supabase","ref":"xxdzqq","role":"anon","iat":1795523673}"#).as_bytes()
+        ));
+        assert!(!is_public_value(
+            jwt(r#"{"iss":"supabase","ref":"xxdzqq","role":"service_role"}"#).as_bytes()
+        ));
         assert!(is_public_value(b"phc_j7ZJGwd9afEEPgWso4OV5G4HcQCuRNmvInFmtCE2i3K"));
         assert!(!is_public_value(b"sk.eyJ1IjoiYWNtZSIsImEiOiJjbGFiYyJ9.2vuFKJO0O0_WTJV8IvhwsF"));
         assert!(!is_public_value(b"0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"));
@@ -1100,8 +1200,13 @@ mod tests {
 
     #[test]
     fn random_values_are_not_placeholders() {
-        for value in ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq3v9T8a1B", "9fK2mQ7xLp4Zr8Tn", "ghp_R4nd0mV4lu3Str1ng"]
-        {
+        // The last: base64 of `deploy:Kq8#vN2pLx`, a real pair.
+        for value in [
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq3v9T8a1B",
+            "9fK2mQ7xLp4Zr8Tn",
+            "ghp_R4nd0mV4lu3Str1ng",
+            "ZGVwbG95OktxOCN2TjJwTHg=",
+        ] {
             assert!(!is_placeholder(value.as_bytes()), "{value}");
         }
     }
@@ -1124,6 +1229,16 @@ mod tests {
         assert_eq!(&base62_6(61), b"00000z");
         assert_eq!(&base62_6(62), b"000010");
         assert_eq!(&base62_6(u32::MAX), b"4gfFC3");
+    }
+
+    #[test]
+    fn random_case_mixes_are_told_from_camel_case() {
+        assert!(mixes_cases_at_random(b"KrVLpVxaRofaAhvZUFWEHuXl"));
+        for name in
+            ["NetworkInsightsAnalyses", "SecurityGroupForVpcs", "AWSLAMBDAFUNCTIONNAME", "KrVLpVxaRofa"]
+        {
+            assert!(!mixes_cases_at_random(name.as_bytes()), "{name}");
+        }
     }
 
     #[test]

@@ -388,25 +388,33 @@ impl CompiledRule {
     /// Whether `secret` passes this rule's checks.
     pub fn accepts(&self, secret: &[u8]) -> bool {
         let rule = &self.rule;
-        if checks::is_placeholder(secret) || checks::has_stopword(secret, &self.stopwords) {
+        // A reference (`$GITLAB_TOKEN`, `%APPDATA%`, `{x}`) stands for a secret kept
+        // elsewhere, and a value published by design (a browser key) guards nothing,
+        // whichever rule found it: a `.netrc` or a CLI flag holds references too.
+        if checks::is_placeholder(secret)
+            || checks::has_stopword(secret, &self.stopwords)
+            || checks::is_reference(secret)
+            || checks::is_public_value(secret)
+        {
             return false;
         }
-        if rule.min_char_classes.is_some_and(|min| checks::char_classes(secret, !rule.generic) < min) {
+        // Letters of both cases count as two classes, except in what a generic rule found:
+        // there `Password` and `NetworkInsightsAnalyses` are words, unless the cases mix
+        // as only chance mixes them (`KrVLpVxaRofaAhvZUFWEHuXl`).
+        let cases_apart = !rule.generic || checks::mixes_cases_at_random(secret);
+        if rule.min_char_classes.is_some_and(|min| checks::char_classes(secret, cases_apart) < min) {
             return false;
         }
         // A generic rule knows a secret only by the name it is assigned to; a value that
         // reads as a name itself (`accessTokenField`, `test_schema_2`), as an expression
-        // (`arguments[2]`) or as a reference (`$DB_PASS`) is code, not a key, and neither
-        // an e-mail address nor a value published by design is one.
+        // (`arguments[2]`) is code, not a key, and an e-mail address is none either.
         if rule.generic
             && (checks::looks_like_identifier(secret)
                 || checks::is_email_address(secret)
                 || checks::looks_like_code(secret)
-                || checks::is_reference(secret)
                 || checks::looks_like_path(secret)
                 || checks::is_uuid(secret)
-                || checks::is_password_hash(secret)
-                || checks::is_public_value(secret))
+                || checks::is_password_hash(secret))
         {
             return false;
         }
