@@ -4454,140 +4454,52 @@ fn context_cases(r: &mut Rng, c: &mut Corpus) {
 /// Secrets in the files of build tools and other programs, each in its own syntax: Gradle
 /// (`buildConfigField`, a `credentials` block), `.pgpass`, a Postman collection's apikey
 /// auth, a wallet's recovery phrase, SSSD, a Railway token, a Django key whose alphabet
-/// makes `%d` by chance.
+/// makes `%d` by chance; service managers, web servers, make, YAML anchors, C# verbatim
+/// strings; and secrets placed by position (a Go MySQL DSN, PHP's PDO, the IAM console's
+/// CSV, a continued curl line, an SMTP URL, a HAR header, a YAML list of tokens).
 fn build_and_tool_file_cases(r: &mut Rng, c: &mut Corpus) {
-    let v = r.s(HEX, 32);
-    c.pos(
-        "build-config",
-        "build.gradle",
-        format!("android {{\n    defaultConfig {{\n        buildConfigField \"String\", \"ALGOLIA_ADMIN_KEY\", \"\\\"{v}\\\"\"\n    }}\n}}\n"),
-        &v,
-    );
-    let v = format!("{}!{}", r.mixed(9, 9), r.mixed(8, 8));
-    c.pos(
-        "build-config",
-        "build.gradle",
-        format!("repositories {{\n    maven {{\n        credentials {{\n            username 'deployer'\n            password '{v}'\n        }}\n    }}\n}}\n"),
-        &v,
-    );
-    let v = format!("{}%{}", r.mixed(8, 8), r.mixed(9, 9));
-    c.pos("pgpass", ".pgpass", format!("orders-db.internal:5432:orders:orders_app:{v}\n"), &v);
-    let v = r.s(HEX, 32);
-    c.pos(
-        "postman",
-        "api.postman_collection.json",
-        format!(
-            "{{\n\t\"auth\": {{\n\t\t\"type\": \"apikey\",\n\t\t\"apikey\": [\n\t\t\t{{\n\t\t\t\t\"key\": \"value\",\n\t\t\t\t\"value\": \"{v}\",\n\t\t\t\t\"type\": \"string\"\n\t\t\t}},\n\t\t\t{{\n\t\t\t\t\"key\": \"key\",\n\t\t\t\t\"value\": \"DD-API-KEY\",\n\t\t\t\t\"type\": \"string\"\n\t\t\t}}\n\t\t]\n\t}}\n}}\n"
-        ),
-        &v,
-    );
     const PHRASE_WORDS: &[&str] = &[
         "risk", "dish", "stairs", "coffee", "option", "muscle", "useless", "aim", "drama", "fall", "slot",
         "wine", "sweet", "hollow", "depth", "fit", "seed", "worry", "top", "plug", "defense", "tape",
         "together", "island",
     ];
-    let phrase: Vec<&str> = (0..12).map(|_| r.pick(PHRASE_WORDS)).collect();
-    let phrase = phrase.join(" ");
-    c.pos("mnemonic", ".env", format!("NETWORK=mainnet\nMNEMONIC=\"{phrase}\"\n"), &phrase);
+    let phrase = (0..12).map(|_| r.pick(PHRASE_WORDS)).collect::<Vec<_>>().join(" ");
+    let aws_id = format!("{}{}", concat!("AK", "IA"), r.s(BASE32, 16));
+    // (kind, file, content with `{v}` where the secret goes, the secret)
+    let planted = [
+        ("build-config", "build.gradle", "android {\n  defaultConfig {\n    buildConfigField \"String\", \"ALGOLIA_ADMIN_KEY\", \"\\\"{v}\\\"\"\n  }\n}\n".to_string(), r.s(HEX, 32)),
+        ("build-config", "build.gradle", "maven {\n  credentials {\n    username 'deployer'\n    password '{v}'\n  }\n}\n".to_string(), format!("{}!{}", r.mixed(9, 9), r.mixed(8, 8))),
+        ("pgpass", ".pgpass", "orders-db.internal:5432:orders:orders_app:{v}\n".to_string(), format!("{}%{}", r.mixed(8, 8), r.mixed(9, 9))),
+        ("postman", "api.postman_collection.json", "{\"auth\": {\n  \"type\": \"apikey\",\n  \"apikey\": [\n    {\"key\": \"value\", \"value\": \"{v}\", \"type\": \"string\"},\n    {\"key\": \"key\", \"value\": \"DD-API-KEY\", \"type\": \"string\"}\n  ]\n}}\n".to_string(), r.s(HEX, 32)),
+        ("mnemonic", ".env", "NETWORK=mainnet\nMNEMONIC=\"{v}\"\n".to_string(), phrase),
+        ("sssd", "sssd.conf", "[domain/corp]\nid_provider = ldap\nldap_default_authtok = {v}\n".to_string(), format!("{}*%{}", r.mixed(8, 8), r.mixed(8, 8))),
+        ("railway", ".env", "RAILWAY_TOKEN={v}\n".to_string(), r.uuid()),
+        ("django-key", "settings.py", "DEBUG = False\nSECRET_KEY = '{v}'\n".to_string(), format!("(x-n(92-1#)2#_&%d*3${}^uxm(sa^{}+ok_5ob)rc", r.s(HEX, 8), r.s(LETTERS, 6).to_lowercase())),
+        ("unit-syntax", "exporter.service", "[Service]\nEnvironment=EXPORTER_API_TOKEN={v}\nExecStart=/usr/bin/exporter\n".to_string(), r.mixed(40, 40)),
+        ("unit-syntax", "shop.conf", "<VirtualHost *:443>\n    SetEnv DB_PASSWORD \"{v}\"\n</VirtualHost>\n".to_string(), format!("{}#{}", r.mixed(8, 8), r.mixed(9, 9))),
+        ("unit-syntax", "Makefile", "DB_USER ?= app\nDB_PASSWORD ?= {v}\n".to_string(), r.mixed(20, 20)),
+        ("unit-syntax", "values.yaml", "defaults:\n  dbPassword: &dbpass \"{v}\"\nreplica:\n  dbPassword: *dbpass\n".to_string(), r.mixed(24, 24)),
+        ("unit-syntax", "Upload.cs", "var credential = new NetworkCredential(@\"partner_upload\", @\"{v}\");\n".to_string(), r.mixed(20, 20)),
+        ("positional", "db.go", "const dsn = `app:{v}@tcp(db-prod-01.internal:3306)/shop?parseTime=true`\n".to_string(), r.mixed(18, 18)),
+        ("positional", "Db.php", "return new PDO('mysql:host=db.internal;dbname=shop', 'orders_rw', '{v}', [\n]);\n".to_string(), format!("{}&{}", r.mixed(8, 8), r.mixed(9, 9))),
+        ("positional", "accessKeys.csv", format!("Access key ID,Secret access key\n{aws_id},{{v}}\n"), r.s(&[LETTERS, DIGITS, "+/"].concat(), 40)),
+        ("positional", "backup.sh", "curl -fsS \\\n  --user backup@acme.io:{v} \\\n  -o backup.zip https://jira.acme.local/rest/backup\n".to_string(), r.mixed(20, 20)),
+        ("positional", ".env", "EMAIL_URL=smtp+tls://alerts%40acme.io:{v}@smtp.office365.com:587\n".to_string(), r.mixed(20, 20)),
+        ("positional", "checkout.har", "{\"headers\": [\n  {\"name\": \"Accept\", \"value\": \"application/json\"},\n  {\n    \"name\": \"Authorization\",\n    \"value\": \"Bearer {v}\"\n  }\n]}\n".to_string(), r.s(B64URL, 48)),
+        ("positional", "ingest.yaml", "ingest:\n  allowed_tokens:\n    - {v}\n  max_body: 10MiB\n".to_string(), r.mixed(40, 40)),
+    ];
+    for (kind, file, content, secret) in planted {
+        c.pos(kind, file, content.replace("{v}", &secret), &secret);
+    }
+    // Go's encoder writes `<` as `\u003c`: the file holds the escape, the finding the secret.
+    let v = format!("{}<{}", r.mixed(8, 8), r.mixed(8, 8)).replace('<', "\\u003c");
+    c.pos("positional", "provision.jsonl", format!("{{\"level\":\"debug\",\"password\":\"{v}\"}}\n"), &v);
     c.neg(
         "mnemonic",
         "hardhat.config.js",
         "module.exports = { networks: { hardhat: { accounts: { mnemonic: \"test test test test test test test test test test test junk\" } } } };\n".to_string(),
     );
-    let v = format!("{}*%{}", r.mixed(8, 8), r.mixed(8, 8));
-    c.pos(
-        "sssd",
-        "sssd.conf",
-        format!("[domain/corp]\nid_provider = ldap\nldap_default_bind_dn = cn=sssd,dc=corp\nldap_default_authtok = {v}\n"),
-        &v,
-    );
-    let v = r.uuid();
-    c.pos("railway", ".env", format!("RAILWAY_TOKEN={v}\n"), &v);
     c.neg("railway", ".env", format!("RAILWAY_PROJECT_ID={}\nRAILWAY_ENVIRONMENT=production\n", r.uuid()));
-    // Service managers, web servers, make, YAML anchors and tags, C# verbatim strings.
-    let v = r.mixed(40, 40);
-    c.pos(
-        "unit-syntax",
-        "exporter.service",
-        format!("[Service]\nEnvironment=EXPORTER_API_TOKEN={v}\nExecStart=/usr/bin/exporter\n"),
-        &v,
-    );
-    let v = format!("{}#{}", r.mixed(8, 8), r.mixed(9, 9));
-    c.pos(
-        "unit-syntax",
-        "shop.conf",
-        format!("<VirtualHost *:443>\n    SetEnv DB_PASSWORD \"{v}\"\n</VirtualHost>\n"),
-        &v,
-    );
-    let v = r.mixed(20, 20);
-    c.pos("unit-syntax", "Makefile", format!("DB_USER ?= app\nDB_PASSWORD ?= {v}\n"), &v);
-    let v = r.mixed(24, 24);
-    c.pos(
-        "unit-syntax",
-        "values.yaml",
-        format!("defaults:\n  dbPassword: &dbpass \"{v}\"\nreplica:\n  dbPassword: *dbpass\n"),
-        &v,
-    );
-    let v = r.mixed(20, 20);
-    c.pos(
-        "unit-syntax",
-        "Upload.cs",
-        format!("var credential = new NetworkCredential(@\"partner_upload\", @\"{v}\");\n"),
-        &v,
-    );
-    // Positional forms: a Go MySQL DSN, PHP's PDO, the IAM console's CSV, a curl line
-    // continued, an SMTP URL, a HAR header, a YAML list of tokens, JSON escapes.
-    let v = r.mixed(18, 18);
-    c.pos(
-        "positional",
-        "db.go",
-        format!("const dsn = `app:{v}@tcp(db-prod-01.internal:3306)/shop?parseTime=true`\n"),
-        &v,
-    );
-    let v = format!("{}&{}", r.mixed(8, 8), r.mixed(9, 9));
-    c.pos(
-        "positional",
-        "Db.php",
-        format!("return new PDO('mysql:host=db.internal;dbname=shop', 'orders_rw', '{v}', [\n]);\n"),
-        &v,
-    );
-    let v = r.s(&[LETTERS, DIGITS, "+/"].concat(), 40);
-    let id = format!("{}{}", concat!("AK", "IA"), r.s(BASE32, 16));
-    c.pos("positional", "accessKeys.csv", format!("Access key ID,Secret access key\n{id},{v}\n"), &v);
-    let v = r.mixed(20, 20);
-    c.pos("positional", "backup.sh", format!("curl -fsS \\\n  --user backup@acme.io:{v} \\\n  -o backup.zip https://jira.acme.local/rest/backup\n"), &v);
-    let v = r.mixed(20, 20);
-    c.pos(
-        "positional",
-        ".env",
-        format!("EMAIL_URL=smtp+tls://alerts%40acme.io:{v}@smtp.office365.com:587\n"),
-        &v,
-    );
-    let v = r.s(B64URL, 48);
-    c.pos(
-        "positional",
-        "checkout.har",
-        format!("{{\"headers\": [\n  {{\"name\": \"Accept\", \"value\": \"application/json\"}},\n  {{\n    \"name\": \"Authorization\",\n    \"value\": \"Bearer {v}\"\n  }}\n]}}\n"),
-        &v,
-    );
-    let v = r.mixed(40, 40);
-    c.pos(
-        "positional",
-        "ingest.yaml",
-        format!("ingest:\n  allowed_tokens:\n    - {v}\n  max_body: 10MiB\n"),
-        &v,
-    );
-    let v = format!("{}<{}", r.mixed(8, 8), r.mixed(8, 8));
-    let escaped = v.replace('<', "\\u003c");
-    c.pos(
-        "positional",
-        "provision.jsonl",
-        format!("{{\"level\":\"debug\",\"user\":\"tenant_441\",\"password\":\"{escaped}\"}}\n"),
-        &escaped,
-    );
-    let v =
-        format!("(x-n(92-1#)2#_&%d*3${}^uxm(sa^{}+ok_5ob)rc", r.s(HEX, 8), r.s(LETTERS, 6).to_lowercase());
-    c.pos("django-key", "settings.py", format!("DEBUG = False\nSECRET_KEY = '{v}'\n"), &v);
 }
 
 /// Values made to be published, or standing for a value filled in later: keys that go
