@@ -4488,7 +4488,12 @@ fn build_and_tool_file_cases(r: &mut Rng, c: &mut Corpus) {
         ("positional", "checkout.har", "{\"headers\": [\n  {\"name\": \"Accept\", \"value\": \"application/json\"},\n  {\n    \"name\": \"Authorization\",\n    \"value\": \"Bearer {v}\"\n  }\n]}\n".to_string(), r.s(B64URL, 48)),
         ("positional", "ingest.yaml", "ingest:\n  allowed_tokens:\n    - {v}\n  max_body: 10MiB\n".to_string(), r.mixed(40, 40)),
     ];
-    for (kind, file, content, secret) in planted {
+    let (twilio_sid, twilio_account) = (format!("SK{}", r.s(HEX, 32)), format!("AC{}", r.s(HEX, 32)));
+    let sdk_calls = [
+        ("sdk-call", "Notify.java", format!("Twilio.init(\"{twilio_sid}\", \"{{v}}\", \"{twilio_account}\");\n"), r.s(BASE62, 32)),
+        ("sdk-call", "okta.go", "client, _ := okta.NewClient(ctx, okta.WithOrgUrl(\"https://acme.okta.com\"), okta.WithToken(\"{v}\"))\n".to_string(), format!("00{}", r.s(B64URL, 40))),
+    ];
+    for (kind, file, content, secret) in planted.into_iter().chain(sdk_calls) {
         c.pos(kind, file, content.replace("{v}", &secret), &secret);
     }
     // Go's encoder writes `<` as `\u003c`: the file holds the escape, the finding the secret.
@@ -4500,6 +4505,25 @@ fn build_and_tool_file_cases(r: &mut Rng, c: &mut Corpus) {
         "module.exports = { networks: { hardhat: { accounts: { mnemonic: \"test test test test test test test test test test test junk\" } } } };\n".to_string(),
     );
     c.neg("railway", ".env", format!("RAILWAY_PROJECT_ID={}\nRAILWAY_ENVIRONMENT=production\n", r.uuid()));
+    // Ids beside a provider's name, cache keys shaped like Mailgun's, made-up tokens (a
+    // body of zeros, a GitHub token whose checksum fails).
+    let fake_github = format!("ghp_{}", r.s(BASE62, 36));
+    let fakes = [
+        ("provider-id", ".env", format!("HEROKU_APP_ID={}\nSNYK_ORG_ID={}\n", r.uuid(), r.uuid())),
+        (
+            "cache-key",
+            "ci.yml",
+            format!("      - uses: actions/cache@v4\n        with:\n          key: key-{}\n", r.s(HEX, 32)),
+        ),
+        (
+            "made-up-token",
+            "fixtures.py",
+            format!("NEW_RELIC = \"NRAK-{}\"\nTOKEN = \"{fake_github}\"\n", "0".repeat(27)),
+        ),
+    ];
+    for (kind, file, content) in fakes {
+        c.neg(kind, file, content);
+    }
 }
 
 /// Values made to be published, or standing for a value filled in later: keys that go

@@ -69,7 +69,14 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.strip_prefix(b"{").and_then(|rest| rest.strip_suffix(b"}")).is_some_and(is_plain_name) {
         return true;
     }
-    if PUBLISHED_EXAMPLES.iter().any(|example| secret == example.as_bytes()) {
+    if PUBLISHED_EXAMPLES.iter().any(|example| secret == example.as_bytes()) || fails_its_checksum(secret) {
+        return true;
+    }
+    // A body of one character repeated behind a real prefix (`ghp_000…`, `NRAK-fff…`):
+    // twelve in a row do not happen by chance. Runs of `A` are base64's zero bytes (DER
+    // headers, Twitter's bearer tokens) and stay.
+    let repeated = |w: &[u8]| w[0] != b'A' && w[0].is_ascii_alphanumeric() && w.iter().all(|&b| b == w[0]);
+    if secret.windows(12).any(repeated) {
         return true;
     }
     let lower = secret.to_ascii_lowercase();
@@ -911,6 +918,17 @@ pub fn has_stopword(secret: &[u8], stopwords: &[String]) -> bool {
     stopwords.iter().any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some())
 }
 
+/// Whether `secret` has the shape of a GitHub or npm token (prefix and 36 base62
+/// characters) but its CRC32 suffix does not verify: a made-up value, a test fixture or a
+/// sample, whichever rule meets it (a `TOKEN = "ghp_…"` assignment included).
+fn fails_its_checksum(secret: &[u8]) -> bool {
+    const PREFIXES: [&[u8]; 6] = [b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_", b"npm_"];
+    secret.len() == 40
+        && PREFIXES.iter().any(|prefix| secret.starts_with(prefix))
+        && secret[4..].iter().all(u8::is_ascii_alphanumeric)
+        && !github_crc32_ok(secret)
+}
+
 /// Whether `secret` carries a valid checksum of kind `checksum`.
 pub fn checksum_ok(checksum: Checksum, secret: &[u8]) -> bool {
     match checksum {
@@ -1089,6 +1107,8 @@ mod tests {
             "Y2hhbmdlbWU=",
             "cmVwbGFjZS1tZQ==",
             "dXNlcm5hbWU6cGFzc3dvcmQ=",
+            "NRAK-000000000000000000000000000",
+            "sq0atp-0000000000000_00000000",
             concat!("sk_", "test_", "4eC39HqLyjWDarjtT1zdp7dc"),
         ] {
             assert!(is_placeholder(value.as_bytes()), "{value}");
@@ -1218,9 +1238,12 @@ mod tests {
         token.extend_from_slice(random);
         token.extend_from_slice(&base62_6(crc32fast::hash(random)));
         assert!(checksum_ok(Checksum::GithubCrc32, &token));
+        assert!(!is_placeholder(&token));
         let last = token.len() - 1;
         token[last] = if token[last] == b'A' { b'B' } else { b'A' };
         assert!(!checksum_ok(Checksum::GithubCrc32, &token));
+        // A token that fails its checksum is made up, whichever rule meets it.
+        assert!(is_placeholder(&token));
     }
 
     #[test]
