@@ -456,12 +456,12 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     if !secret.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
         return false;
     }
-    // `Willow.7368Quartz`: a word, a separator, then three or more digits run straight into
-    // a capitalised word, as people make passwords; names keep such numbers short
-    // (`Route53Resolver`) or set apart (`X25519PrivateKey` has no separator).
+    // `Willow.7368Quartz`, `Lantern.48Willow`: a word, a separator, then digits run
+    // straight into a capitalised word, as people make passwords; names that run a number
+    // into a word have no separator (`Route53Resolver`, `X25519PrivateKey`).
     let separated = secret.iter().any(|&b| matches!(b, b'.' | b'-' | b'_'));
     let number_into_word =
-        secret.windows(4).any(|w| w[..3].iter().all(u8::is_ascii_digit) && w[3].is_ascii_uppercase());
+        secret.windows(3).any(|w| w[..2].iter().all(u8::is_ascii_digit) && w[2].is_ascii_uppercase());
     if separated && number_into_word {
         return false;
     }
@@ -1076,6 +1076,7 @@ mod tests {
             "ZzikAb7H0356ZovwY6HR",
             "qfeeYp8J17veklYt",
             "Willow.7368Quartz",
+            "Lantern.48Willow",
         ] {
             assert!(!looks_like_identifier(value.as_bytes()), "{value}");
         }
