@@ -34,8 +34,8 @@ pub const CONTEXT: usize = 832;
 /// How far a line's edge is looked for directly before the newline index is built.
 const NEAR_LINE: usize = 4096;
 
-/// Bytes beyond a match that look-arounds (`\b`, `(?:[^A-Za-z]|$)`) may read.
-const LOOK: usize = 4;
+/// Bytes beyond a match that look-arounds may read.
+const LOOK: usize = crate::engine::LOOK_AROUND;
 
 /// How far each rule's matches depend on the bytes around them.
 #[derive(Debug)]
