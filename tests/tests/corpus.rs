@@ -1735,6 +1735,7 @@ fn positives(r: &mut Rng, c: &mut Corpus) {
     layout_cases(r, c);
     context_cases(r, c);
     build_and_tool_file_cases(r, c);
+    less_common_syntax_cases(r, c);
 }
 
 /// Keys known only by a `..._KEY` / `..._PAT` name, letters-only passwords given to a
@@ -4582,4 +4583,68 @@ fn published_by_design_cases(r: &mut Rng, c: &mut Corpus) {
         "web.Release.config",
         "<appSettings>\n  <add key=\"ApiKey\" value=\"#{Acme.ApiKey}\" />\n  <add key=\"SmtpPassword\" value=\"$(SmtpPassword)\" />\n</appSettings>\n".to_string(),
     );
+}
+
+/// Secrets named in syntaxes of less common languages and config formats (from a seventh
+/// outside corpus): Terraform variable defaults, Erlang tuples and SQL rows, Clojure/EDN
+/// keywords, nginx directives, C arrays, R's `<-`, Scala/Kotlin typed vals, Objective-C
+/// `@"…"`, XML `name=… value=…` attributes, and JWT signing keys written into the call.
+fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
+    let dd_app = r.s(HEX, 40);
+    // (kind, file, content with `{v}` where the secret goes, the secret)
+    let planted = [
+        ("hcl", "variables.tf", "variable \"cloudflare_api_token\" {\n  type      = string\n  sensitive = true\n  default   = \"{v}\"\n}\n".to_string(), r.s(B64URL, 40)),
+        ("hcl", "variables.tf", "variable \"db_password\" { default = \"{v}\" }\n".to_string(), format!("{}!{}", r.mixed(8, 8), r.mixed(8, 8))),
+        ("erlang", "sys.config", "[{acme, [\n  {port, 8080},\n  {jwt_secret, \"{v}\"}\n]}].\n".to_string(), r.mixed(48, 48)),
+        ("erlang", "sys.config", "[{acme, [{twilio_auth_token, \"{v}\"}]}].\n".to_string(), r.s(HEX, 32)),
+        ("sql", "dump.sql", "INSERT INTO `settings` VALUES (1,'site_name','Acme'),\n(2,'ldap_bind_password','{v}');\n".to_string(), format!("{}-{}", r.mixed(8, 8), r.mixed(12, 12))),
+        ("edn", "config.edn", "{:http {:port 3000}\n :partner-api-key \"{v}\"\n :timeout-ms 5000}\n".to_string(), r.mixed(32, 32)),
+        ("edn", "core.clj", "(def db-password \"{v}\")\n".to_string(), format!("{}!{}", r.mixed(9, 9), r.mixed(8, 8))),
+        ("nginx", "api.conf", "location /v1/ {\n    proxy_pass https://backend.internal;\n    proxy_set_header X-Ldap-Bind-Password \"{v}\";\n}\n".to_string(), format!("{}!{}", r.mixed(9, 9), r.mixed(7, 7))),
+        ("nginx", "api.conf", "location /v1/ {\n    proxy_set_header X-Dd-Api-Key \"{v}\";\n}\n".to_string(), r.s(HEX, 32)),
+        ("c-array", "keys.cpp", "namespace acme {\nconstexpr char kMysqlRootPassword[] = \"{v}\";\n}\n".to_string(), format!("{}_{}", r.mixed(4, 4), r.mixed(15, 15))),
+        ("c-array", "keys.cpp", "constexpr char kTwilioAuthToken[] = \"{v}\";\n".to_string(), r.s(HEX, 32)),
+        ("r-assign", "report.R", "library(httr)\nadmin_password <- \"{v}\"\n".to_string(), format!("{}!{}", r.mixed(8, 8), r.mixed(9, 9))),
+        ("typed-val", "Settings.scala", "object Settings {\n  val herokuApiKey: String = \"{v}\"\n}\n".to_string(), r.uuid()),
+        ("objc", "AppKeys.m", "static NSString * const kDatadogAppKey = @\"{v}\";\n".to_string(), dd_app.clone()),
+        ("xml-attribute", "beans.xml", "<bean id=\"client\" class=\"com.acme.Client\">\n  <property name=\"herokuApiKey\" value=\"{v}\"/>\n</bean>\n".to_string(), r.uuid()),
+        ("makefile", "Makefile", "DATADOG_APP_KEY ?= {v}\n".to_string(), r.s(HEX, 40)),
+        ("jwt-call", "auth.go", "return t.SignedString([]byte(\"{v}\"))\n".to_string(), format!("{}#{}", r.mixed(20, 20), r.mixed(19, 19))),
+        ("jwt-call", "TokenService.java", "return Jwts.builder().subject(sub)\n    .signWith(Keys.hmacShaKeyFor(\"{v}\".getBytes())).compact();\n".to_string(), format!("{}%{}", r.mixed(20, 20), r.mixed(19, 19))),
+        ("jwt-call", "auth.php", "return JWT::encode(['sub' => $user->id], '{v}', 'HS256');\n".to_string(), format!("{}^{}", r.mixed(16, 16), r.mixed(15, 15))),
+    ];
+    for (kind, file, content, secret) in planted {
+        c.pos(kind, file, content.replace("{v}", &secret), &secret);
+    }
+    // Public by design, or no secret at all, in the same syntaxes.
+    let site_key = format!("6L{}", r.s(B64URL, 38));
+    c.neg(
+        "captcha-site-key",
+        "env.dart",
+        format!("class Env {{\n  static const String recaptchaSiteKey = '{site_key}';\n}}\n"),
+    );
+    c.neg("captcha-site-key", "deploy.yml", format!("    env:\n      RECAPTCHA_SITE_KEY: {site_key}\n"));
+    c.neg(
+        "i18n-escape",
+        "messages_de.properties",
+        "token.invalid=Ung\\u00fcltiges Token\npassword.weak=Passwort zu schwach\n".to_string(),
+    );
+    c.neg(
+        "list-of-names",
+        "builtins.py",
+        "FUNCTIONS = ['ssh2_auth_password', 'ssh2_auth_pubkey_file', 'ssh2_connect']\n".to_string(),
+    );
+    c.neg("call-arguments", "unit1620.c", "  t1620_parse(\"user:password;options;more\", \"user\", \"password\",\n              \"options;more\");\n".to_string());
+    c.neg(
+        "hcl",
+        "variables.tf",
+        "variable \"db_password\" {\n  type      = string\n  sensitive = true\n}\n".to_string(),
+    );
+    c.neg(
+        "nginx",
+        "api.conf",
+        "    proxy_set_header Authorization $http_authorization;\n    proxy_set_header X-Api-Key $api_key;\n"
+            .to_string(),
+    );
+    c.neg("edn", "config.edn", " :partner-api-key (System/getenv \"PARTNER_API_KEY\")\n".to_string());
 }

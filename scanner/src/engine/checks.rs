@@ -458,6 +458,11 @@ pub fn char_classes(secret: &[u8], cases_apart: bool) -> u8 {
 /// chance ~0.1% of the time at 16-40 characters and ~2% at 8-12 (measured on 200,000 of
 /// each), which is what this costs the generic rules in recall.
 pub fn looks_like_identifier(secret: &[u8]) -> bool {
+    // Translation files escape the letters outside ASCII (`Ung\u00fcltiges`, Java
+    // properties and JSON): a word with its umlaut escaped is still a word.
+    if let Some(plain) = escaped_letters_as_vowels(secret) {
+        return looks_like_identifier(&plain);
+    }
     if !secret.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
         return false;
     }
@@ -883,6 +888,14 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
     if browser_write_key || (has_word(name, b"pusher") && !has_word(name, b"secret")) {
         return true;
     }
+    // A CAPTCHA's site key (reCAPTCHA, hCaptcha, Turnstile) is put in every page that shows
+    // the widget; its secret is the `secret_key`, same format, other name.
+    let captcha_site_key = (has_word(name, b"site") || has_word(name, b"sitekey"))
+        && !has_word(name, b"secret")
+        && !has_word(name, b"password");
+    if captcha_site_key && (has_word(name, b"key") || has_word(name, b"sitekey")) {
+        return true;
+    }
     let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
     // Where a secret is used says nothing when a secret word follows: `url_password` is
     // the password for a URL, `token_url` is a URL.
@@ -911,6 +924,30 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
         previous = piece;
     }
     false
+}
+
+/// `value` with each `\uXXXX` escape of a character outside ASCII replaced by `e`, when it
+/// holds one.
+fn escaped_letters_as_vowels(value: &[u8]) -> Option<Vec<u8>> {
+    let is_escape = |at: usize| {
+        value[at..].starts_with(b"\\u")
+            && value.get(at + 2..at + 6).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+            && (!value[at + 2..at + 4].eq(b"00".as_slice()) || value[at + 4] >= b'8')
+    };
+    (0..value.len()).any(is_escape).then(|| {
+        let mut plain = Vec::with_capacity(value.len());
+        let mut at = 0;
+        while at < value.len() {
+            if is_escape(at) {
+                plain.push(b'e');
+                at += 6;
+            } else {
+                plain.push(value[at]);
+                at += 1;
+            }
+        }
+        plain
+    })
 }
 
 /// Whether `secret` contains one of `stopwords` (already ASCII lower case).
@@ -985,6 +1022,10 @@ mod tests {
             "AccessKeyId",
             "analytics._writeKey",
             "PUSHER_APP_KEY",
+            "recaptchaSiteKey",
+            "RECAPTCHA_SITE_KEY",
+            "hcaptcha-sitekey",
+            "TURNSTILE_SITE_KEY",
         ] {
             assert!(names_a_non_secret(name.as_bytes()), "{name}");
         }
@@ -998,6 +1039,8 @@ mod tests {
             "tokenID",
             "url_password",
             "PUSHER_APP_SECRET",
+            "RECAPTCHA_SECRET_KEY",
+            "site_password",
         ] {
             assert!(!names_a_non_secret(name.as_bytes()), "{name}");
         }
@@ -1066,6 +1109,8 @@ mod tests {
             "15.minutes",
             "HTTPServerKey",
             "getApiTokenFromVault",
+            "Ung\\u00fcltiges",
+            "Gr\\u00F6\\u00DFe",
         ] {
             assert!(looks_like_identifier(name.as_bytes()), "{name}");
         }
@@ -1081,6 +1126,7 @@ mod tests {
             "qfeeYp8J17veklYt",
             "Willow.7368Quartz",
             "Lantern.48Willow",
+            "Xk9\\u0041mQ2vLp7wRt4Zs",
         ] {
             assert!(!looks_like_identifier(value.as_bytes()), "{value}");
         }
