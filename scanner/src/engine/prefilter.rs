@@ -10,13 +10,14 @@
 //! other keyword's rules would never run; with `xox` and `oxb-` in `xoxb-`, the second one
 //! starts inside the first. Overlapping iteration reports every keyword at every position.
 //!
-//! Kind: a DFA. It takes a few milliseconds to build for a few hundred keywords (paid once
-//! per process, kept warm in the daemon) and searches ~2.5x faster than the NFA the default
-//! heuristic picks for this many patterns (PERF.md: ~400 MB/s against ~150 MB/s).
-//!
-//! Walk: the DFA's transitions are copied into a [`Table`] laid out for this loop (a step is
-//! a column lookup, an add and a load; one comparison tells whether any lane is on a match),
-//! which is 15-20% faster than the library's `next_state` on the benchmark tree. A DFA step
+//! Kind: a DFA of our own. aho-corasick builds the keyword trie with its failure links (its
+//! contiguous NFA, the cheapest of its automata to build: start-up counts in a pre-commit
+//! hook), and [`Table`] asks it, once per state and byte class, where the byte leads after
+//! following failure links: that is the full DFA, laid out for this loop (a step is a
+//! column lookup, an add and a load; one comparison tells whether any lane is on a match).
+//! The library's own DFA searches ~2.5x faster than its NFA (PERF.md: ~400 MB/s against
+//! ~150 MB/s); this table walks another 15-20% faster than the library's DFA
+//! (`next_state`) on the benchmark tree, in half its memory. A DFA step
 //! is one dependent load (the next state depends on the previous one), so a single walk
 //! leaves the CPU waiting on memory. [`Prefilter::for_each_hit`] splits the
 //! buffer into [`LANES`] stretches and walks them in lock step: the loads of different
@@ -26,8 +27,8 @@
 
 use aho_corasick::{
     automaton::{Automaton, StateID},
-    dfa::DFA,
-    Anchored, MatchKind, StartKind,
+    nfa::contiguous::NFA,
+    Anchored, MatchKind,
 };
 
 /// The keyword automaton, plus, for each distinct keyword, the rules it triggers.
@@ -189,7 +190,7 @@ impl Prefilter {
     /// The same hits as [`Prefilter::for_each_hit`], found one at a time by the library's
     /// own overlapping search: the reference the lane walk is tested against.
     #[cfg(test)]
-    fn reference_hits(&self, automaton: &DFA, haystack: &[u8]) -> Vec<(usize, usize, usize)> {
+    fn reference_hits(&self, automaton: &NFA, haystack: &[u8]) -> Vec<(usize, usize, usize)> {
         let mut state = aho_corasick::automaton::OverlappingState::start();
         let input = aho_corasick::Input::new(haystack);
         let mut hits = Vec::new();
@@ -203,22 +204,22 @@ impl Prefilter {
     }
 }
 
-/// The Aho-Corasick DFA over `keywords` (ASCII case-insensitive, every match reported).
-fn automaton(keywords: &[String]) -> Result<DFA, aho_corasick::BuildError> {
-    DFA::builder()
+/// The Aho-Corasick automaton over `keywords` (ASCII case-insensitive, every match reported).
+fn automaton(keywords: &[String]) -> Result<NFA, aho_corasick::BuildError> {
+    NFA::builder()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
-        .start_kind(StartKind::Unanchored)
         .prefilter(false)
         .build(keywords)
 }
 
 /// The transitions of the keyword DFA, laid out for the walk.
 ///
-/// aho-corasick builds the automaton; its states and transitions are copied here because
-/// the walk is the hottest loop of a scan and the library's `next_state` (a byte-class
-/// lookup, a bounds check, a transition, then a separate "special state" comparison) is
-/// about two instructions per byte more than this needs. Here:
+/// aho-corasick builds the automaton; its states, and for each the state a byte leads to once
+/// failure links are followed, are copied here because the walk is the hottest loop of a
+/// scan and the library's DFA `next_state` (a byte-class lookup, a bounds check, a
+/// transition, then a separate "special state" comparison) is about two instructions per
+/// byte more than this needs. Here:
 /// - a state id is its row's offset in `transitions` (premultiplied), so a step is one add
 ///   and one load;
 /// - match states come last, from `first_match` on, which is a power of two above every
@@ -241,7 +242,7 @@ struct Table {
 }
 
 impl Table {
-    fn new(dfa: &DFA, keywords: &[String]) -> Self {
+    fn new(trie: &NFA, keywords: &[String]) -> Self {
         // Columns from the keywords' bytes: in an Aho-Corasick automaton a byte that no
         // keyword holds leads every state back to the start, like every other such byte.
         let mut columns = [0u8; 256];
@@ -259,47 +260,66 @@ impl Table {
         let stride = representatives.len().next_power_of_two();
         let stride_shift = stride.trailing_zeros();
 
-        // Every state reachable from the start, breadth first.
-        let Ok(start) = dfa.start_state(Anchored::No) else { unreachable!("an unanchored DFA has a start") };
-        let mut order = vec![start];
-        let mut seen = std::collections::HashMap::from([(start, ())]);
+        // Every state reachable from the start, breadth first, numbered in that order, with
+        // its transitions as those numbers. The library's state ids are offsets into its own
+        // table, so a vector indexed by them finds a state's number (a hash map here cost a
+        // third of a one-file scan's start-up).
+        let Ok(start) = trie.start_state(Anchored::No) else {
+            unreachable!("the NFA is built with unanchored starts")
+        };
+        let mut order = Vec::new();
+        let mut number_of: Vec<u32> = Vec::new(); // by library id: 1 + number, 0 = not seen
+        let number = |number_of: &mut Vec<u32>, order: &mut Vec<StateID>, state: StateID| {
+            let at = state.as_usize();
+            if at >= number_of.len() {
+                number_of.resize(at + 1, 0);
+            }
+            if number_of[at] == 0 {
+                order.push(state);
+                number_of[at] = order.len() as u32;
+            }
+            number_of[at] - 1
+        };
+        number(&mut number_of, &mut order, start);
+        let mut targets: Vec<u32> = Vec::new(); // `representatives.len()` per numbered state
         let mut next = 0;
         while next < order.len() {
             let state = order[next];
             next += 1;
-            for byte in representatives.iter().flatten() {
-                let to = dfa.next_state(Anchored::No, state, *byte);
-                if seen.insert(to, ()).is_none() {
-                    order.push(to);
-                }
+            for byte in &representatives {
+                let to = byte.map_or(start, |byte| trie.next_state(Anchored::No, state, byte));
+                targets.push(number(&mut number_of, &mut order, to));
             }
         }
-        let (matching, plain): (Vec<StateID>, Vec<StateID>) =
-            order.into_iter().partition(|&s| dfa.is_match(s));
-        let first_match_row = plain.len().next_power_of_two();
-        let rows = first_match_row + matching.len();
-        let row_of: std::collections::HashMap<StateID, usize> = plain
+        // Rows: plain states first, match states from a power of two on.
+        let plain = order.iter().filter(|&&state| !trie.is_match(state)).count();
+        let first_match_row = plain.next_power_of_two();
+        let (mut next_plain, mut next_match) = (0, first_match_row);
+        let row_of: Vec<usize> = order
             .iter()
-            .enumerate()
-            .map(|(row, &state)| (state, row))
-            .chain(matching.iter().enumerate().map(|(i, &state)| (state, first_match_row + i)))
+            .map(|&state| {
+                let row = if trie.is_match(state) { &mut next_match } else { &mut next_plain };
+                *row += 1;
+                *row - 1
+            })
             .collect();
-        let id = |state: StateID| (row_of[&state] << stride_shift) as u32;
-
+        let rows = next_match;
         let mut transitions = vec![0u32; rows << stride_shift];
-        for (&state, &row) in &row_of {
-            for (column, byte) in representatives.iter().enumerate() {
-                let to = byte.map_or(start, |byte| dfa.next_state(Anchored::No, state, byte));
-                transitions[(row << stride_shift) + column] = id(to);
+        for (state, targets) in targets.chunks_exact(representatives.len()).enumerate() {
+            let row = &mut transitions[row_of[state] << stride_shift..][..representatives.len()];
+            for (entry, &target) in row.iter_mut().zip(targets) {
+                *entry = (row_of[target as usize] << stride_shift) as u32;
             }
         }
+        let matching: Vec<StateID> = order.iter().copied().filter(|&state| trie.is_match(state)).collect();
+        let id = |state: StateID| (row_of[number_of[state.as_usize()] as usize - 1] << stride_shift) as u32;
         let mut matches = Vec::with_capacity(matching.len());
         let mut keywords_matched = Vec::new();
         for &state in &matching {
             let from = keywords_matched.len() as u32;
-            for index in 0..dfa.match_len(state) {
-                let keyword = dfa.match_pattern(state, index);
-                keywords_matched.push((keyword.as_u32(), dfa.pattern_len(keyword) as u32));
+            for index in 0..trie.match_len(state) {
+                let keyword = trie.match_pattern(state, index);
+                keywords_matched.push((keyword.as_u32(), trie.pattern_len(keyword) as u32));
             }
             matches.push(from..keywords_matched.len() as u32);
         }
@@ -380,7 +400,7 @@ mod tests {
         fn builtin_keywords_are_found_as_the_library_finds_them(
             pieces in proptest::collection::vec((0usize..10_000, 0usize..40, proptest::bool::ANY), 0..400)
         ) {
-            static BUILTIN: std::sync::OnceLock<(Prefilter, DFA)> = std::sync::OnceLock::new();
+            static BUILTIN: std::sync::OnceLock<(Prefilter, NFA)> = std::sync::OnceLock::new();
             let (prefilter, reference) = BUILTIN.get_or_init(|| {
                 let rules = secretgate_patterns::builtin::rules().unwrap();
                 let prefilter = Prefilter::new(rules.iter().enumerate().map(|(i, r)| (i as u32, r.keywords.as_slice()))).unwrap();
