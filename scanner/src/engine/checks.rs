@@ -889,11 +889,19 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
         return true;
     }
     // A CAPTCHA's site key (reCAPTCHA, hCaptcha, Turnstile) is put in every page that shows
-    // the widget; its secret is the `secret_key`, same format, other name.
-    let captcha_site_key = (has_word(name, b"site") || has_word(name, b"sitekey"))
-        && !has_word(name, b"secret")
-        && !has_word(name, b"password");
-    if captcha_site_key && (has_word(name, b"key") || has_word(name, b"sitekey")) {
+    // the widget; its secret is the `secret_key`, same format, other name. Only a name that
+    // says CAPTCHA, or is the site key and nothing else: a `SITE_PRIVATE_KEY` is a secret.
+    let words: Vec<Vec<u8>> = pieces(name).map(|(_, piece)| piece.to_ascii_lowercase()).collect();
+    let site_key = matches!(words.as_slice(), [site, key] if site == b"site" && key == b"key")
+        || matches!(words.as_slice(), [sitekey] if sitekey == b"sitekey");
+    let captcha =
+        words.iter().any(|w| matches!(w.as_slice(), b"captcha" | b"recaptcha" | b"hcaptcha" | b"turnstile"));
+    let says_site_key = has_word(name, b"sitekey") || (has_word(name, b"site") && has_word(name, b"key"));
+    let other_secret =
+        ["secret", "password", "private", "api", "access", "auth", "signing", "encryption", "master"]
+            .iter()
+            .any(|word| has_word(name, word.as_bytes()));
+    if (site_key || (captcha && says_site_key)) && !other_secret {
         return true;
     }
     let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
@@ -1026,6 +1034,7 @@ mod tests {
             "RECAPTCHA_SITE_KEY",
             "hcaptcha-sitekey",
             "TURNSTILE_SITE_KEY",
+            "site_key",
         ] {
             assert!(names_a_non_secret(name.as_bytes()), "{name}");
         }
@@ -1041,6 +1050,9 @@ mod tests {
             "PUSHER_APP_SECRET",
             "RECAPTCHA_SECRET_KEY",
             "site_password",
+            "SITE_PRIVATE_KEY",
+            "site_api_key",
+            "siteAccessKey",
         ] {
             assert!(!names_a_non_secret(name.as_bytes()), "{name}");
         }

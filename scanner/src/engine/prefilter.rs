@@ -413,7 +413,7 @@ mod tests {
                 let keyword = keywords[pick % keywords.len()].as_bytes();
                 let piece = &keyword[..keyword.len().min(cut % (keyword.len() + 2))];
                 text.extend(piece.iter().map(|b| if upper { b.to_ascii_uppercase() } else { *b }));
-                text.push(b" =\n\"x\xc3"[pick % 5]);
+                text.push(b" =\n\"x\xc3"[pick % 6]);
             }
             let mut hits = Vec::new();
             prefilter.for_each_hit(&text, |hit| hits.push((hit.start, hit.end, hit.keyword)));
