@@ -888,20 +888,7 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
     if browser_write_key || (has_word(name, b"pusher") && !has_word(name, b"secret")) {
         return true;
     }
-    // A CAPTCHA's site key (reCAPTCHA, hCaptcha, Turnstile) is put in every page that shows
-    // the widget; its secret is the `secret_key`, same format, other name. Only a name that
-    // says CAPTCHA, or is the site key and nothing else: a `SITE_PRIVATE_KEY` is a secret.
-    let words: Vec<Vec<u8>> = pieces(name).map(|(_, piece)| piece.to_ascii_lowercase()).collect();
-    let site_key = matches!(words.as_slice(), [site, key] if site == b"site" && key == b"key")
-        || matches!(words.as_slice(), [sitekey] if sitekey == b"sitekey");
-    let captcha =
-        words.iter().any(|w| matches!(w.as_slice(), b"captcha" | b"recaptcha" | b"hcaptcha" | b"turnstile"));
-    let says_site_key = has_word(name, b"sitekey") || (has_word(name, b"site") && has_word(name, b"key"));
-    let other_secret =
-        ["secret", "password", "private", "api", "access", "auth", "signing", "encryption", "master"]
-            .iter()
-            .any(|word| has_word(name, word.as_bytes()));
-    if (site_key || (captcha && says_site_key)) && !other_secret {
+    if names_a_captcha_site_key(name) {
         return true;
     }
     let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
@@ -932,6 +919,26 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
         previous = piece;
     }
     false
+}
+
+/// Whether `name` names a CAPTCHA's site key (reCAPTCHA, hCaptcha, Turnstile), which every
+/// page showing the widget holds; its secret is the `secret_key`, same format, other name.
+/// Only a name that says CAPTCHA, or is the site key and nothing else: a `SITE_PRIVATE_KEY`
+/// or `site_api_key` is a secret.
+fn names_a_captcha_site_key(name: &[u8]) -> bool {
+    let one_word = has_word(name, b"sitekey");
+    let says_site_key = one_word || (has_word(name, b"site") && has_word(name, b"key"));
+    if !says_site_key {
+        return false;
+    }
+    let bare = pieces(name).count() == if one_word { 1 } else { 2 };
+    let captcha =
+        ["captcha", "recaptcha", "hcaptcha", "turnstile"].iter().any(|w| has_word(name, w.as_bytes()));
+    let other_secret =
+        ["secret", "password", "private", "api", "access", "auth", "signing", "encryption", "master"]
+            .iter()
+            .any(|w| has_word(name, w.as_bytes()));
+    (bare || captcha) && !other_secret
 }
 
 /// `value` with each `\uXXXX` escape of a character outside ASCII replaced by `e`, when it

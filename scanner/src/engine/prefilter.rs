@@ -311,11 +311,9 @@ impl Table {
                 *entry = (row_of[target as usize] << stride_shift) as u32;
             }
         }
-        let matching: Vec<StateID> = order.iter().copied().filter(|&state| trie.is_match(state)).collect();
-        let id = |state: StateID| (row_of[number_of[state.as_usize()] as usize - 1] << stride_shift) as u32;
-        let mut matches = Vec::with_capacity(matching.len());
+        let mut matches = Vec::with_capacity(rows - first_match_row);
         let mut keywords_matched = Vec::new();
-        for &state in &matching {
+        for &state in order.iter().filter(|&&state| trie.is_match(state)) {
             let from = keywords_matched.len() as u32;
             for index in 0..trie.match_len(state) {
                 let keyword = trie.match_pattern(state, index);
@@ -326,15 +324,15 @@ impl Table {
         let table = Table {
             columns,
             transitions,
-            start: id(start),
+            start: (row_of[0] << stride_shift) as u32, // the start was numbered first
             first_match: (first_match_row << stride_shift) as u32,
             stride_shift,
             matches,
             keywords_matched,
         };
-        // What `next` relies on to index without a bounds check.
-        assert!(table.transitions.iter().all(|&to| to as usize + stride <= table.transitions.len()));
-        assert!(table.columns.iter().all(|&column| usize::from(column) < stride));
+        // The layout `next` relies on: every entry starts a row, every column fits in one.
+        debug_assert!(table.transitions.iter().all(|&to| to as usize + stride <= table.transitions.len()));
+        debug_assert!(table.columns.iter().all(|&column| usize::from(column) < stride));
         table
     }
 
