@@ -4587,8 +4587,9 @@ fn published_by_design_cases(r: &mut Rng, c: &mut Corpus) {
 
 /// Secrets named in syntaxes of less common languages and config formats (from a seventh
 /// outside corpus): Terraform variable defaults, Erlang tuples and SQL rows, Clojure/EDN
-/// keywords, nginx directives, C arrays, R's `<-`, Scala/Kotlin typed vals, Objective-C
-/// `@"…"`, XML `name=… value=…` attributes, and JWT signing keys written into the call.
+/// keywords, nginx directives, C arrays, R's `<-` and `->`, Scala/Kotlin typed vals,
+/// Objective-C `@"…"`, XML `name=… value=…` attributes, a SQL `UPDATE … WHERE name=`, and
+/// JWT signing keys written into the call.
 fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
     let dd_app = r.s(HEX, 40);
     // (kind, file, content with `{v}` where the secret goes, the secret)
@@ -4612,6 +4613,8 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("jwt-call", "auth.go", "return t.SignedString([]byte(\"{v}\"))\n".to_string(), format!("{}#{}", r.mixed(20, 20), r.mixed(19, 19))),
         ("jwt-call", "TokenService.java", "return Jwts.builder().subject(sub)\n    .signWith(Keys.hmacShaKeyFor(\"{v}\".getBytes())).compact();\n".to_string(), format!("{}%{}", r.mixed(20, 20), r.mixed(19, 19))),
         ("jwt-call", "auth.php", "return JWT::encode(['sub' => $user->id], '{v}', 'HS256');\n".to_string(), format!("{}^{}", r.mixed(16, 16), r.mixed(15, 15))),
+        ("sql", "migrate.sql", "UPDATE settings SET value = '{v}' WHERE name = 'api_key';\n".to_string(), r.mixed(32, 32)),
+        ("r-assign", "report.R", "\"{v}\" -> db_password\n".to_string(), format!("{}!{}*{}", r.mixed(5, 5), r.mixed(7, 7), r.mixed(10, 10))),
     ];
     for (kind, file, content, secret) in planted {
         c.pos(kind, file, content.replace("{v}", &secret), &secret);
@@ -4647,4 +4650,14 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
             .to_string(),
     );
     c.neg("edn", "config.edn", " :partner-api-key (System/getenv \"PARTNER_API_KEY\")\n".to_string());
+    c.neg(
+        "sql",
+        "migrate.sql",
+        "UPDATE settings SET value = 'enabled' WHERE name = 'api_key_rotation';\n".to_string(),
+    );
+    c.neg(
+        "c-member",
+        "conn.c",
+        "  if(!strcmp(\"password\", conn->passwd) && data->set.str[STRING_PASSWORD])\n".to_string(),
+    );
 }
