@@ -949,7 +949,9 @@ fn escaped_letters_as_vowels(value: &[u8]) -> Option<Vec<u8>> {
             && value.get(at + 2..at + 6).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
             && (!value[at + 2..at + 4].eq(b"00".as_slice()) || value[at + 4] >= b'8')
     };
-    (0..value.len()).any(is_escape).then(|| {
+    // Most values hold no backslash at all: one memchr pass says so.
+    let first = memchr::memmem::find(value, b"\\u")?;
+    (first..value.len()).any(is_escape).then(|| {
         let mut plain = Vec::with_capacity(value.len());
         let mut at = 0;
         while at < value.len() {
