@@ -4615,6 +4615,11 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("jwt-call", "auth.php", "return JWT::encode(['sub' => $user->id], '{v}', 'HS256');\n".to_string(), format!("{}^{}", r.mixed(16, 16), r.mixed(15, 15))),
         ("sql", "migrate.sql", "UPDATE settings SET value = '{v}' WHERE name = 'api_key';\n".to_string(), r.mixed(32, 32)),
         ("r-assign", "report.R", "\"{v}\" -> db_password\n".to_string(), format!("{}!{}*{}", r.mixed(5, 5), r.mixed(7, 7), r.mixed(10, 10))),
+        // The provider named only by the object or section that holds the key.
+        ("nested-provider", "appsettings.json", "{\n  \"Heroku\": {\n    \"ApiKey\": \"{v}\"\n  }\n}\n".to_string(), r.uuid()),
+        ("nested-provider", "config.yml", "snyk:\n  org: acme\n  token: {v}\n".to_string(), r.uuid()),
+        ("nested-provider", "settings.yml", "railway:\n  token: \"{v}\"\n".to_string(), r.uuid()),
+        ("objc", "DDConfig.m", "static NSString * const kDdApiKey = @\"{v}\";\n".to_string(), r.s(HEX, 32)),
     ];
     for (kind, file, content, secret) in planted {
         c.pos(kind, file, content.replace("{v}", &secret), &secret);
@@ -4627,6 +4632,11 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         format!("class Env {{\n  static const String recaptchaSiteKey = '{site_key}';\n}}\n"),
     );
     c.neg("captcha-site-key", "deploy.yml", format!("    env:\n      RECAPTCHA_SITE_KEY: {site_key}\n"));
+    c.neg(
+        "nested-provider-id",
+        "appsettings.json",
+        format!("{{\n  \"Heroku\": {{\n    \"AppId\": \"{}\",\n    \"Region\": \"eu\"\n  }}\n}}\n", r.uuid()),
+    );
     c.neg(
         "i18n-escape",
         "messages_de.properties",
