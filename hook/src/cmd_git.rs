@@ -22,8 +22,30 @@ use secretgate_scanner::{
 
 use crate::{cli::GitArgs, setup, ExitStatus};
 
+/// The repository and the range to sweep. A lone argument that names no file but a
+/// revision of the repository around the current directory (`secretgate git main`,
+/// `secretgate git v1..v2`) is that revision, as in `git log`.
+fn repo_and_range(args: &GitArgs) -> (PathBuf, Option<String>) {
+    let here = PathBuf::from(".");
+    let (Some(lone), None) = (&args.repo, &args.range) else {
+        return (args.repo.clone().unwrap_or(here), args.range.clone());
+    };
+    let spec = lone.to_string_lossy();
+    let names_revision = !lone.exists()
+        && repo::discover(&here).is_ok_and(|repo| {
+            let dots = if spec.contains("...") { "..." } else { ".." };
+            let ends = spec.split(dots).filter(|end| !end.is_empty()).collect::<Vec<_>>();
+            !ends.is_empty() && ends.iter().all(|end| repo.rev_parse_single(*end).is_ok())
+        });
+    if names_revision {
+        (here, Some(spec.into_owned()))
+    } else {
+        (lone.clone(), None)
+    }
+}
+
 pub fn run(args: GitArgs) -> Result<ExitStatus> {
-    let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let (path, range) = repo_and_range(&args);
     let repo = repo::discover(&path)?;
     let config = setup::load_repo_config(&args.config, &repo)?;
     let scanner = setup::build_scanner(&config, &args.config)?;
@@ -41,7 +63,8 @@ pub fn run(args: GitArgs) -> Result<ExitStatus> {
                 .with_context(|| format!("--since: cannot read `{date}` as a date"))
         })
         .transpose()?;
-    let selection = Selection { revision: args.range.clone().or(args.branch.clone()), since, tips: None };
+    let selection =
+        Selection { revision: range.or(args.branch.clone()), since, tips: None, contents: Vec::new() };
     let mut writer = setup::report_writer(&args.output)?;
 
     let progress = Progress::default();

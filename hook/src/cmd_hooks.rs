@@ -81,6 +81,10 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
         let info = repo::commit_info(&repo, commit)?;
         change_scanner.scan(&repo, &blob_changes, Some(&info), &mut worker, &mut summary, &mut findings)?;
     }
+    for (name, root) in push::pushed_contents(&repo, &updates)? {
+        let contents = changes::content_changes(&repo, &name, root)?;
+        change_scanner.scan(&repo, &contents, None, &mut worker, &mut summary, &mut findings)?;
+    }
     let outcome = Outcome { config: &config, scanner: &scanner, findings, summary, started };
     outcome.finish(
         &args.suppress,

@@ -27,6 +27,12 @@ use crate::{cli::PreReceiveArgs, ExitStatus};
 /// Extra time the hook waits past the scan budget for the daemon's answer to arrive.
 const ANSWER_GRACE: Duration = Duration::from_millis(500);
 
+/// The share of the budget after which a daemon that took the push but has not answered may
+/// be stuck (stopped, deadlocked): with `fallback = "scan"` the hook then starts its own scan
+/// beside it and takes whichever verdict comes first, so that a stuck daemon does not spend
+/// the whole budget and leave the fallback none.
+const HEDGE_AFTER: f64 = 0.5;
+
 pub fn run(args: PreReceiveArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let config_path =
@@ -53,11 +59,9 @@ pub fn run(args: PreReceiveArgs) -> Result<ExitStatus> {
     };
 
     let budget = Duration::from_millis(config.settings.budget.timeout_ms);
-    let decision = match ask_daemon(&socket, &request, budget + ANSWER_GRACE) {
-        Ok(response) => {
-            return Ok(report(&response));
-        }
-        Err(why) => fall_back(&config, &request, &why, started)?,
+    let decision = match ask_daemon_hedged(&config, &socket, &request, budget, started)? {
+        Answer::Daemon(response) => return Ok(report(&response)),
+        Answer::Fallback(decision) => *decision,
     };
     if let Some(log) = &config.settings.audit_log {
         if let Err(err) = decision.audit.append_to(log) {
@@ -65,6 +69,86 @@ pub fn run(args: PreReceiveArgs) -> Result<ExitStatus> {
         }
     }
     Ok(report(&decision.response))
+}
+
+/// Who gave the verdict.
+enum Answer {
+    /// The daemon (which audited the push itself).
+    Daemon(Response),
+    /// This process, by the fallback policy.
+    Fallback(Box<Decision>),
+}
+
+/// Asks the daemon, and falls back when it cannot answer. When the fallback is to scan and
+/// the daemon has said nothing by [`HEDGE_AFTER`] of the budget, the hook's own scan starts
+/// beside the wait (the first verdict wins), so a stuck daemon costs half the budget, not
+/// all of it. A daemon that refuses the connection or errs is not waited for at all.
+fn ask_daemon_hedged(
+    config: &ServerConfig,
+    socket: &Path,
+    request: &Request,
+    budget: Duration,
+    started: Instant,
+) -> Result<Answer> {
+    use std::sync::mpsc;
+    let (send, receive) = mpsc::channel::<Result<Response, String>>();
+    let (owned_socket, owned_request) = (socket.to_path_buf(), request.clone());
+    std::thread::Builder::new()
+        .name("secretgate-ask".into())
+        .spawn(move || {
+            let _ = send.send(ask_daemon(&owned_socket, &owned_request, budget + ANSWER_GRACE));
+        })
+        .context("cannot start a thread to ask the daemon")?;
+    let hedge = if config.settings.fallback == Fallback::Scan {
+        budget.mul_f64(HEDGE_AFTER)
+    } else {
+        budget + ANSWER_GRACE * 2
+    };
+    let why = match receive.recv_timeout(hedge.saturating_sub(started.elapsed())) {
+        Ok(Ok(response)) => return Ok(Answer::Daemon(response)),
+        Ok(Err(why)) => why,
+        Err(mpsc::RecvTimeoutError::Disconnected) => "the daemon gave no verdict".into(),
+        Err(mpsc::RecvTimeoutError::Timeout) if config.settings.fallback != Fallback::Scan => {
+            format!("no answer within {} ms", (budget + ANSWER_GRACE).as_millis())
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            return hedge_with_own_scan(config, request, receive, started);
+        }
+    };
+    Ok(Answer::Fallback(Box::new(fall_back(config, request, &why, started)?)))
+}
+
+/// The daemon has not answered yet: scan here too, and take the first verdict. The scan
+/// runs on a thread of its own, left behind (the process exits) if the daemon wins.
+fn hedge_with_own_scan(
+    config: &ServerConfig,
+    request: &Request,
+    daemon: std::sync::mpsc::Receiver<Result<Response, String>>,
+    started: Instant,
+) -> Result<Answer> {
+    use std::sync::mpsc::RecvTimeoutError;
+    let why = format!("no answer after {} ms", started.elapsed().as_millis());
+    let (config, request) = (config.clone(), request.clone());
+    let own = std::thread::Builder::new()
+        .name("secretgate-fallback".into())
+        .spawn(move || fall_back(&config, &request, &why, started))
+        .context("cannot start the hook's own scan")?;
+    let own_result = |own: std::thread::JoinHandle<Result<Decision>>| {
+        own.join()
+            .map_err(|_| anyhow::anyhow!("the hook's own scan panicked"))?
+            .map(|decision| Answer::Fallback(Box::new(decision)))
+    };
+    // The daemon's answer arrives on the channel, ours when the thread ends.
+    loop {
+        if own.is_finished() {
+            return own_result(own);
+        }
+        match daemon.recv_timeout(Duration::from_millis(5)) {
+            Ok(Ok(response)) => return Ok(Answer::Daemon(response)),
+            Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => return own_result(own),
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
 }
 
 /// Sends the request and waits for the verdict, at most `wait`.

@@ -74,7 +74,18 @@ fn main() {
 
 /// The error and its causes on one line.
 fn one_line(err: &anyhow::Error) -> String {
-    err.chain().map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
+    let mut line = String::new();
+    for cause in err.chain().map(|e| e.to_string()) {
+        // A message that already quotes its cause (`cannot read X: <why>`) is not repeated.
+        if line.ends_with(&cause) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&cause);
+    }
+    line
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -272,6 +272,84 @@ fn pre_push_blocks_new_secrets_and_lets_old_history_through() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// A tag may point at a blob or a tree that no commit holds (`git tag key $(git
+/// hash-object -w key.asc)`): pushing it sends that content, and the sweep reads it too.
+#[test]
+fn refs_to_blobs_and_trees_are_scanned_by_pre_push_and_the_sweep() {
+    let repo = installed();
+    repo.add_bare_remote();
+    repo.write("README.md", "# demo\n");
+    let clean = repo.commit_all("clean");
+    assert!(repo.git_output(&["push", "-q", "origin", "main"]).status.success());
+
+    let (blob, _) = repo.uncommitted_objects("key.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    let (_, tree) =
+        repo.uncommitted_objects("deploy/prod.env", &format!("A=1\nSTRIPE_KEY={}\n", stripe_key()));
+    repo.git(&["tag", "keyblob", &blob]);
+    repo.git(&["tag", "-a", "-m", "snapshot", "snapshot", &tree]);
+    let out = repo.git_output(&["push", "origin", "keyblob"]);
+    assert!(!out.status.success(), "a blob tag carried a secret out");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("refs/tags/keyblob:1:"), "{text}");
+    let out = repo.git_output(&["push", "origin", "snapshot"]);
+    assert!(!out.status.success(), "a tree tag carried a secret out");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("refs/tags/snapshot:deploy/prod.env:2:"), "{text}");
+    repo.git(&["tag", "cleantree", &format!("{clean}^{{tree}}")]);
+    assert!(repo.git_output(&["push", "-q", "origin", "cleantree"]).status.success());
+
+    let out = repo.secretgate(&["git", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut found: Vec<(String, u64, bool)> = findings(&out.stdout)
+        .iter()
+        .map(|f| {
+            (f["path"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap(), f["commit"].is_null())
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("refs/tags/keyblob".to_string(), 1, true),
+            ("refs/tags/snapshot:deploy/prod.env".to_string(), 2, true)
+        ]
+    );
+}
+
+/// `secretgate git main` and `secretgate git A..B` inside a repository name revisions, as in
+/// `git log`; `../x.git` names a repository; a symmetric range is refused in one line.
+#[test]
+fn sweep_arguments_name_revisions_and_relative_repositories() {
+    let repo = Repo::init();
+    repo.write("a.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    repo.commit_all("secret");
+    repo.write("b.txt", "clean\n");
+    repo.commit_all("clean");
+    let sweep = |cwd: &std::path::Path, args: &[&str]| {
+        let mut all = vec!["git", "--format", "json"];
+        all.extend(args);
+        repo.secretgate_in(cwd, &all)
+    };
+    let count = |out: &std::process::Output| findings(&out.stdout).len();
+    let out = sweep(&repo.dir, &["main"]);
+    assert_eq!((out.status.code(), count(&out)), (Some(1), 1), "{}", stderr(&out));
+    let out = sweep(&repo.dir, &["HEAD~1..HEAD"]);
+    assert_eq!((out.status.code(), count(&out)), (Some(0), 0), "{}", stderr(&out));
+    let out = sweep(&repo.dir, &["HEAD~1...HEAD"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("symmetric range"), "{}", stderr(&out));
+    let out = sweep(&repo.dir, &["no-such-branch"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+
+    let bare = bare_clone(&repo);
+    let beside = bare.parent().unwrap().join("beside");
+    std::fs::create_dir_all(&beside).unwrap();
+    let relative = format!("../{}", bare.file_name().unwrap().to_str().unwrap());
+    let out = sweep(&beside, &[&relative]);
+    assert_eq!((out.status.code(), count(&out)), (Some(1), 1), "{}", stderr(&out));
+}
+
 #[test]
 fn pre_push_to_another_remote_scans_what_that_remote_lacks() {
     let repo = installed();

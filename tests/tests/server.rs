@@ -181,6 +181,21 @@ fn rejects_secrets_accepts_clean_pushes_and_handles_every_kind_of_ref_update() {
     // A tag of the secret commit carries the secret in.
     client.git(&["tag", "v2", &bad]);
     assert!(!push(&client, &["v2"]).status.success());
+    // So does a tag of a bare blob or tree that no commit holds; a tag of a tree the server
+    // already has brings nothing new.
+    let (blob, tree) =
+        client.uncommitted_objects("deploy/prod.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    client.git(&["tag", "keyblob", &blob]);
+    let out = push(&client, &["keyblob"]);
+    assert!(!out.status.success(), "a blob tag carried a secret in");
+    assert!(stderr(&out).contains("refs/tags/keyblob:1"), "{}", stderr(&out));
+    client.git(&["tag", "-a", "-m", "snapshot", "snapshot", &tree]);
+    let out = push(&client, &["snapshot"]);
+    assert!(!out.status.success(), "a tree tag carried a secret in");
+    assert!(stderr(&out).contains("refs/tags/snapshot:deploy/prod.env:1"), "{}", stderr(&out));
+    client.git(&["tag", "-a", "-m", "old tree", "oldtree", &format!("{clean}^{{tree}}")]);
+    let out = push(&client, &["oldtree"]);
+    assert!(out.status.success(), "{}", stderr(&out));
 
     // History rewritten without the secret: the force push scans the new commits only.
     client.git(&["reset", "-q", "--hard", &clean]);
@@ -194,7 +209,7 @@ fn rejects_secrets_accepts_clean_pushes_and_handles_every_kind_of_ref_update() {
     let audit = server.audit();
     assert!(audit.len() >= 7, "{audit:?}");
     let rejected: Vec<_> = audit.iter().filter(|a| a["verdict"] == "reject").collect();
-    assert_eq!(rejected.len(), 3, "{audit:?}");
+    assert_eq!(rejected.len(), 5, "{audit:?}");
     assert!(rejected[0]["fingerprints"][0]
         .as_str()
         .unwrap()
@@ -290,6 +305,34 @@ fn fallback_policies_apply_when_the_daemon_is_down_and_no_verdict_is_lost_across
     let out = push(&client, &["main"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("ACCEPTED UNSCANNED"), "{}", stderr(&out));
+}
+
+/// A daemon that takes the connection but never answers (stopped, deadlocked) costs half
+/// the budget: the hook's own scan then runs and its verdict stands, within the budget.
+#[test]
+fn a_stuck_daemon_leaves_the_fallback_scan_its_share_of_the_budget() {
+    let mut server = Server::new("[budget]\ntimeout_ms = 3000\n");
+    server.start();
+    let pid = server.daemon.as_ref().unwrap().id().to_string();
+    let signal = |name: &str| assert!(Command::new("kill").args([name, &pid]).status().unwrap().success());
+    signal("-STOP");
+    let client = server.client();
+    client.write("a.txt", "hello\n");
+    client.commit_all("clean");
+    let begun = Instant::now();
+    let out = push(&client, &["main"]);
+    let took = begun.elapsed();
+    assert!(out.status.success(), "a clean push was refused: {}", stderr(&out));
+    assert!(stderr(&out).contains("scanning in the hook instead"), "{}", stderr(&out));
+    assert!(took < Duration::from_millis(3000), "the push waited {took:?}");
+    client.write("b.env", &format!("STRIPE={}\n", stripe_key()));
+    client.commit_all("secret");
+    let out = push(&client, &["main"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("b.env:1"), "{}", stderr(&out));
+    assert_eq!(server.audit().last().unwrap()["mode"], "fallback");
+    signal("-CONT");
+    server.stop();
 }
 
 #[test]
@@ -462,4 +505,34 @@ os.execv(sys.argv[2], sys.argv[2:])\n";
 
     server.stop();
     assert!(server.socket().exists(), "the service manager's socket was removed");
+}
+
+/// A fork that shares its objects with the original through a relative alternate (as
+/// object pools do): the pushed commits' parents live in the original's store.
+#[test]
+fn a_fork_reading_objects_through_a_relative_alternate_is_scanned() {
+    let server = Server::new("");
+    let client = server.client();
+    client.write("a.txt", "hello\n");
+    client.commit_all("clean");
+    assert!(push(&client, &["main"]).status.success());
+    let fork = server.dir.path().join("fork.git");
+    let out = git_command(server.dir.path(), server.dir.path())
+        .args(["clone", "-q", "--bare", "--shared", "server.git", "fork.git"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(fork.join("objects/info/alternates"), "../../server.git/objects\n").unwrap();
+    std::fs::copy(server.repo().join("hooks/pre-receive"), fork.join("hooks/pre-receive")).unwrap();
+    client.git(&["remote", "add", "fork", fork.to_str().unwrap()]);
+
+    client.write("b.txt", "more\n");
+    client.commit_all("clean again");
+    let out = client.git_output(&["push", "fork", "main"]);
+    assert!(out.status.success(), "a clean push to the fork was refused: {}", stderr(&out));
+    client.write("c.env", &format!("STRIPE={}\n", stripe_key()));
+    client.commit_all("secret");
+    let out = client.git_output(&["push", "fork", "main"]);
+    assert!(!out.status.success(), "the fork took a secret");
+    assert!(stderr(&out).contains("c.env:1"), "{}", stderr(&out));
 }

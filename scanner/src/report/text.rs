@@ -35,7 +35,7 @@ impl<W: Write> TextWriter<W> {
 /// `text` with control characters escaped (`\u{1b}`, `\n`): a file name, an author or a
 /// secret from an untrusted repository must not move the cursor, clear a line or forge a
 /// finding on the reader's terminal.
-fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return std::borrow::Cow::Borrowed(text);
     }

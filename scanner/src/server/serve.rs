@@ -43,9 +43,8 @@ pub fn handle(request: &Request, state: &ScanState, mode: &str, started: Instant
     let progress = Arc::new(Progress::default());
     let scan_progress = Arc::clone(&progress);
     let spawned = std::thread::Builder::new().name("secretgate-scan".into()).spawn(move || {
-        let result = open_push(&owned.repo, &owned.quarantine).and_then(|view| {
-            scan_push(&view.repo, &owned.updates, &scanner, &allowlist, threads, &scan_progress)
-        });
+        let result = open_push(&owned.repo, &owned.quarantine)
+            .and_then(|view| scan_push(&view, &owned.updates, &scanner, &allowlist, threads, &scan_progress));
         let _ = send.send(result);
     });
     let outcome = match spawned {

@@ -6,7 +6,7 @@ use super::{
     config::{OverBudget, ServerSettings},
     protocol::{Request, Response, Verdict, VERSION},
 };
-use crate::{finding::redact, source::git::receive::PushScan, Finding};
+use crate::{finding::redact, report::text::printable, source::git::receive::PushScan, Finding};
 
 /// The push option that asks for a bypass: `git push -o secretgate.bypass="reason"`.
 pub const BYPASS_OPTION: &str = "secretgate.bypass";
@@ -167,10 +167,17 @@ fn list(findings: &[Finding], message: &mut Vec<String>) {
         ));
     }
     for finding in findings.iter().take(LISTED) {
-        let commit = finding.commit.as_deref().map_or("", |c| &c[..c.len().min(12)]);
+        // Content a ref points at directly has no commit; its path names the ref.
+        let commit = finding
+            .commit
+            .as_deref()
+            .map_or(String::new(), |c| format!("commit {}  ", &c[..c.len().min(12)]));
         message.push(format!(
-            "secretgate:   commit {commit}  {}:{}  {}  {}",
-            finding.path, finding.line, finding.rule_id, finding.secret
+            "secretgate:   {commit}{}:{}  {}  {}",
+            printable(&finding.path),
+            finding.line,
+            finding.rule_id,
+            printable(&finding.secret)
         ));
     }
 }
@@ -212,5 +219,30 @@ mod tests {
         assert_eq!(bypass_reason(&["secretgate.bypass=\"quoted\"".into()]).as_deref(), Some("quoted"));
         assert_eq!(bypass_reason(&["secretgate.bypass".into()]).as_deref(), Some(""));
         assert_eq!(bypass_reason(&["ci.skip".into()]), None);
+    }
+
+    #[test]
+    fn a_finding_is_one_line_of_the_message_whatever_its_path() {
+        let finding = Finding {
+            rule_id: "stripe-live-secret-key".into(),
+            path: "a\nb.env".into(),
+            line: 3,
+            secret: "sk_l…".into(),
+            description: String::new(),
+            severity: secretgate_patterns::Severity::High,
+            column: 1,
+            end_line: 3,
+            end_column: 9,
+            fingerprint: String::new(),
+            commit: None,
+            author: None,
+            email: None,
+            date: None,
+            revoke: None,
+            decoded: Vec::new(),
+        };
+        let mut message = Vec::new();
+        list(&[finding], &mut message);
+        assert_eq!(message, ["secretgate:   a\\nb.env:3  stripe-live-secret-key  sk_l…"]);
     }
 }

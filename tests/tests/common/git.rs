@@ -120,6 +120,33 @@ impl Repo {
         std::fs::write(full, content).unwrap();
     }
 
+    /// A blob of `content` and a tree holding it at `path`, written to the object store
+    /// without any commit (nor touching the index or the work tree); returns their ids.
+    pub fn uncommitted_objects(&self, path: &str, content: &str) -> (String, String) {
+        let scratch = self.dir.parent().unwrap().join("scratch");
+        let file = scratch.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, content).unwrap();
+        let index = self.dir.parent().unwrap().join("scratch.index");
+        let git = |args: &[&str]| {
+            let out = git_command(&scratch, &self.home)
+                .env("GIT_DIR", self.dir.join(".git"))
+                .env("GIT_WORK_TREE", &scratch)
+                .env("GIT_INDEX_FILE", &index)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        let blob = git(&["hash-object", "-w", path]);
+        git(&["add", path]);
+        let tree = git(&["write-tree"]);
+        std::fs::remove_dir_all(&scratch).unwrap();
+        std::fs::remove_file(&index).unwrap();
+        (blob, tree)
+    }
+
     /// Stages everything and commits without hooks; returns the commit id.
     pub fn commit_all(&self, message: &str) -> String {
         self.git(&["add", "-A"]);

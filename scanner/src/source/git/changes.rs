@@ -139,6 +139,37 @@ fn staged_in_sparse_index(
     Ok(changes)
 }
 
+/// What a reference pointing straight at a tree or a blob brings: every file of the tree,
+/// or the blob, all new. Each is named as `git show` takes it: `name:path` for a tree's
+/// file, `name` for the blob itself.
+pub fn content_changes(repo: &gix::Repository, name: &str, root: ObjectId) -> Result<Vec<BlobChange>, Error> {
+    use gix::diff::tree::recorder::Change;
+    let header = repo.find_header(root).context(|| format!("reading object {root}, the target of {name}"))?;
+    if header.kind() == gix::object::Kind::Blob {
+        return Ok(vec![BlobChange { path: name.into(), new: root, old: vec![None] }]);
+    }
+    let mut buf = Vec::new();
+    let tree = repo.objects.find_tree_iter(&root, &mut buf).context(|| format!("reading tree {root}"))?;
+    let mut recorder = gix::diff::tree::Recorder::default();
+    let empty = gix::objs::TreeRefIter::from_bytes(&[], repo.object_hash());
+    gix::diff::tree(empty, tree, &mut gix::diff::tree::State::default(), &repo.objects, &mut recorder)
+        .context(|| format!("reading tree {root}, the target of {name}"))?;
+    let mut changes: Vec<BlobChange> = recorder
+        .records
+        .into_iter()
+        .filter_map(|change| match change {
+            Change::Addition { entry_mode, oid, path, .. } if entry_mode.is_blob_or_symlink() => {
+                let mut named = BString::from(format!("{name}:"));
+                named.extend_from_slice(&path);
+                Some(BlobChange { path: named, new: oid, old: vec![None] })
+            }
+            _ => None,
+        })
+        .collect();
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(changes)
+}
+
 /// A reusable differ of commits against their parents.
 #[derive(Default)]
 pub struct CommitDiffer {

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::{
     added::AddedLines,
-    changes::CommitDiffer,
+    changes::{content_changes, CommitDiffer},
     packscan::{self, BlobScanOptions},
     repo,
     scan::{attribute, read_blob},
@@ -45,6 +45,9 @@ pub struct Selection {
     pub since: Option<i64>,
     /// Explicit tips and the commits to leave out (a push); overrides `revision`.
     pub tips: Option<(Vec<ObjectId>, Vec<ObjectId>)>,
+    /// Trees and blobs that references point at directly, by reference name: scanned whole.
+    /// With neither `tips` nor `revision`, every such reference of the repository is added.
+    pub contents: repo::RefContents,
 }
 
 /// Counters a progress display can read while the sweep runs.
@@ -87,7 +90,9 @@ pub struct SweepOptions {
     pub delta_aware: bool,
 }
 
-/// Where a blob entered history: at `path`, in the commit at `order` (oldest first).
+/// Where a blob entered history: at `path`, in the commit at `order` (oldest first). An
+/// `order` past the last commit is a reference to a tree or blob (`Selection::contents`),
+/// which no commit introduced: it ranks after every commit.
 #[derive(Debug, Clone)]
 struct Introduction {
     path: gix::bstr::BString,
@@ -109,7 +114,7 @@ pub fn sweep(
     // before the packs are decoded: a store keeps its packs mapped, and the pages it touched
     // would be counted a second time beside the decoder's own mapping (72 of 126 MB on curl).
     let walker = own_store(repo)?;
-    let commits = select_commits(&walker, selection)?;
+    let (commits, contents) = select_commits(&walker, selection)?;
     progress.commits.store(commits.len() as u64, Relaxed);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
@@ -117,8 +122,17 @@ pub fn sweep(
         .map_err(|err| Error::Input(format!("cannot start {threads} threads: {err}")))?;
     let shared = walker.into_sync();
 
-    let introductions = pool.install(|| introductions(&shared, &commits, &progress.cancel))?;
+    let mut introductions = pool.install(|| introductions(&shared, &commits, &progress.cancel))?;
     drop(shared);
+    for (nth, (name, root)) in contents.iter().enumerate() {
+        for change in content_changes(repo, name, *root)? {
+            introduce(
+                &mut introductions,
+                change.new,
+                Introduction { path: change.path, order: commits.len() + nth },
+            );
+        }
+    }
     progress.blobs_total.store(introductions.len() as u64, Relaxed);
 
     // Scan each distinct blob once; a blob all of whose paths are allowlisted is not read.
@@ -192,7 +206,11 @@ pub fn sweep(
         });
         for (order, finding) in places {
             // A path rule's finding (no secret) is the file's entry into history.
-            if finding.secret.is_empty() || lines.touches(repo, commits[order], &finding)? {
+            let added = match commits.get(order) {
+                Some(&commit) => lines.touches(repo, commit, &finding)?,
+                None => true,
+            };
+            if finding.secret.is_empty() || added {
                 chosen.push((order, finding));
                 break;
             }
@@ -204,10 +222,14 @@ pub fn sweep(
     let mut infos: HashMap<usize, repo::CommitInfo> = HashMap::new();
     let mut out = Vec::with_capacity(chosen.len());
     for (order, mut finding) in chosen {
+        let Some(&commit) = commits.get(order) else {
+            out.push(finding);
+            continue;
+        };
         let info = match infos.entry(order) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(repo::commit_info(repo, commits[order])?)
+                entry.insert(repo::commit_info(repo, commit)?)
             }
         };
         attribute(&mut finding, info);
@@ -235,8 +257,12 @@ fn own_store(repo: &gix::Repository) -> Result<gix::Repository, Error> {
     Ok(own)
 }
 
-/// The selected commits, oldest first.
-fn select_commits(repo: &gix::Repository, selection: &Selection) -> Result<Vec<ObjectId>, Error> {
+/// The selected commits, oldest first, and the trees and blobs to scan whole.
+fn select_commits(
+    repo: &gix::Repository,
+    selection: &Selection,
+) -> Result<(Vec<ObjectId>, repo::RefContents), Error> {
+    let mut contents = selection.contents.clone();
     let (tips, hidden) = match (&selection.tips, selection.revision.as_deref()) {
         (Some((tips, hidden)), _) => (tips.clone(), hidden.clone()),
         (None, None) => {
@@ -250,7 +276,13 @@ fn select_commits(repo: &gix::Repository, selection: &Selection) -> Result<Vec<O
                     }
                 )));
             }
+            contents.extend(tips.contents);
             (tips.commits, Vec::new())
+        }
+        (None, Some(spec)) if spec.contains("...") => {
+            return Err(Error::Input(format!(
+                "`{spec}` is a symmetric range, which a sweep does not take: use `A..B` (the commits of B not in A)"
+            )))
         }
         (None, Some(spec)) => match spec.split_once("..") {
             Some((from, to)) => {
@@ -262,7 +294,7 @@ fn select_commits(repo: &gix::Repository, selection: &Selection) -> Result<Vec<O
         },
     };
     if tips.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), contents));
     }
     let walk = repo
         .rev_walk(tips)
@@ -279,7 +311,7 @@ fn select_commits(repo: &gix::Repository, selection: &Selection) -> Result<Vec<O
         }
         walked.push((info.id, info.parent_ids.to_vec(), time));
     }
-    Ok(oldest_first(walked))
+    Ok((oldest_first(walked), contents))
 }
 
 /// Orders commits so that every parent comes before its children (commit times, which can
@@ -371,14 +403,19 @@ fn introductions(
     let mut map: HashMap<ObjectId, Vec<Introduction>> = HashMap::new();
     for chunk in per_chunk {
         for (blob, introduction) in chunk? {
-            let entries = map.entry(blob).or_default();
-            match entries.iter_mut().find(|e| e.path == introduction.path) {
-                Some(existing) => existing.order = existing.order.min(introduction.order),
-                None => entries.push(introduction),
-            }
+            introduce(&mut map, blob, introduction);
         }
     }
     Ok(map)
+}
+
+/// Records that `blob` entered at a place, keeping the oldest introduction per path.
+fn introduce(map: &mut HashMap<ObjectId, Vec<Introduction>>, blob: ObjectId, introduction: Introduction) {
+    let entries = map.entry(blob).or_default();
+    match entries.iter_mut().find(|e| e.path == introduction.path) {
+        Some(existing) => existing.order = existing.order.min(introduction.order),
+        None => entries.push(introduction),
+    }
 }
 
 /// Added lines of the (commit, path) pairs that findings were attributed to.

@@ -68,6 +68,18 @@ pub fn pre_push_range(
     Ok((tips, hidden))
 }
 
+/// The trees and blobs the push sends under a ref of their own (through tags or not), by
+/// the name the remote will know them by: content no commit holds, scanned whole.
+pub fn pushed_contents(repo: &gix::Repository, updates: &[PushUpdate]) -> Result<repo::RefContents, Error> {
+    let mut contents = Vec::new();
+    for update in updates.iter().filter(|u| !u.local.is_null()) {
+        if let repo::Peeled::Content(root) = repo::peel(repo, update.local)? {
+            contents.push((update.remote_ref.clone(), root));
+        }
+    }
+    Ok(contents)
+}
+
 /// Which refs mirror a remote: a fetch refspec's destination, a prefix when it ends in `*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TrackingRefs {

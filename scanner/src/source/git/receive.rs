@@ -64,7 +64,18 @@ impl Quarantine {
 pub struct PushView {
     /// The repository, its object store layered over the quarantine.
     pub repo: gix::Repository,
+    /// The quarantine alone: what the push brings. `None` outside a push (every object
+    /// then counts as brought).
+    pushed: Option<gix::odb::Handle>,
     _layer: Option<tempfile::TempDir>,
+}
+
+impl PushView {
+    /// Whether the push brought object `id` (it waits in the quarantine).
+    fn brought(&self, id: ObjectId) -> bool {
+        use gix::objs::Exists;
+        self.pushed.as_ref().is_none_or(|pushed| pushed.exists(&id))
+    }
 }
 
 /// Opens `repo_dir` so that the objects of the push waiting in `quarantine` are visible.
@@ -79,13 +90,11 @@ pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, E
     })?;
     repo.object_cache_size_if_unset(4 << 20);
     let Some(objects) = &quarantine.objects else {
-        return Ok(PushView { repo, _layer: None });
+        return Ok(PushView { repo, pushed: None, _layer: None });
     };
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut stores = vec![canonical(objects)];
-    stores.push(canonical(&repo.common_dir().join("objects")));
-    stores.extend(quarantine.alternates.iter().map(|p| canonical(p)));
-    stores.dedup();
+    let mut stores = vec![objects.clone(), repo.common_dir().join("objects")];
+    stores.extend(quarantine.alternates.iter().cloned());
+    let stores = with_alternates(stores);
     let layer = tempfile::Builder::new()
         .prefix("secretgate-odb-")
         .tempdir()
@@ -101,7 +110,40 @@ pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, E
     repo.objects = odb.into();
     // The new store starts without the object cache the repository had.
     repo.object_cache_size_if_unset(4 << 20);
-    Ok(PushView { repo, _layer: Some(layer) })
+    let pushed = gix::odb::at(objects, repo.object_hash())
+        .map_err(|err| Error::Open { path: objects.display().to_string(), message: err.to_string() })?;
+    Ok(PushView { repo, pushed: Some(pushed), _layer: Some(layer) })
+}
+
+/// How deep alternates may chain, as in git.
+const MAX_ALTERNATE_DEPTH: usize = 5;
+
+/// `stores` and every object directory their `info/alternates` lead to, canonical, each
+/// once. A relative alternate is relative to the object directory that lists it (forks
+/// sharing a pool write `../../pool.git/objects`); gix would resolve one met through our
+/// own layer against the wrong directory, so the whole chain is listed flat.
+fn with_alternates(stores: Vec<PathBuf>) -> Vec<PathBuf> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut all: Vec<PathBuf> = Vec::new();
+    let mut next: Vec<PathBuf> = stores.iter().map(|p| canonical(p)).collect();
+    for _ in 0..=MAX_ALTERNATE_DEPTH {
+        let mut found = Vec::new();
+        for store in next.drain(..) {
+            if all.contains(&store) {
+                continue;
+            }
+            if let Ok(list) = std::fs::read_to_string(store.join("info/alternates")) {
+                let listed = list.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+                found.extend(listed.map(|l| canonical(&store.join(l))));
+            }
+            all.push(store);
+        }
+        if found.is_empty() {
+            break;
+        }
+        next = found;
+    }
+    all
 }
 
 /// What scanning a push found.
@@ -117,16 +159,19 @@ pub struct PushScan {
 
 /// Scans the commits a push brings: reachable from the new tips and from no existing ref
 /// (refs are not updated yet while `pre-receive` runs), each against its parents, reporting
-/// secrets on the lines they add. Deletions bring nothing; tags are peeled to their commit.
+/// secrets on the lines they add. Deletions bring nothing; tags are peeled to their commit,
+/// and a ref to a new tree or blob brings all of it.
 pub fn scan_push(
-    repo: &gix::Repository,
+    view: &PushView,
     updates: &[RefUpdate],
     scanner: &Scanner,
     allowlist: &PathAllowlist,
     threads: usize,
     progress: &Progress,
 ) -> Result<PushScan, Error> {
+    let repo = &view.repo;
     let mut tips = Vec::new();
+    let mut contents = Vec::new();
     // The tip whose committed ignore file and baseline apply: a branch's, else any.
     let (mut suppression_tip, mut tip_is_branch) = (None, false);
     for update in updates {
@@ -135,20 +180,25 @@ pub fn scan_push(
         if new.is_null() {
             continue;
         }
-        if let Some(commit) = repo::peel_to_commit(repo, new)? {
-            tips.push(commit);
-            let branch = update.name.starts_with("refs/heads/");
-            if suppression_tip.is_none() || (branch && !tip_is_branch) {
-                suppression_tip = Some(commit);
-                tip_is_branch = branch;
+        match repo::peel(repo, new)? {
+            repo::Peeled::Commit(commit) => {
+                tips.push(commit);
+                let branch = update.name.starts_with("refs/heads/");
+                if suppression_tip.is_none() || (branch && !tip_is_branch) {
+                    suppression_tip = Some(commit);
+                    tip_is_branch = branch;
+                }
             }
+            // A tree or blob the server already had is old content under a new name.
+            repo::Peeled::Content(root) if view.brought(root) => contents.push((update.name.clone(), root)),
+            _ => {}
         }
     }
-    if tips.is_empty() {
+    if tips.is_empty() && contents.is_empty() {
         return Ok(PushScan::default());
     }
     let hidden = repo::ref_commit_tips(repo, |_| true)?;
-    let selection = Selection { revision: None, since: None, tips: Some((tips, hidden)) };
+    let selection = Selection { revision: None, since: None, tips: Some((tips, hidden)), contents };
     let output = history::sweep(
         repo,
         scanner,

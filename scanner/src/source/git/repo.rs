@@ -10,10 +10,12 @@ use super::{Context, Error};
 /// `GIT_INDEX_FILE` as git sets them for hooks (`git commit <path>` points
 /// `GIT_INDEX_FILE` at a temporary index, and that index is what gets committed).
 pub fn discover(dir: &Path) -> Result<gix::Repository, Error> {
-    let mut repo = gix::discover_with_environment_overrides(dir).map_err(|err| Error::Open {
-        path: dir.display().to_string(),
-        message: super::one_line(&err.to_string()),
-    })?;
+    // gix walks `..` components lexically (`../x.git` would be looked for in `../.git`).
+    let absolute = std::fs::canonicalize(dir);
+    let mut repo =
+        gix::discover_with_environment_overrides(absolute.as_deref().unwrap_or(dir)).map_err(|err| {
+            Error::Open { path: dir.display().to_string(), message: super::one_line(&err.to_string()) }
+        })?;
     // Tree and blob reads jump around packs; a bounded delta-base cache pays for itself.
     repo.object_cache_size_if_unset(4 << 20);
     Ok(repo)
@@ -58,10 +60,16 @@ pub fn ref_commit_tips(repo: &gix::Repository, keep: impl Fn(&str) -> bool) -> R
     Ok(ref_tips(repo, keep)?.commits)
 }
 
+/// Trees and blobs that references point at directly, each with the reference's name.
+pub type RefContents = Vec<(String, ObjectId)>;
+
 /// What the references of a repository point to.
 pub struct RefTips {
     /// Their targets peeled to commits, sorted, without duplicates.
     pub commits: Vec<ObjectId>,
+    /// References whose target peels to a tree or a blob (`git tag key $(git hash-object -w
+    /// key.asc)`), by name: content that no commit holds.
+    pub contents: RefContents,
     /// The names of references whose target object is missing from the repository.
     pub missing: Vec<String>,
 }
@@ -69,7 +77,7 @@ pub struct RefTips {
 /// The commits `keep`'s references point to, and the references whose object is missing.
 /// Symbolic references that lead nowhere (`origin/HEAD` after its branch went) are left out.
 pub fn ref_tips(repo: &gix::Repository, keep: impl Fn(&str) -> bool) -> Result<RefTips, Error> {
-    let mut tips = RefTips { commits: Vec::new(), missing: Vec::new() };
+    let mut tips = RefTips { commits: Vec::new(), contents: Vec::new(), missing: Vec::new() };
     let platform = repo.references().context(|| "listing references".into())?;
     for reference in platform.all().context(|| "listing references".into())? {
         let Ok(mut reference) = reference else { continue };
@@ -84,10 +92,10 @@ pub fn ref_tips(repo: &gix::Repository, keep: impl Fn(&str) -> bool) -> Result<R
             }
             continue;
         };
-        match peel_to_commit(repo, id.detach())? {
-            Some(commit) => tips.commits.push(commit),
-            None if !repo.has_object(id.detach()) => tips.missing.push(name),
-            None => {}
+        match peel(repo, id.detach())? {
+            Peeled::Commit(commit) => tips.commits.push(commit),
+            Peeled::Content(content) => tips.contents.push((name, content)),
+            Peeled::Missing => tips.missing.push(name),
         }
     }
     tips.commits.sort();
@@ -95,13 +103,35 @@ pub fn ref_tips(repo: &gix::Repository, keep: impl Fn(&str) -> bool) -> Result<R
     Ok(tips)
 }
 
-/// Peels tags down to a commit; `None` if the object is absent or is not (a tag of) a commit.
-pub fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Result<Option<ObjectId>, Error> {
+/// What an object is once its tags are peeled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peeled {
+    /// A commit: its history is what a reference brings.
+    Commit(ObjectId),
+    /// A tree or a blob: content that a reference holds with no commit around it.
+    Content(ObjectId),
+    /// Absent from the repository.
+    Missing,
+}
+
+/// Peels tags down to what they finally point at.
+pub fn peel(repo: &gix::Repository, id: ObjectId) -> Result<Peeled, Error> {
     let Some(object) = repo.try_find_object(id).context(|| format!("reading object {id}"))? else {
-        return Ok(None);
+        return Ok(Peeled::Missing);
     };
     let object = object.peel_tags_to_end().context(|| format!("peeling tag {id}"))?;
-    Ok((object.kind == gix::object::Kind::Commit).then_some(object.id))
+    Ok(match object.kind {
+        gix::object::Kind::Commit => Peeled::Commit(object.id),
+        _ => Peeled::Content(object.id),
+    })
+}
+
+/// Peels tags down to a commit; `None` if the object is absent or is not (a tag of) a commit.
+pub fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Result<Option<ObjectId>, Error> {
+    Ok(match peel(repo, id)? {
+        Peeled::Commit(commit) => Some(commit),
+        _ => None,
+    })
 }
 
 /// The text of the file `name` at the root of `commit`'s tree, if there is one.
