@@ -4619,6 +4619,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("nested-provider", "appsettings.json", "{\n  \"Heroku\": {\n    \"ApiKey\": \"{v}\"\n  }\n}\n".to_string(), r.uuid()),
         ("nested-provider", "config.yml", "snyk:\n  org: acme\n  token: {v}\n".to_string(), r.uuid()),
         ("nested-provider", "settings.yml", "railway:\n  token: \"{v}\"\n".to_string(), r.uuid()),
+        ("sql", "V3__roles.sql", "CREATE ROLE grafana LOGIN PASSWORD '{v}';\nGRANT SELECT ON ALL TABLES IN SCHEMA metrics TO grafana;\n".to_string(), r.mixed(16, 16)),
+        ("app-setting", "Web.config", "<appSettings>\n  <add key=\"Environment\" value=\"Production\" />\n  <add key=\"AzureStorageKey\" value=\"{v}\" />\n</appSettings>\n".to_string(), format!("{}==", r.s(B64, 86))),
+        ("typed-const", "consts.rs", "pub const AZURE_STORAGE_KEY: &str = \"{v}\";\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("objc", "DDConfig.m", "static NSString * const kDdApiKey = @\"{v}\";\n".to_string(), r.s(HEX, 32)),
     ];
     for (kind, file, content, secret) in planted {
@@ -4632,6 +4635,33 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         format!("class Env {{\n  static const String recaptchaSiteKey = '{site_key}';\n}}\n"),
     );
     c.neg("captcha-site-key", "deploy.yml", format!("    env:\n      RECAPTCHA_SITE_KEY: {site_key}\n"));
+    // What standards and tutorials print for everyone to copy.
+    c.neg(
+        "published-sample",
+        "auth.test.ts",
+        format!(
+            "// Example token from jwt.io\nconst token =\n  '{}.{}.{}';\n",
+            ["eyJhbGciOiJIUzI1NiIsInR5", "cCI6IkpXVCJ9"].concat(),
+            "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",
+            "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+        ),
+    );
+    c.neg(
+        "published-sample",
+        "ed25519_test.go",
+        "// RFC 8032 section 7.1, TEST 1\nvar test1Secret = \"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60\"\n".to_string(),
+    );
+    c.neg(
+        "bearer-path",
+        "call_api.sh",
+        "curl -sS -H \"Authorization: Bearer /etc/ssl/private/server.key\" https://api.acme.io/v1/status\n"
+            .to_string(),
+    );
+    c.neg(
+        "app-setting-path",
+        "Web.config",
+        "<appSettings>\n  <add key=\"LicenseKeyPath\" value=\"C:\\Licenses\\acme-enterprise.lic\" />\n</appSettings>\n".to_string(),
+    );
     c.neg(
         "nested-provider-id",
         "appsettings.json",

@@ -8,14 +8,23 @@ pub fn shannon_entropy(bytes: &[u8]) -> f64 {
     f64::from(entropy::shannon_entropy(bytes))
 }
 
-/// Keys a vendor prints in its own documentation for everyone to copy: they appear in
-/// countless READMEs and tutorials and open nothing. Written in pieces so that no scanner
-/// (ours included) takes this file for a leak.
+/// Keys a vendor or a standard prints for everyone to copy: they appear in countless
+/// READMEs, tutorials and test suites and open nothing; a value holding one is the sample.
+/// Keys with a vendor's prefix are written in pieces so that no scanner (ours included)
+/// takes this file for a leak.
 const PUBLISHED_EXAMPLES: &[&str] = &[
     // Stripe's API reference test keys.
     concat!("sk_", "test_", "4eC39HqLyjWDarjtT1zdp7dc"),
     concat!("pk_", "test_", "TYooMQauvdEDq54NiTphI7jx"),
     concat!("sk_", "test_", "BQokikJOvBiI2HlWgH4olfQ2"),
+    // The signatures of jwt.io's sample token and of RFC 7515's: a token holding one is
+    // the sample.
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    // The secret keys of RFC 8032's Ed25519 test vectors (section 7.1, tests 1 to 3).
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+    "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+    "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
 ];
 
 /// Substrings (ASCII lower case) that mark a value as a placeholder rather than a secret.
@@ -69,7 +78,8 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.strip_prefix(b"{").and_then(|rest| rest.strip_suffix(b"}")).is_some_and(is_plain_name) {
         return true;
     }
-    if PUBLISHED_EXAMPLES.iter().any(|example| secret == example.as_bytes()) || fails_its_checksum(secret) {
+    let published = |example: &&str| memchr::memmem::find(secret, example.as_bytes()).is_some();
+    if PUBLISHED_EXAMPLES.iter().any(published) || fails_its_checksum(secret) {
         return true;
     }
     // A body of one character repeated behind a real prefix (`ghp_000…`, `NRAK-fff…`):
@@ -1286,6 +1296,14 @@ mod tests {
             jwt(r#"{"iss":"supabase","ref":"xxdzqq","role":"service_role"}"#).as_bytes()
         ));
         assert!(is_public_value(b"phc_j7ZJGwd9afEEPgWso4OV5G4HcQCuRNmvInFmtCE2i3K"));
+        let jwt_io = [
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+            "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",
+            "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+        ]
+        .join(".");
+        assert!(is_placeholder(jwt_io.as_bytes()));
+        assert!(!is_placeholder(&jwt_io.as_bytes()[..jwt_io.len() - 1]));
         assert!(!is_public_value(b"sk.eyJ1IjoiYWNtZSIsImEiOiJjbGFiYyJ9.2vuFKJO0O0_WTJV8IvhwsF"));
         assert!(!is_public_value(b"0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"));
     }
