@@ -4619,6 +4619,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("nested-provider", "appsettings.json", "{\n  \"Heroku\": {\n    \"ApiKey\": \"{v}\"\n  }\n}\n".to_string(), r.uuid()),
         ("nested-provider", "config.yml", "snyk:\n  org: acme\n  token: {v}\n".to_string(), r.uuid()),
         ("nested-provider", "settings.yml", "railway:\n  token: \"{v}\"\n".to_string(), r.uuid()),
+        // npm's checksum is not checked: a generator or a fixture that copies the format
+        // without it still writes a token.
+        ("npm-unchecked", ".npmrc", "//registry.npmjs.org/:_authToken={v}\n".to_string(), format!("{}{}", concat!("np", "m_"), r.s(BASE62, 36))),
         ("sql", "V3__roles.sql", "CREATE ROLE grafana LOGIN PASSWORD '{v}';\nGRANT SELECT ON ALL TABLES IN SCHEMA metrics TO grafana;\n".to_string(), r.mixed(16, 16)),
         ("app-setting", "Web.config", "<appSettings>\n  <add key=\"Environment\" value=\"Production\" />\n  <add key=\"AzureStorageKey\" value=\"{v}\" />\n</appSettings>\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("typed-const", "consts.rs", "pub const AZURE_STORAGE_KEY: &str = \"{v}\";\n".to_string(), format!("{}==", r.s(B64, 86))),

@@ -986,11 +986,11 @@ pub fn has_stopword(secret: &[u8], stopwords: &[String]) -> bool {
     stopwords.iter().any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some())
 }
 
-/// Whether `secret` has the shape of a GitHub or npm token (prefix and 36 base62
+/// Whether `secret` has the shape of a GitHub token (prefix and 36 base62
 /// characters) but its CRC32 suffix does not verify: a made-up value, a test fixture or a
 /// sample, whichever rule meets it (a `TOKEN = "ghp_…"` assignment included).
 fn fails_its_checksum(secret: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 6] = [b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_", b"npm_"];
+    const PREFIXES: [&[u8]; 5] = [b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"];
     secret.len() == 40
         && PREFIXES.iter().any(|prefix| secret.starts_with(prefix))
         && secret[4..].iter().all(u8::is_ascii_alphanumeric)
