@@ -223,24 +223,7 @@ mod tests {
 
     #[test]
     fn a_finding_is_one_line_of_the_message_whatever_its_path() {
-        let finding = Finding {
-            rule_id: "stripe-live-secret-key".into(),
-            path: "a\nb.env".into(),
-            line: 3,
-            secret: "sk_l…".into(),
-            description: String::new(),
-            severity: secretgate_patterns::Severity::High,
-            column: 1,
-            end_line: 3,
-            end_column: 9,
-            fingerprint: String::new(),
-            commit: None,
-            author: None,
-            email: None,
-            date: None,
-            revoke: None,
-            decoded: Vec::new(),
-        };
+        let finding = Finding::for_test("a\nb.env", "stripe-live-secret-key", "sk_l…", 3);
         let mut message = Vec::new();
         list(&[finding], &mut message);
         assert_eq!(message, ["secretgate:   a\\nb.env:3  stripe-live-secret-key  sk_l…"]);
