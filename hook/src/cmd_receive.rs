@@ -30,8 +30,10 @@ const ANSWER_GRACE: Duration = Duration::from_millis(500);
 /// The share of the budget after which a daemon that took the push but has not answered may
 /// be stuck (stopped, deadlocked): with `fallback = "scan"` the hook then starts its own scan
 /// beside it and takes whichever verdict comes first, so that a stuck daemon does not spend
-/// the whole budget and leave the fallback none.
-const HEDGE_AFTER: f64 = 0.5;
+/// the whole budget and leave the fallback none. Late rather than early: a daemon that is
+/// only busy (pushes queued for its scan slots) answers first, and few hooks duplicate its
+/// work; the third left is seconds, and a typical push scans in milliseconds.
+const HEDGE_AFTER: f64 = 2.0 / 3.0;
 
 pub fn run(args: PreReceiveArgs) -> Result<ExitStatus> {
     let started = Instant::now();
@@ -81,8 +83,8 @@ enum Answer {
 
 /// Asks the daemon, and falls back when it cannot answer. When the fallback is to scan and
 /// the daemon has said nothing by [`HEDGE_AFTER`] of the budget, the hook's own scan starts
-/// beside the wait (the first verdict wins), so a stuck daemon costs half the budget, not
-/// all of it. A daemon that refuses the connection or errs is not waited for at all.
+/// beside the wait (the first verdict wins), so a stuck daemon costs two thirds of the
+/// budget, not all of it. A daemon that refuses the connection or errs is not waited for at all.
 fn ask_daemon_hedged(
     config: &ServerConfig,
     socket: &Path,

@@ -307,8 +307,8 @@ fn fallback_policies_apply_when_the_daemon_is_down_and_no_verdict_is_lost_across
     assert!(stderr(&out).contains("ACCEPTED UNSCANNED"), "{}", stderr(&out));
 }
 
-/// A daemon that takes the connection but never answers (stopped, deadlocked) costs half
-/// the budget: the hook's own scan then runs and its verdict stands, within the budget.
+/// A daemon that takes the connection but never answers (stopped, deadlocked) costs two
+/// thirds of the budget: the hook's own scan then runs and its verdict stands, within the budget.
 #[test]
 fn a_stuck_daemon_leaves_the_fallback_scan_its_share_of_the_budget() {
     let mut server = Server::new("[budget]\ntimeout_ms = 3000\n");
