@@ -146,8 +146,8 @@ pub struct InputArgs {
     /// Files and directories to scan; `-` reads standard input. Default: the current directory.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads (default: all cores; at most 1024).
+    #[arg(long, short = 'j', value_name = "N", value_parser = thread_count())]
     pub threads: Option<usize>,
     /// Also scan what `.gitignore` excludes, and `.git` directories.
     #[arg(long)]
@@ -212,8 +212,8 @@ pub struct GitArgs {
     /// Only commits made since DATE (`2024-01-31`, RFC 3339, or `2 weeks ago`).
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
-    /// Worker threads (default: all cores).
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads (default: all cores; at most 1024).
+    #[arg(long, short = 'j', value_name = "N", value_parser = thread_count())]
     pub threads: Option<usize>,
     /// Never draw a progress bar.
     #[arg(long)]
@@ -288,4 +288,9 @@ pub struct PreReceiveArgs {
     /// The daemon's socket (default: `$SECRETGATE_SOCKET`, else the config's `socket`).
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
+}
+
+/// `--threads`: at least one, and not so many that starting them is the work.
+fn thread_count() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024)
 }

@@ -40,10 +40,17 @@ impl ExitStatus {
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(err) if err.use_stderr() => {
+            // One line, as every other error: clap's first line says what is wrong, and the
+            // usage it would add is one `--help` away.
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
+            eprintln!("secretgate: error: {first} (see `secretgate --help`)");
+            std::process::exit(ExitStatus::Error as i32);
+        }
         Err(err) => {
-            let code = if err.use_stderr() { ExitStatus::Error as i32 } else { 0 };
             let _ = err.print();
-            std::process::exit(code);
+            std::process::exit(0);
         }
     };
     let result = match cli.command {
@@ -62,8 +69,11 @@ fn main() {
     let status = match result {
         Ok(status) => status,
         Err(err) => {
+            // A reader that went away (`| head`) did not see the whole report: a gate must
+            // not read that as clean.
             if is_broken_pipe(&err) {
-                std::process::exit(0);
+                eprintln!("secretgate: error: the output was closed before the report was written");
+                std::process::exit(ExitStatus::Error as i32);
             }
             eprintln!("secretgate: error: {}", one_line(&err));
             ExitStatus::Error

@@ -104,13 +104,17 @@ fn standard_input() {
 #[test]
 fn errors_exit_two_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    for args in
-        [&["scan", "no/such/path"][..], &["scan", "--format", "xml", "."], &["scan", "--threads", "0", "."]]
-    {
+    for args in [
+        &["scan", "no/such/path"][..],
+        &["scan", "--format", "xml", "."],
+        &["scan", "--threads", "0", "."],
+        &["scan", "--threads", "100000", "."],
+        &["scan", "--bogus", "."],
+    ] {
         let out = secretgate(args, dir.path());
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.trim().is_empty(), "{args:?}: no message");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
     }
     let out = secretgate(&["scan", "no/such/path"], dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -123,6 +127,30 @@ fn errors_exit_two_with_one_line() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(".secretgate.toml") && stderr.contains("pathz"), "{stderr}");
+}
+
+/// A pipe named on the command line is read; the largest size limit is no limit; a reader
+/// that goes away early makes the run fail rather than look clean.
+#[test]
+fn pipes_limits_and_a_closed_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = database_url();
+    let text = format!("DATABASE_URL = \"{url}\"\n");
+    fs::write(dir.path().join("settings.py"), &text).unwrap();
+    let out = secretgate_stdin(&["scan", "/dev/stdin"], text.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let out = secretgate(&["scan", "--max-file-size", &u64::MAX.to_string(), "settings.py"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+
+    let mut child = common::secretgate_command(&["scan", "--format", "json", "settings.py"], dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("output was closed"), "{out:?}");
 }
 
 #[test]

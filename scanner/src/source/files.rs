@@ -84,15 +84,19 @@ impl FilesOutput {
 /// The name findings from standard input carry.
 pub const STDIN_PATH: &str = "<stdin>";
 
+/// How much of a too-large standard input is read and dropped before giving up on its end.
+const MAX_DRAIN: u64 = 1 << 30;
+
 /// Scans standard input as one input.
 pub fn scan_stdin(scanner: &Scanner, input: &mut dyn Read) -> Result<FilesOutput, Error> {
     let started = Instant::now();
     let mut buffer = Vec::new();
-    input.take(scanner.max_input_size() + 1).read_to_end(&mut buffer).map_err(Error::Stdin)?;
+    input.take(scanner.max_input_size().saturating_add(1)).read_to_end(&mut buffer).map_err(Error::Stdin)?;
     let mut output = FilesOutput::default();
     if buffer.len() as u64 > scanner.max_input_size() {
-        // Drain the rest so the writer does not see a broken pipe, and count it all.
-        let rest = std::io::copy(input, &mut std::io::sink()).map_err(Error::Stdin)?;
+        // Drain the rest so the writer does not see a broken pipe, and count it; but not
+        // for ever (`yes | secretgate scan -`).
+        let rest = std::io::copy(&mut input.take(MAX_DRAIN), &mut std::io::sink()).map_err(Error::Stdin)?;
         output.summary.skip(SkipReason::TooLarge, buffer.len() as u64 + rest);
     } else {
         let mut worker = scanner.worker();
@@ -151,14 +155,16 @@ impl walk::Visitor for FileWorker<'_> {
         }
         let limit = self.scanner.max_input_size();
         self.buffer.clear();
-        let read = file.open().and_then(|file| file.take(limit + 1).read_to_end(&mut self.buffer));
+        let read =
+            file.open().and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut self.buffer));
         if let Err(err) = read {
             self.output.summary.skip(SkipReason::Unreadable, 0);
             self.output.errors.push(format!("{}: {err}", path.display()));
             return;
         }
         if self.buffer.len() as u64 > limit {
-            let size = std::fs::metadata(path).map_or(self.buffer.len() as u64, |m| m.len());
+            // A pipe's metadata says 0: what was read is then the least it held.
+            let size = std::fs::metadata(path).map_or(0, |m| m.len()).max(self.buffer.len() as u64);
             self.output.summary.skip(SkipReason::TooLarge, size);
             return;
         }

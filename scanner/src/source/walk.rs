@@ -88,12 +88,15 @@ pub fn walk<V: Visitor + Send>(
                 }
                 None => first.error(format!("{}: a path with a NUL byte", root.display())),
             },
-            Ok(meta) if meta.is_file() => {
+            // A pipe or a device named on the command line (`<(cmd)`, `/dev/stdin`) is read
+            // as asked, up to the size limit; met in a walk, they are passed over (a fifo
+            // nobody writes to would block for ever).
+            Ok(meta) if meta.is_file() || is_stream(&meta.file_type()) => {
                 if let Some(name) = path_cstring(root) {
                     first.file(FileEntry { path: root, dir: CWD, name: &name });
                 }
             }
-            Ok(_) => {} // sockets, fifos, devices: never read, they can block forever
+            Ok(_) => first.error(format!("{}: not a file, a directory or a pipe", root.display())),
             Err(err) => first.error(format!("{}: {err}", root.display())),
         }
     }
@@ -119,6 +122,12 @@ pub fn walk<V: Visitor + Send>(
         .into_iter()
         .map(|visitor| visitor.into_inner().unwrap_or_else(|poison| poison.into_inner()))
         .collect()
+}
+
+/// A pipe or a device: something to read from, but no regular file.
+fn is_stream(file_type: &std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    file_type.is_fifo() || file_type.is_char_device() || file_type.is_block_device()
 }
 
 /// A directory still to be read.
