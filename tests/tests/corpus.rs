@@ -4622,6 +4622,8 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         // npm's checksum is not checked: a generator or a fixture that copies the format
         // without it still writes a token.
         ("npm-unchecked", ".npmrc", "//registry.npmjs.org/:_authToken={v}\n".to_string(), format!("{}{}", concat!("np", "m_"), r.s(BASE62, 36))),
+        ("cli-password", "Jenkinsfile", "stage('push') {\n  steps {\n    sh \"docker login -u deploy -p '{v}' nexus.acme.io:8443\"\n  }\n}\n".to_string(), r.mixed(20, 20)),
+        ("cli-password", "import-ca.sh", "keytool -importcert -alias acme -file ca.pem -keystore truststore.jks -storepass {v} -noprompt\n".to_string(), r.mixed(16, 16)),
         ("sql", "V3__roles.sql", "CREATE ROLE grafana LOGIN PASSWORD '{v}';\nGRANT SELECT ON ALL TABLES IN SCHEMA metrics TO grafana;\n".to_string(), r.mixed(16, 16)),
         ("app-setting", "Web.config", "<appSettings>\n  <add key=\"Environment\" value=\"Production\" />\n  <add key=\"AzureStorageKey\" value=\"{v}\" />\n</appSettings>\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("typed-const", "consts.rs", "pub const AZURE_STORAGE_KEY: &str = \"{v}\";\n".to_string(), format!("{}==", r.s(B64, 86))),
@@ -4653,6 +4655,22 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         "published-sample",
         "ed25519_test.go",
         "// RFC 8032 section 7.1, TEST 1\nvar test1Secret = \"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60\"\n".to_string(),
+    );
+    c.neg(
+        "sql-verifier",
+        "roles.sql",
+        format!(
+            "ALTER ROLE app PASSWORD 'SCRAM-SHA-256$4096:{}${}:{}';\n",
+            r.s(B64, 24),
+            r.s(B64, 44),
+            r.s(B64, 44)
+        ),
+    );
+    c.neg(
+        "published-sample",
+        "calendar.js",
+        "const calendar = new Calendar(el, {\n  schedulerLicenseKey: 'GPL-My-Project-Is-Open-Source',\n});\n"
+            .to_string(),
     );
     c.neg(
         "bearer-path",

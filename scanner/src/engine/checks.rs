@@ -21,6 +21,9 @@ const PUBLISHED_EXAMPLES: &[&str] = &[
     // the sample.
     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    // FullCalendar's licence keys for open-source and non-commercial use, from its docs.
+    "GPL-My-Project-Is-Open-Source",
+    "CC-Attribution-NonCommercial-NoDerivatives",
     // The secret keys of RFC 8032's Ed25519 test vectors (section 7.1, tests 1 to 3).
     "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
     "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
