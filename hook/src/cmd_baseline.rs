@@ -52,7 +52,17 @@ fn write_baseline(
     for error in &output_files.errors {
         eprintln!("secretgate: {error}");
     }
-    let created = Baseline::create(&output_files.findings, previous.as_ref());
+    let mut created = Baseline::create(&output_files.findings, previous.as_ref());
+    if let Some(previous) = &previous {
+        let scanned = scanned_prefixes(config, input);
+        created.keep_unscanned(previous, |path| {
+            scanned.iter().any(|prefix| {
+                prefix.is_empty()
+                    || path == prefix
+                    || path.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with('/'))
+            })
+        });
+    }
     match output {
         // Written only after the scan and the old baseline were read, so `-o` may name
         // the baseline being updated.
@@ -70,4 +80,20 @@ fn write_baseline(
     }
     setup::print_summary(&output_files.summary);
     Ok(if output_files.errors.is_empty() { ExitStatus::Clean } else { ExitStatus::Error })
+}
+
+/// The root-relative paths the scan covered (`""`: the whole work tree). A path outside
+/// the work tree covers none of it.
+fn scanned_prefixes(config: &LoadedConfig, input: &InputArgs) -> Vec<String> {
+    let root = secretgate_scanner::paths::normalize(&config.root);
+    let paths = if input.paths.is_empty() { vec![PathBuf::from(".")] } else { input.paths.clone() };
+    paths
+        .iter()
+        .filter(|path| path.as_os_str() != "-")
+        .filter_map(|path| {
+            let absolute = secretgate_scanner::paths::normalize(path);
+            let relative = absolute.strip_prefix(&root).ok()?;
+            Some(relative.to_string_lossy().into_owned())
+        })
+        .collect()
 }

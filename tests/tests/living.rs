@@ -262,6 +262,16 @@ fn baseline_create_filters_and_keeps_reviews() {
     let out = secretgate(&["scan", "."], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
+    // Updating part of the tree keeps the entries of the rest, reviews included.
+    write(dir.path(), "sub/d.py", &format!("DB = '{}'\n", database_url().0));
+    let out = secretgate(&["baseline", "update", "sub"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let partly = fs::read_to_string(dir.path().join(".secretgate-baseline.json")).unwrap();
+    assert!(partly.contains("sub/d.py") && partly.contains("c.py"), "{partly}");
+    assert!(partly.contains("rotated 2026-11"), "the review of a.py was lost: {partly}");
+    let out = secretgate(&["scan", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
     // An explicit --baseline that does not exist is an error.
     let out = secretgate(&["scan", "--baseline", "missing.json", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));

@@ -182,6 +182,18 @@ impl Baseline {
         Baseline { file: String::new(), kind: Kind::Own(entries) }
     }
 
+    /// Adds the entries of `previous` (a secretgate baseline) that this one lacks and whose
+    /// file the scan did not cover (`scanned` says which root-relative paths it did): an
+    /// update of part of a tree keeps the rest of the baseline, reviews included.
+    pub fn keep_unscanned(&mut self, previous: &Baseline, scanned: impl Fn(&str) -> bool) {
+        let (Kind::Own(entries), Kind::Own(old)) = (&mut self.kind, &previous.kind) else { return };
+        for (fingerprint, entry) in old {
+            if !scanned(&entry.path) {
+                entries.entry(fingerprint.clone()).or_insert_with(|| entry.clone());
+            }
+        }
+    }
+
     /// Writes the baseline in the merge-friendly layout described in the module docs.
     pub fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{{\n\"version\": {VERSION},\n\"entries\": [")?;
