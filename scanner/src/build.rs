@@ -57,7 +57,12 @@ pub fn build_scanner(
         .path_rules(config.path_rules.iter().cloned())
         .max_input_size(max_file_size.unwrap_or(config.config.limits.max_file_size))
         .decode(if no_decode { DecodeOptions::off() } else { config.config.decode.options() });
-    Ok(builder.build()?)
+    let scanner = builder.build()?;
+    // The built-in rules are compiled by the tests; a user's rule that cannot be (a regex
+    // too large for the automaton) must fail here, not vanish on first use.
+    let own: HashSet<&str> = config.config.rules.iter().map(|rule| rule.id.as_str()).collect();
+    scanner.rules().compile_where(|rule| own.contains(rule.id.as_str())).map_err(BuildError::from)?;
+    Ok(scanner)
 }
 
 /// gitleaks' `disabledRules` and allowlist-only rules name gitleaks' default rules (or an

@@ -127,6 +127,23 @@ fn errors_exit_two_with_one_line() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(".secretgate.toml") && stderr.contains("pathz"), "{stderr}");
+
+    // A rule of one's own whose regex is too large to build fails the scan, as a syntax
+    // error does, instead of vanishing on first use.
+    let rule = r#"[[rules]]
+id = "huge"
+description = "d"
+severity = "high"
+keywords = ["key"]
+examples = ["key=qzmrtwpk"]
+regex = 'key=([a-z]{8}[^\n]{0,100000})'
+"#;
+    fs::write(dir.path().join(".secretgate.toml"), rule).unwrap();
+    fs::write(dir.path().join("k.txt"), "key=qzmrtwpk\n").unwrap();
+    let out = secretgate(&["scan", "k.txt"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("huge") && stderr.trim().lines().count() == 1, "{stderr}");
 }
 
 /// A pipe named on the command line is read; the largest size limit is no limit; a reader

@@ -156,6 +156,8 @@ impl IgnoreList {
         file: &str,
         parse: fn(&str) -> Result<Pattern, String>,
     ) -> Result<(), Error> {
+        // Editors on Windows may start the file with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (index, raw) in text.lines().enumerate() {
             // A `#` starts a comment anywhere, after a blank: fingerprints hold no blanks.
             let entry = raw.split(" #").next().unwrap_or("").trim();
@@ -262,6 +264,9 @@ mod tests {
         );
         let list = IgnoreList::parse(&text, ".secretgateignore").unwrap();
         assert!(list.matches(&a) && list.matches(&b) && list.matches(&c));
+        let with_mark =
+            IgnoreList::parse(&format!("\u{feff}{}\n", a.fingerprint), ".secretgateignore").unwrap();
+        assert!(with_mark.matches(&a), "a byte-order mark hid the first entry");
         let other = finding("src/a.py", "rule-x", "another", 3);
         assert!(!list.matches(&other));
         let unused: Vec<_> = list.unused().map(|e| (e.line, e.text.as_str())).collect();
