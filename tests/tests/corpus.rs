@@ -4624,6 +4624,8 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("npm-unchecked", ".npmrc", "//registry.npmjs.org/:_authToken={v}\n".to_string(), format!("{}{}", concat!("np", "m_"), r.s(BASE62, 36))),
         ("cli-password", "Jenkinsfile", "stage('push') {\n  steps {\n    sh \"docker login -u deploy -p '{v}' nexus.acme.io:8443\"\n  }\n}\n".to_string(), r.mixed(20, 20)),
         ("cli-password", "import-ca.sh", "keytool -importcert -alias acme -file ca.pem -keystore truststore.jks -storepass {v} -noprompt\n".to_string(), r.mixed(16, 16)),
+        ("directive", "ldap.conf", "base dc=acme,dc=io\nuri ldaps://ldap.acme.io\nbinddn cn=reader,dc=acme,dc=io\nbindpw {v}\n".to_string(), format!("{}-#{}", r.mixed(6, 6), r.mixed(8, 8))),
+        ("directive", "haproxy.cfg", "userlist ops\n    user ops insecure-password {v}\n".to_string(), format!("{}{}$", r.mixed(12, 12), 42)),
         ("sql", "V3__roles.sql", "CREATE ROLE grafana LOGIN PASSWORD '{v}';\nGRANT SELECT ON ALL TABLES IN SCHEMA metrics TO grafana;\n".to_string(), r.mixed(16, 16)),
         ("app-setting", "Web.config", "<appSettings>\n  <add key=\"Environment\" value=\"Production\" />\n  <add key=\"AzureStorageKey\" value=\"{v}\" />\n</appSettings>\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("typed-const", "consts.rs", "pub const AZURE_STORAGE_KEY: &str = \"{v}\";\n".to_string(), format!("{}==", r.s(B64, 86))),
