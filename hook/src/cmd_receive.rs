@@ -81,10 +81,18 @@ enum Answer {
     Fallback(Box<Decision>),
 }
 
+/// What the waiting thread hears: the daemon's answer, or the hook's own verdict.
+enum Heard {
+    Daemon(Result<Response, String>),
+    Own(Result<Box<Decision>>),
+}
+
 /// Asks the daemon, and falls back when it cannot answer. When the fallback is to scan and
 /// the daemon has said nothing by [`HEDGE_AFTER`] of the budget, the hook's own scan starts
 /// beside the wait (the first verdict wins), so a stuck daemon costs two thirds of the
-/// budget, not all of it. A daemon that refuses the connection or errs is not waited for at all.
+/// budget, not all of it. A daemon that refuses the connection or errs is not waited for
+/// at all. Each runs on a thread of its own; the one that loses is left behind (the process
+/// exits).
 fn ask_daemon_hedged(
     config: &ServerConfig,
     socket: &Path,
@@ -92,65 +100,46 @@ fn ask_daemon_hedged(
     budget: Duration,
     started: Instant,
 ) -> Result<Answer> {
-    use std::sync::mpsc;
-    let (send, receive) = mpsc::channel::<Result<Response, String>>();
-    let (owned_socket, owned_request) = (socket.to_path_buf(), request.clone());
+    use std::sync::mpsc::{self, RecvTimeoutError};
+    let (send, heard) = mpsc::channel::<Heard>();
+    let (to_daemon, owned_socket, owned_request) = (send.clone(), socket.to_path_buf(), request.clone());
     std::thread::Builder::new()
         .name("secretgate-ask".into())
         .spawn(move || {
-            let _ = send.send(ask_daemon(&owned_socket, &owned_request, budget + ANSWER_GRACE));
+            let answer = ask_daemon(&owned_socket, &owned_request, budget + ANSWER_GRACE);
+            let _ = to_daemon.send(Heard::Daemon(answer));
         })
         .context("cannot start a thread to ask the daemon")?;
-    let hedge = if config.settings.fallback == Fallback::Scan {
-        budget.mul_f64(HEDGE_AFTER)
-    } else {
-        budget + ANSWER_GRACE * 2
-    };
-    let why = match receive.recv_timeout(hedge.saturating_sub(started.elapsed())) {
-        Ok(Ok(response)) => return Ok(Answer::Daemon(response)),
-        Ok(Err(why)) => why,
-        Err(mpsc::RecvTimeoutError::Disconnected) => "the daemon gave no verdict".into(),
-        Err(mpsc::RecvTimeoutError::Timeout) if config.settings.fallback != Fallback::Scan => {
+    let hedging = config.settings.fallback == Fallback::Scan;
+    let hedge = if hedging { budget.mul_f64(HEDGE_AFTER) } else { budget + ANSWER_GRACE * 2 };
+    let why = match heard.recv_timeout(hedge.saturating_sub(started.elapsed())) {
+        Ok(Heard::Daemon(Ok(response))) => return Ok(Answer::Daemon(response)),
+        Ok(Heard::Daemon(Err(why))) => why,
+        Ok(Heard::Own(_)) | Err(RecvTimeoutError::Disconnected) => "the daemon gave no verdict".into(),
+        Err(RecvTimeoutError::Timeout) if !hedging => {
             format!("no answer within {} ms", (budget + ANSWER_GRACE).as_millis())
         }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            return hedge_with_own_scan(config, request, receive, started);
+        Err(RecvTimeoutError::Timeout) => {
+            let why = format!("no answer after {} ms", started.elapsed().as_millis());
+            let (config, request) = (config.clone(), request.clone());
+            std::thread::Builder::new()
+                .name("secretgate-fallback".into())
+                .spawn(move || {
+                    let _ = send.send(Heard::Own(fall_back(&config, &request, &why, started).map(Box::new)));
+                })
+                .context("cannot start the hook's own scan")?;
+            // The first verdict stands; a daemon that fails now leaves it to ours.
+            loop {
+                match heard.recv() {
+                    Ok(Heard::Daemon(Ok(response))) => return Ok(Answer::Daemon(response)),
+                    Ok(Heard::Daemon(Err(_))) => continue,
+                    Ok(Heard::Own(decision)) => return Ok(Answer::Fallback(decision?)),
+                    Err(_) => anyhow::bail!("the hook's own scan stopped without a verdict"),
+                }
+            }
         }
     };
     Ok(Answer::Fallback(Box::new(fall_back(config, request, &why, started)?)))
-}
-
-/// The daemon has not answered yet: scan here too, and take the first verdict. The scan
-/// runs on a thread of its own, left behind (the process exits) if the daemon wins.
-fn hedge_with_own_scan(
-    config: &ServerConfig,
-    request: &Request,
-    daemon: std::sync::mpsc::Receiver<Result<Response, String>>,
-    started: Instant,
-) -> Result<Answer> {
-    use std::sync::mpsc::RecvTimeoutError;
-    let why = format!("no answer after {} ms", started.elapsed().as_millis());
-    let (config, request) = (config.clone(), request.clone());
-    let own = std::thread::Builder::new()
-        .name("secretgate-fallback".into())
-        .spawn(move || fall_back(&config, &request, &why, started))
-        .context("cannot start the hook's own scan")?;
-    let own_result = |own: std::thread::JoinHandle<Result<Decision>>| {
-        own.join()
-            .map_err(|_| anyhow::anyhow!("the hook's own scan panicked"))?
-            .map(|decision| Answer::Fallback(Box::new(decision)))
-    };
-    // The daemon's answer arrives on the channel, ours when the thread ends.
-    loop {
-        if own.is_finished() {
-            return own_result(own);
-        }
-        match daemon.recv_timeout(Duration::from_millis(5)) {
-            Ok(Ok(response)) => return Ok(Answer::Daemon(response)),
-            Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => return own_result(own),
-            Err(RecvTimeoutError::Timeout) => {}
-        }
-    }
 }
 
 /// Sends the request and waits for the verdict, at most `wait`.
