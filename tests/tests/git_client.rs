@@ -297,6 +297,10 @@ fn refs_to_blobs_and_trees_are_scanned_by_pre_push_and_the_sweep() {
     assert!(text.contains("refs/tags/snapshot:deploy/prod.env:2:"), "{text}");
     repo.git(&["tag", "cleantree", &format!("{clean}^{{tree}}")]);
     assert!(repo.git_output(&["push", "-q", "origin", "cleantree"]).status.success());
+    // A tag of a commit's tree holds what that commit introduced: found once, there.
+    repo.write("app.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    let committed = repo.commit_all("secret committed");
+    repo.git(&["tag", "committedtree", &format!("{committed}^{{tree}}")]);
 
     let out = repo.secretgate(&["git", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -310,6 +314,7 @@ fn refs_to_blobs_and_trees_are_scanned_by_pre_push_and_the_sweep() {
     assert_eq!(
         found,
         [
+            ("app.env".to_string(), 1, false),
             ("refs/tags/keyblob".to_string(), 1, true),
             ("refs/tags/snapshot:deploy/prod.env".to_string(), 2, true)
         ]

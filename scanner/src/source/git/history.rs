@@ -126,6 +126,14 @@ pub fn sweep(
     drop(shared);
     for (nth, (name, root)) in contents.iter().enumerate() {
         for change in content_changes(repo, name, *root)? {
+            // A blob a commit introduced is that commit's (a tag of a commit's tree brings
+            // nothing new).
+            let by_commit = introductions
+                .get(&change.new)
+                .is_some_and(|places| places.iter().any(|p| p.order < commits.len()));
+            if by_commit {
+                continue;
+            }
             introduce(
                 &mut introductions,
                 change.new,
