@@ -2,7 +2,7 @@
 
 use std::{collections::HashSet, io::Write};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use secretgate_scanner::{
     check::check_examples,
     config::{Format, LoadedConfig},
@@ -52,6 +52,10 @@ pub fn list(args: RulesListArgs) -> Result<ExitStatus> {
 /// every rule's regex compiles (all failures listed, not just the first), allowlists
 /// compile, examples match and negative examples do not.
 pub fn check(args: RulesCheckArgs) -> Result<ExitStatus> {
+    // A file that cannot be read is an error of the command, not a failing rule.
+    for file in &args.files {
+        std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    }
     let mut failed = false;
     for file in &args.files {
         failed |= !check_file(file);

@@ -381,4 +381,9 @@ negative_examples = ["acme_Zm9vYmFyYmF6Zm9vYmFyYmF6Zm9vYmFy"]
     .unwrap();
     let out = secretgate(&["rules", "check", "good.toml"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // A file that cannot be read is an error of the command, not a failing rule.
+    let out = secretgate(&["rules", "check", "missing.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim().lines().count(), 1, "{out:?}");
 }
