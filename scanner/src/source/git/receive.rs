@@ -66,15 +66,18 @@ pub struct PushView {
     pub repo: gix::Repository,
     /// The quarantine alone: what the push brings. `None` outside a push (every object
     /// then counts as brought).
-    pushed: Option<gix::odb::Handle>,
+    pushed: Option<PathBuf>,
     _layer: Option<tempfile::TempDir>,
 }
 
 impl PushView {
-    /// Whether the push brought object `id` (it waits in the quarantine).
+    /// Whether the push brought object `id` (it waits in the quarantine). Asked only of a
+    /// ref to a tree or blob, so the quarantine is opened alone only then; one that cannot
+    /// be opened counts everything as brought (scanned rather than let by).
     fn brought(&self, id: ObjectId) -> bool {
         use gix::objs::Exists;
-        self.pushed.as_ref().is_none_or(|pushed| pushed.exists(&id))
+        let Some(pushed) = &self.pushed else { return true };
+        gix::odb::at(pushed, self.repo.object_hash()).map_or(true, |pushed| pushed.exists(&id))
     }
 }
 
@@ -110,9 +113,7 @@ pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, E
     repo.objects = odb.into();
     // The new store starts without the object cache the repository had.
     repo.object_cache_size_if_unset(4 << 20);
-    let pushed = gix::odb::at(objects, repo.object_hash())
-        .map_err(|err| Error::Open { path: objects.display().to_string(), message: err.to_string() })?;
-    Ok(PushView { repo, pushed: Some(pushed), _layer: Some(layer) })
+    Ok(PushView { repo, pushed: Some(objects.clone()), _layer: Some(layer) })
 }
 
 /// How deep alternates may chain, as in git.
