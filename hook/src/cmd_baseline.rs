@@ -17,13 +17,13 @@ use crate::{
 };
 
 pub fn create(args: BaselineCreateArgs) -> Result<ExitStatus> {
-    let config = setup::load_config(&args.config, std::path::Path::new("."))?;
+    let config = setup::load_config(&args.config, &setup::config_start(&args.input))?;
     write_baseline(&config, &args.input, &args.config, args.baseline.as_ref(), args.output.as_ref())
 }
 
 /// `create -o <work tree root>/.secretgate-baseline.json`.
 pub fn update(args: BaselineUpdateArgs) -> Result<ExitStatus> {
-    let config = setup::load_config(&args.config, std::path::Path::new("."))?;
+    let config = setup::load_config(&args.config, &setup::config_start(&args.input))?;
     let output = config.root.join(baseline::FILE_NAME);
     write_baseline(&config, &args.input, &args.config, None, Some(&output))
 }

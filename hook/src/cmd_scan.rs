@@ -5,7 +5,7 @@ use anyhow::Result;
 use crate::{cli::ScanArgs, setup, ExitStatus};
 
 pub fn run(args: ScanArgs) -> Result<ExitStatus> {
-    let config = setup::load_config(&args.config, std::path::Path::new("."))?;
+    let config = setup::load_config(&args.config, &setup::config_start(&args.input))?;
     let scanner = setup::build_scanner(&config, &args.config)?;
     let suppressor = setup::load_suppressor(&config, &scanner, &args.suppress.baseline_choice())?;
     let mut writer = setup::report_writer(&args.output)?;

@@ -18,16 +18,43 @@ use secretgate_scanner::{
 use crate::cli::{ConfigArgs, FormatArg, InputArgs, OutputArgs, SuppressArgs};
 
 /// The configuration in effect: `--config FILE`, or `.secretgate.toml` (else
-/// `.gitleaks.toml`) discovered from `start`. Its warnings go to standard error.
+/// `.gitleaks.toml`) discovered from `start`, else from the current directory when
+/// `start` lies in no work tree and under no configuration. Its warnings go to standard
+/// error.
 pub fn load_config(args: &ConfigArgs, start: &Path) -> Result<LoadedConfig> {
+    let here = Path::new(".");
     let config = match &args.config {
-        Some(file) => LoadedConfig::read_for(file, start)?,
-        None => LoadedConfig::discover(start)?,
+        Some(file) if LoadedConfig::discover_above(start)?.is_some() => LoadedConfig::read_for(file, start)?,
+        Some(file) => LoadedConfig::read_for(file, here)?,
+        None => match LoadedConfig::discover_above(start)? {
+            Some(config) => config,
+            None => LoadedConfig::discover(here)?,
+        },
     };
     for warning in &config.warnings {
         eprintln!("secretgate: warning: {warning}");
     }
     Ok(config)
+}
+
+/// Where a scan of `input` looks for its configuration: the first path it names (its
+/// directory, for a file), so that `secretgate scan ../repo` uses that repository's
+/// `.secretgate.toml`, ignore files and baseline, and names files from its root, as a
+/// scan run inside it does. Standard input and no path: the current directory. (A path
+/// in no work tree and under no configuration falls back on the current directory: see
+/// [`load_config`].)
+pub fn config_start(input: &InputArgs) -> PathBuf {
+    let here = PathBuf::from(".");
+    let Some(first) = input.paths.iter().find(|p| p.as_os_str() != "-") else {
+        return here;
+    };
+    if first.is_dir() {
+        return first.clone();
+    }
+    match first.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => here,
+    }
 }
 
 /// Built-in rules (unless the config turns them off) plus the config's own, minus the

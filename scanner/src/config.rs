@@ -323,21 +323,28 @@ impl LoadedConfig {
     /// to and including the first directory that holds `.git` (the work tree root). No
     /// file is not an error; the root is then the work tree root (or `start` outside one).
     pub fn discover(start: &Path) -> Result<Self, Error> {
+        Ok(Self::discover_above(start)?
+            .unwrap_or_else(|| LoadedConfig { root: crate::paths::normalize(start), ..Default::default() }))
+    }
+
+    /// [`LoadedConfig::discover`], but `None` when `start` is in no work tree and no
+    /// configuration file lies above it.
+    pub fn discover_above(start: &Path) -> Result<Option<Self>, Error> {
         let start = crate::paths::normalize(start);
         let mut dir = Some(start.as_path());
         while let Some(current) = dir {
             for name in [FILE_NAME, GITLEAKS_FILE_NAME] {
                 let candidate = current.join(name);
                 if candidate.is_file() {
-                    return Self::read(&candidate);
+                    return Self::read(&candidate).map(Some);
                 }
             }
             if current.join(".git").exists() {
-                return Ok(LoadedConfig { root: current.to_path_buf(), ..Default::default() });
+                return Ok(Some(LoadedConfig { root: current.to_path_buf(), ..Default::default() }));
             }
             dir = current.parent();
         }
-        Ok(LoadedConfig { root: start, ..Default::default() })
+        Ok(None)
     }
 
     fn file_name(&self) -> String {

@@ -518,3 +518,53 @@ fn rules_check_reads_gitleaks_configs_and_names_bad_rules() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("rule `corp-password`: invalid regex"), "{stdout}");
 }
+
+#[test]
+fn a_repository_scanned_from_outside_uses_its_own_config_ignores_and_baseline() {
+    let outside = tempfile::tempdir().unwrap();
+    let repo = outside.path().join("repo");
+    git(outside.path(), &["init", "-q", "repo"]);
+    write(&repo, "src/a.py", &format!("DB = '{}'\n", database_url().0));
+    write(&repo, "src/b.py", &format!("DB = '{}'\n", database_url().0));
+    write(&repo, "legacy/c.py", &format!("DB = '{}'\n", database_url().0));
+    write(&repo, ".secretgate.toml", "[allowlist]\npaths = ['legacy/**']\n");
+
+    // Run inside, the fingerprints are root-relative; ignore a.py's.
+    let inside = secretgate(&["scan", "--format", "json", "."], &repo);
+    assert_eq!(
+        found(&inside.stdout),
+        pairs(&[("src/a.py", "database-url-password"), ("src/b.py", "database-url-password")])
+    );
+    let fingerprints: Vec<String> = json(&inside.stdout)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap().into())
+        .collect();
+    assert!(fingerprints[0].starts_with("src/a.py:"), "{fingerprints:?}");
+    write(&repo, ".secretgateignore", &format!("{}\n", fingerprints[0]));
+
+    // From outside, naming the repository or a file in it: the same config (legacy/ is
+    // allowlisted), the same ignore file, the same fingerprints, and SARIF locations
+    // relative to the repository's root.
+    for target in ["repo", "repo/src", "repo/src/b.py"] {
+        let out = secretgate(&["scan", "--format", "json", target], outside.path());
+        assert_eq!(out.status.code(), Some(1), "{target}: {}", stderr(&out));
+        let report = json(&out.stdout);
+        let findings = report.as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{target}: {findings:?}");
+        assert_eq!(findings[0]["fingerprint"].as_str().unwrap(), fingerprints[1], "{target}");
+        assert_eq!(findings[0]["path"], "repo/src/b.py", "{target}");
+    }
+    let out = secretgate(&["scan", "--format", "sarif", "repo"], outside.path());
+    let sarif = json(&out.stdout);
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "src/b.py");
+
+    // A baseline made from outside lands in, and is read from, the repository's root.
+    let out = secretgate(&["baseline", "update", "repo"], outside.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(repo.join(".secretgate-baseline.json").is_file());
+    let out = secretgate(&["scan", "repo"], outside.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -45,6 +45,16 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// The finding's path from the work tree root, which is what code scanning resolves a
+/// location against: the path its fingerprint names, unless that lies outside the root
+/// (absolute), when the path as given is all there is.
+fn root_relative_path(f: &Finding) -> &str {
+    match crate::finding::split_fingerprint(&f.fingerprint) {
+        Some((path, _, _)) if !path.is_empty() && !path.starts_with('/') => path,
+        _ => &f.path,
+    }
+}
+
 /// A relative URI reference for a path: forward slashes, no leading `./`, and the
 /// characters that would break a URI percent-encoded.
 fn path_uri(path: &str) -> String {
@@ -121,7 +131,7 @@ impl<W: Write> FindingSink for SarifWriter<W> {
                     "message": { "text": message },
                     "locations": [{
                         "physicalLocation": {
-                            "artifactLocation": { "uri": path_uri(&f.path) },
+                            "artifactLocation": { "uri": path_uri(root_relative_path(f)) },
                             "region": {
                                 "startLine": f.line,
                                 "startColumn": f.column,
