@@ -92,6 +92,19 @@ fn clean_input_exits_zero_with_an_empty_report() {
 }
 
 #[test]
+fn a_file_reached_by_two_named_paths_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = database_url();
+    fs::create_dir(dir.path().join("d")).unwrap();
+    fs::write(dir.path().join("d/a.env"), format!("DB={url}\nOTHER={}\n", database_url().0)).unwrap();
+    let out = secretgate(&["scan", "--format", "json", "d", "d/a.env", "./d/a.env", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let findings = json(&out.stdout);
+    let lines: Vec<_> = findings.as_array().unwrap().iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [1, 2], "{findings}");
+}
+
+#[test]
 fn standard_input() {
     let (url, _) = database_url();
     let out = secretgate_stdin(&["scan", "--format", "json", "-"], format!("x\n{url}\n").as_bytes());

@@ -75,6 +75,10 @@ impl FilesOutput {
         self.findings.sort_by(|a, b| {
             (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
         });
+        // A file reached twice (`scan d d/a.env`, `scan . ./a.env`) is one file: its
+        // fingerprint names it from the root however it was reached.
+        let mut seen = std::collections::HashSet::new();
+        self.findings.retain(|f| seen.insert((f.fingerprint.clone(), f.line, f.column)));
         self.summary.errors = self.errors.len() as u64;
         self.summary.elapsed = started.elapsed();
         self
