@@ -85,6 +85,9 @@ fn check_file(file: &std::path::Path) -> bool {
             }
         }
     }
+    if config.format == Format::Secretgate && config.config.use_builtin_rules {
+        problems += clashes_with_builtin(file, &config.config.rules);
+    }
     match config.allowlists() {
         Err(err) => {
             println!("FAIL {err}");
@@ -142,4 +145,25 @@ fn check_file(file: &std::path::Path) -> bool {
         config.config.rules.len(),
     );
     problems == 0
+}
+
+/// Reports each rule that takes a built-in rule's id with another definition: a scan with
+/// the built-in rules on refuses such a configuration. (The built-in rule files themselves,
+/// edited or not, are recognised by name: `cloud.toml` may define the ids of
+/// `builtin:cloud.toml`.)
+fn clashes_with_builtin(file: &std::path::Path, rules: &[secretgate_patterns::Rule]) -> usize {
+    let builtin = secretgate_patterns::builtin::rules().unwrap_or_default();
+    let name = file.file_name().map(|n| format!("builtin:{}", n.to_string_lossy())).unwrap_or_default();
+    let mut clashes = 0;
+    for rule in rules {
+        if builtin.iter().any(|b| b.id == rule.id && b.source != name) {
+            println!(
+                "FAIL {}: rule `{}` has a built-in rule's id; rename it, or set use_builtin_rules = false",
+                file.display(),
+                rule.id
+            );
+            clashes += 1;
+        }
+    }
+    clashes
 }

@@ -395,6 +395,17 @@ negative_examples = ["acme_Zm9vYmFyYmF6Zm9vYmFyYmF6Zm9vYmFy"]
     let out = secretgate(&["rules", "check", "good.toml"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
+    // A rule taking a built-in rule's id fails the check, as the scan would refuse it.
+    let clash =
+        fs::read_to_string(dir.path().join("good.toml")).unwrap().replace("acme-token", "private-key");
+    fs::write(dir.path().join("clash.toml"), &clash).unwrap();
+    let out = secretgate(&["rules", "check", "clash.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rule `private-key` has a built-in rule's id"));
+    fs::write(dir.path().join("clash.toml"), format!("use_builtin_rules = false\n{clash}")).unwrap();
+    let out = secretgate(&["rules", "check", "clash.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
     // A file that cannot be read is an error of the command, not a failing rule.
     let out = secretgate(&["rules", "check", "missing.toml"], dir.path());
     assert_eq!(out.status.code(), Some(2), "{out:?}");
