@@ -353,17 +353,24 @@ impl RuleSet {
                 }
                 let window = self.rules[rule as usize].search_window(&(hit.start..hit.end), len);
                 let rule_windows = &mut windows[rule as usize];
-                match rule_windows.last_mut() {
-                    // Hits arrive in order of their end, so a rule's windows mostly grow in
-                    // place; anything out of order is fixed by `merge_windows`.
-                    Some(last) if window.start <= last.end && window.start >= last.start => {
-                        last.end = last.end.max(window.end)
+                if rule_windows.is_empty() {
+                    touched.push(rule);
+                }
+                // The prefilter's lanes each report in order of the hits' ends, interleaved:
+                // a hit mostly overlaps one of the last few windows and grows it in place
+                // (a run of keyword hits, `AAAA…` in base64, stays one window per lane, not
+                // one per byte); anything else is pushed and sorted out by `merge_windows`.
+                let recent = rule_windows.len().saturating_sub(prefilter::LANES);
+                match rule_windows[recent..]
+                    .iter_mut()
+                    .rev()
+                    .find(|w| window.start <= w.end && window.end >= w.start)
+                {
+                    Some(near) => {
+                        near.start = near.start.min(window.start);
+                        near.end = near.end.max(window.end);
                     }
-                    Some(_) => rule_windows.push(window),
-                    None => {
-                        touched.push(rule);
-                        rule_windows.push(window);
-                    }
+                    None => rule_windows.push(window),
                 }
             }
         });
@@ -682,6 +689,19 @@ examples = ["dm_q8w2e7r4t9y1"]
         let set = rule_set(DEMO);
         let text = "dm_q8w2e7r4t9y1 dm_z5x7c2v9b4n6\ndm_q8w2e7r4t9y1";
         assert_eq!(secrets(&set, text.as_bytes()).len(), 3);
+    }
+
+    #[test]
+    fn a_run_of_keyword_hits_makes_one_window_per_lane_and_loses_nothing() {
+        // `dm_dm_dm_…`: a keyword hit every three bytes, as `AAAA…` in base64 data is for
+        // a keyword of `A`s. Each lane grows one window instead of one per hit.
+        let set = rule_set(DEMO);
+        let run = "dm_".repeat(100_000);
+        let text = format!("{run} dm_q8w2e7r4t9y1 {run} dm_z5x7c2v9b4n6\n");
+        let mut cache = set.new_cache();
+        set.collect_windows(text.as_bytes(), &mut cache);
+        assert!(cache.windows[0].len() <= 2 * prefilter::LANES, "{} windows", cache.windows[0].len());
+        assert_eq!(secrets(&set, text.as_bytes()), ["dm_q8w2e7r4t9y1", "dm_z5x7c2v9b4n6"]);
     }
 
     #[test]

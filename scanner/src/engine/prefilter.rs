@@ -43,7 +43,7 @@ pub struct Prefilter {
 }
 
 /// Lanes walked in lock step; see the module documentation.
-const LANES: usize = 4;
+pub(crate) const LANES: usize = 4;
 
 /// Below this many bytes per lane, one plain walk is as fast.
 const MIN_LANE: usize = 256;
