@@ -4630,6 +4630,28 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("app-setting", "Web.config", "<appSettings>\n  <add key=\"Environment\" value=\"Production\" />\n  <add key=\"AzureStorageKey\" value=\"{v}\" />\n</appSettings>\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("typed-const", "consts.rs", "pub const AZURE_STORAGE_KEY: &str = \"{v}\";\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("objc", "DDConfig.m", "static NSString * const kDdApiKey = @\"{v}\";\n".to_string(), r.s(HEX, 32)),
+        // Passed by position, through a setter, as a parameter or a placeholder's default.
+        ("setter", "DataSourceConfig.java", "HikariConfig cfg = new HikariConfig();\ncfg.setUsername(\"ledger_app\");\ncfg.setPassword(\"{v}\");\n".to_string(), r.mixed(24, 24)),
+        ("credentials-call", "report.pl", "my $dbh = DBI->connect(\"DBI:Pg:dbname=reports;host=pg\", \"reporter\", \"{v}\", { RaiseError => 1 });\n".to_string(), format!("{}@{}", r.mixed(8, 8), r.mixed(6, 6))),
+        ("credentials-call", "mail.go", "auth := smtp.PlainAuth(\"\", \"alerts@acme.io\", \"{v}\", \"smtp.acme.io\")\n".to_string(), r.mixed(18, 18)),
+        ("credentials-call", "jira_report.py", "jira = JIRA(server=URL, basic_auth=(\"ops-bot@acme.io\", \"{v}\"))\n".to_string(), r.mixed(24, 24)),
+        ("cli-parameter", "refresh.ps1", "Invoke-Sqlcmd -ServerInstance sql01 -Username \"refresh_job\" -Password \"{v}\" -Query $q\n".to_string(), r.mixed(24, 24)),
+        ("cli-parameter", "upload.ps1", "$ctx = New-AzStorageContext -StorageAccountName acmelogs -StorageAccountKey \"{v}\"\n".to_string(), format!("{}==", r.s(B64, 86))),
+        ("placeholder-default", "WebhookController.java", "@Value(\"${github.webhook.secret:{v}}\")\nprivate String webhookSecret;\n".to_string(), r.mixed(32, 32)),
+        ("placeholder-default", "docker-compose.yml", "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-{v}}\n".to_string(), format!("{}#{}", r.mixed(8, 8), r.mixed(8, 8))),
+        ("shell-set", "config.fish", "set -gx PATH $HOME/bin $PATH\nset -gx TWILIO_AUTH_TOKEN {v}\n".to_string(), r.s(HEX, 32)),
+        ("directive", ".msmtprc", "account acme\nhost smtp.acme.io\nuser alerts@acme.io\npassword {v}\n".to_string(), r.mixed(24, 24)),
+        ("directive", ".offlineimaprc", "[Repository Remote]\ntype = IMAP\nremoteuser = jdoe@acme.io\nremotepass = {v}\n".to_string(), r.mixed(16, 16)),
+        ("sql", "dblink.sql", "CREATE DATABASE LINK fin CONNECT TO fin_ro IDENTIFIED BY \"{v}\" USING 'FINPRD';\n".to_string(), r.mixed(24, 24)),
+        ("sql", "logins.sql", "CREATE LOGIN [etl_svc] WITH PASSWORD=N'{v}', CHECK_POLICY = OFF;\n".to_string(), format!("{}@{}", r.mixed(12, 12), r.s(DIGITS, 4))),
+        ("oracle-connect", "Jenkinsfile", "sh 'sqlplus -s APP_OWNER/{v}@//ora-prod.acme.local:1521/ORCLPDB1 @deploy.sql'\n".to_string(), r.mixed(24, 24)),
+        ("oracle-connect", "datasource.properties", "url=jdbc:oracle:thin:hr_app/{v}@//ora-scan.acme.local:1521/HRPDB\n".to_string(), r.mixed(20, 20)),
+        ("azure-function-url", "call-func.sh", "curl -s \"https://acme-fn.azurewebsites.net/api/reindex?code={v}\" -d '{}'\n".to_string(), format!("{}==", r.s(B64URL, 54))),
+        ("nested-provider", "appsettings.Production.json", "{\n  \"CosmosDb\": {\n    \"Endpoint\": \"https://acme.documents.azure.com:443/\",\n    \"Key\": \"{v}\",\n    \"DatabaseName\": \"orders\"\n  }\n}\n".to_string(), format!("{}==", r.s(B64, 86))),
+        ("atlas-private-key", ".env", "MONGODB_ATLAS_PUBLIC_KEY=bqnxaafb\nMONGODB_ATLAS_PRIVATE_KEY={v}\n".to_string(), r.uuid()),
+        ("b2-rclone", "rclone.conf", "[b2-backup]\ntype = b2\naccount = 00258ff90de40000000001\nkey = {v}\n".to_string(), format!("K00{}{}", r.s(DIGITS, 1), r.s(B64, 27))),
+        ("snyk-header", "snyk-report.sh", "curl -s -H \"Authorization: token {v}\" \"https://api.snyk.io/rest/self\"\n".to_string(), r.uuid()),
+        ("pulumi", "Pulumi.prod.yaml", "config:\n  aws:region: us-west-2\n  payments:dbPassword: {v}\n".to_string(), r.mixed(16, 16)),
     ];
     for (kind, file, content, secret) in planted {
         c.pos(kind, file, content.replace("{v}", &secret), &secret);
@@ -4717,6 +4739,66 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         "sql",
         "migrate.sql",
         "UPDATE settings SET value = 'enabled' WHERE name = 'api_key_rotation';\n".to_string(),
+    );
+    // Encrypted at rest by a secrets-in-git tool: safe in a repository by design.
+    c.neg(
+        "encrypted-value",
+        "secrets.json",
+        format!(
+            "{{\n  \"db_password\": \"ENC[AES256_GCM,data:{},iv:{},tag:{},type:str]\"\n}}\n",
+            r.s(B64, 24),
+            r.s(B64, 44),
+            r.s(B64, 24)
+        ),
+    );
+    c.neg(
+        "encrypted-value",
+        "secrets.ejson",
+        format!(
+            "{{\n  \"stripe_secret_key\": \"EJ[1:{}:{}:{}]\"\n}}\n",
+            r.s(B64, 44),
+            r.s(B64, 32),
+            r.s(B64, 40)
+        ),
+    );
+    c.neg(
+        "encrypted-value",
+        ".env.production",
+        format!("STRIPE_SECRET_KEY=\"encrypted:{}\"\n", r.s(B64, 120)),
+    );
+    c.neg(
+        "encrypted-value",
+        "application.yml",
+        format!("spring:\n  datasource:\n    password: ENC({})\n", r.s(B64, 44)),
+    );
+    c.neg(
+        "published-sample",
+        "totp_test.py",
+        "# RFC 6238 test secret\nSECRET_B32 = \"GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\"\n".to_string(),
+    );
+    c.neg(
+        "scram-verifier",
+        "system.users.json",
+        format!(
+            "{{\"SCRAM-SHA-256\": {{\"iterationCount\": 15000, \"salt\": \"{}\",\n  \"storedKey\": \"{}=\",\n  \"serverKey\": \"{}=\"}}}}\n",
+            r.s(B64, 40),
+            r.s(B64, 43),
+            r.s(B64, 43)
+        ),
+    );
+    c.neg(
+        "browser-key",
+        "adyen.js",
+        format!(
+            "const checkout = await AdyenCheckout({{\n  clientKey: 'live_{}',\n}});\n",
+            r.s(UPPER_ALNUM, 32)
+        ),
+    );
+    c.neg("sql-column", "schema.sql", "create table users (\n  username varchar(50) not null,\n  password varchar(256),\n  enabled boolean\n);\n".to_string());
+    c.neg(
+        "key-path",
+        "SslConfig.java",
+        "bundle.setPrivateKey(\"classpath:tls/server-key.pem\");\n".to_string(),
     );
     c.neg(
         "c-member",

@@ -21,6 +21,12 @@ const PUBLISHED_EXAMPLES: &[&str] = &[
     // the sample.
     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    // RFC 4226's and RFC 6238's HOTP/TOTP test secret ("12345678901234567890"), in base32.
+    "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+    // The example password of Rails' `has_secure_password` documentation.
+    "mUc3m00RsqyRe",
+    // Slack's documented example signing secret.
+    "8f742231b10e8888abcd99yyyzzz85a5",
     // FullCalendar's licence keys for open-source and non-commercial use, from its docs.
     "GPL-My-Project-Is-Open-Source",
     "CC-Attribution-NonCommercial-NoDerivatives",
@@ -81,6 +87,9 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.strip_prefix(b"{").and_then(|rest| rest.strip_suffix(b"}")).is_some_and(is_plain_name) {
         return true;
     }
+    if is_encrypted_envelope(secret) {
+        return true;
+    }
     let published = |example: &&str| memchr::memmem::find(secret, example.as_bytes()).is_some();
     if PUBLISHED_EXAMPLES.iter().any(published) || fails_its_checksum(secret) {
         return true;
@@ -101,6 +110,18 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         || has_sequential_run(&lower, 6)
         || has_interleaved_runs(&lower)
         || is_encoded_placeholder(secret)
+}
+
+/// How secrets-in-git tools write an encrypted value: SOPS (`ENC[AES256_GCM,data:…]`),
+/// EJSON (`EJ[1:…]`), dotenvx (`encrypted:…`), Jasypt (`ENC(…)`), Spring Cloud Config
+/// (`{cipher}…`), Vault's transit engine (`vault:v1:…`), Ansible Vault. Such a value is
+/// safe in a repository by design: the key that opens it is kept elsewhere.
+const ENCRYPTED_ENVELOPES: &[&str] =
+    &["ENC[", "EJ[1:", "encrypted:", "ENC(", "{cipher}", "vault:v1:", "$ANSIBLE_VAULT;"];
+
+/// Whether `secret` is an encrypted value in one of [`ENCRYPTED_ENVELOPES`].
+fn is_encrypted_envelope(secret: &[u8]) -> bool {
+    ENCRYPTED_ENVELOPES.iter().any(|envelope| secret.starts_with(envelope.as_bytes()))
 }
 
 /// Passwords that stand for "a password goes here" when a whole credential is written
@@ -526,6 +547,59 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     long_words >= 1 && letters * 2 >= secret.len()
 }
 
+/// Who or what a password is for, when a config glues it to `pass` (`remotepass`,
+/// `dbpass`, `smtppass`); `bypass`, `compass` or a renderer's `shadowpass` are not among
+/// them.
+const PASS_OWNERS: &[&str] = &[
+    "remote",
+    "local",
+    "user",
+    "usr",
+    "db",
+    "admin",
+    "root",
+    "smtp",
+    "mail",
+    "ftp",
+    "sftp",
+    "ldap",
+    "bind",
+    "mysql",
+    "pg",
+    "postgres",
+    "redis",
+    "mongo",
+    "amqp",
+    "mq",
+    "app",
+    "api",
+    "auth",
+    "login",
+    "sql",
+    "proxy",
+    "imap",
+    "pop",
+    "svc",
+    "service",
+    "master",
+    "sys",
+    "key",
+    "store",
+    "keystore",
+    "truststore",
+    "vnc",
+    "sudo",
+    "my",
+];
+
+/// Whether a piece of `name` is an owner glued to `pass`: `remotepass`, `DBPASS`.
+fn has_pass_compound(name: &[u8]) -> bool {
+    pieces(name).any(|(_, piece)| {
+        let lower = piece.to_ascii_lowercase();
+        lower.strip_suffix(b"pass").is_some_and(|owner| PASS_OWNERS.iter().any(|o| o.as_bytes() == owner))
+    })
+}
+
 /// Whether `name` holds `word` as a word of its own (one of its [`pieces`]).
 fn has_word(name: &[u8], word: &[u8]) -> bool {
     pieces(name).any(|(_, piece)| piece.eq_ignore_ascii_case(word))
@@ -811,6 +885,7 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "placeholder",
     "mask",
     "hint",
+    "prompt",
     "format",
     "field",
     "param",
@@ -891,7 +966,7 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
     let lower = name.to_ascii_lowercase();
     let strong = SECRET_NAME_PARTS.iter().any(|part| memchr::memmem::find(&lower, part.as_bytes()).is_some());
     // `pass` and `pat` (a personal access token) count only as words of their own.
-    if !strong && !has_word(name, b"pass") && !has_word(name, b"pat") {
+    if !strong && !has_word(name, b"pass") && !has_word(name, b"pat") && !has_pass_compound(name) {
         return true;
     }
     // Keys handed to every browser by design: the `writeKey` of an analytics snippet

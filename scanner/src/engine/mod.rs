@@ -476,7 +476,16 @@ fn names_a_non_secret(haystack: &[u8], captures: &Captures, secret: Range<usize>
         return false;
     };
     // git's `user.signingkey` names a GPG key by its id or fingerprint: public.
-    if haystack[name.range()].eq_ignore_ascii_case(b"signingkey") && checks::is_key_id(&haystack[secret]) {
+    if haystack[name.range()].eq_ignore_ascii_case(b"signingkey")
+        && checks::is_key_id(&haystack[secret.clone()])
+    {
+        return true;
+    }
+    // SCRAM's stored and server keys (MongoDB's `system.users`, PostgreSQL's verifiers) are
+    // HMACs derived from the password, as a hash is: base64 of a SHA-1 or SHA-256 digest.
+    let name_text = &haystack[name.range()];
+    let scram = name_text.eq_ignore_ascii_case(b"storedKey") || name_text.eq_ignore_ascii_case(b"serverKey");
+    if scram && matches!(secret.len(), 28 | 44) && haystack[secret.clone()].ends_with(b"=") {
         return true;
     }
     let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-' || *b == b'.';
