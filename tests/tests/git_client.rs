@@ -433,6 +433,38 @@ fn a_merge_of_scanned_lines_reports_nothing() {
 }
 
 #[test]
+fn pre_commit_concluding_a_merge_reports_only_the_resolution_s_own_lines() {
+    let repo = installed();
+    repo.write("settings.ini", "[app]\nmode = base\n");
+    repo.commit_all("base");
+    repo.git(&["checkout", "-q", "-b", "upstream"]);
+    let theirs = stripe_key();
+    repo.write("settings.ini", "[app]\nmode = upstream\n");
+    repo.write("legacy.env", &format!("STRIPE_KEY={theirs}\n"));
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "upstream, secret and all"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("settings.ini", "[app]\nmode = main\n");
+    repo.commit_all("main side");
+    assert!(!repo.git_output(&["merge", "-q", "upstream"]).status.success(), "expected a conflict");
+
+    // The resolution adds a secret of its own: blocked, and only that one is named.
+    let ours = stripe_key();
+    repo.write("settings.ini", &format!("[app]\nmode = both\nkey = {ours}\n"));
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "--no-edit"]);
+    assert!(!out.status.success(), "the resolution's secret was committed");
+    let err = stderr(&out);
+    assert!(err.contains("settings.ini:3") && !err.contains("legacy.env"), "{err}");
+
+    // Resolved without one: what the merged branch brings (its secret included) is not new.
+    repo.write("settings.ini", "[app]\nmode = both\n");
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "--no-edit"]);
+    assert!(out.status.success(), "a merge that only takes upstream's lines was blocked: {}", stderr(&out));
+}
+
+#[test]
 fn sweep_finds_a_removed_secret_and_names_the_commit_that_added_it() {
     let repo = Repo::init();
     repo.write("app.py", "print('v1')\n");

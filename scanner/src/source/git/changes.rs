@@ -27,7 +27,9 @@ pub fn staged(repo: &gix::Repository) -> Result<Vec<BlobChange>, Error> {
     let index = repo.open_index().context(|| "reading the index".into())?;
     let head_tree = repo.head_tree_id_or_empty().context(|| "reading HEAD".into())?;
     if index.is_sparse() {
-        return staged_in_sparse_index(repo, &index, head_tree.detach());
+        let mut changes = staged_in_sparse_index(repo, &index, head_tree.detach())?;
+        add_merge_heads(repo, &mut changes)?;
+        return Ok(changes);
     }
     let mut changes = Vec::new();
     let mut deleted = Vec::new();
@@ -70,7 +72,50 @@ pub fn staged(repo: &gix::Repository) -> Result<Vec<BlobChange>, Error> {
     )
     .context(|| "comparing the index with HEAD".into())?;
     pair_renames(repo, &mut changes, &[deleted], true)?;
+    add_merge_heads(repo, &mut changes)?;
     Ok(changes)
+}
+
+/// While a merge is being concluded (`git commit` or `git merge --continue` after a
+/// conflict), the commit will have the merged branches as parents too: what a change takes
+/// from one of them is not new, as in a pushed merge commit. Each change gains, per
+/// `MERGE_HEAD` commit, the blob that commit holds at its path; a change equal to one of
+/// them adds nothing and is dropped.
+fn add_merge_heads(repo: &gix::Repository, changes: &mut Vec<BlobChange>) -> Result<(), Error> {
+    let heads = merge_heads(repo);
+    if heads.is_empty() || changes.is_empty() {
+        return Ok(());
+    }
+    use gix::bstr::ByteSlice;
+    use gix::index::entry::Mode;
+    for head in heads {
+        let tree = repo.find_commit(head).ok().and_then(|commit| commit.tree_id().ok()).ok_or_else(|| {
+            Error::Read {
+                context: format!("reading MERGE_HEAD {head}"),
+                message: "not a commit in this repository".into(),
+            }
+        })?;
+        let files =
+            repo.index_from_tree(&tree).context(|| format!("reading the tree of MERGE_HEAD {head}"))?;
+        for change in changes.iter_mut() {
+            let at_head = files
+                .entry_by_path(change.path.as_bstr())
+                .filter(|entry| entry.mode != Mode::COMMIT && entry.mode != Mode::DIR)
+                .map(|entry| entry.id);
+            change.old.push(at_head);
+        }
+    }
+    changes.retain(|change| !change.old.contains(&Some(change.new)));
+    Ok(())
+}
+
+/// The commits of `MERGE_HEAD` (one per line; several for an octopus merge), or none when
+/// no merge is in progress or the file cannot be read.
+fn merge_heads(repo: &gix::Repository) -> Vec<ObjectId> {
+    let Ok(text) = std::fs::read_to_string(repo.git_dir().join("MERGE_HEAD")) else {
+        return Vec::new();
+    };
+    text.lines().filter_map(|line| ObjectId::from_hex(line.trim().as_bytes()).ok()).collect()
 }
 
 /// [`staged`] for a sparse index (`git sparse-checkout --sparse-index`), which gix's index
