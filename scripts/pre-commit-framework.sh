@@ -6,6 +6,6 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$here/target/release/secretgate"
 if [ ! -x "$bin" ]; then
     echo "secretgate: building secretgate (first use only)..." >&2
-    cargo build --release --quiet --manifest-path "$here/Cargo.toml" --bin secretgate >&2
+    cargo build --release --quiet --manifest-path "$here/Cargo.toml" --target-dir "$here/target" --bin secretgate >&2
 fi
 exec "$bin" "$@"

@@ -53,10 +53,10 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input).context("cannot read git's pre-push input")?;
     let mut updates = push::parse_pre_push(&input)?;
-    if updates.is_empty() {
-        updates = framework_push().unwrap_or_default();
-    }
     let repo = repo::discover(Path::new("."))?;
+    if updates.is_empty() {
+        updates = framework_push(&repo).unwrap_or_default();
+    }
     let config = setup::load_repo_config(&args.config, &repo)?;
     let scanner = setup::build_scanner(&config, &args.config)?;
     let allowlist = config.path_allowlist()?;
@@ -138,9 +138,18 @@ fn advise(what: &str, count: usize, steps: &str) {
 }
 
 /// The pre-commit framework runs pre-push hooks with the range in its environment
-/// (`PRE_COMMIT_TO_REF`, `PRE_COMMIT_FROM_REF`) instead of git's standard input.
-fn framework_push() -> Option<Vec<push::PushUpdate>> {
-    let to = std::env::var("PRE_COMMIT_TO_REF").ok()?;
+/// (`PRE_COMMIT_TO_REF`, `PRE_COMMIT_FROM_REF`) instead of git's standard input. When the
+/// push includes a root commit (a repository's first push) it sets no range, only the
+/// branch pushed (`PRE_COMMIT_LOCAL_BRANCH`): that is scanned as a new branch, every
+/// commit the remote's tracking refs lack.
+fn framework_push(repo: &gix::Repository) -> Option<Vec<push::PushUpdate>> {
+    let to = match std::env::var("PRE_COMMIT_TO_REF") {
+        Ok(to) => to,
+        Err(_) => {
+            let local = std::env::var("PRE_COMMIT_LOCAL_BRANCH").ok().filter(|b| !b.is_empty())?;
+            repo.rev_parse_single(local.as_str()).ok()?.detach().to_string()
+        }
+    };
     let from = std::env::var("PRE_COMMIT_FROM_REF").unwrap_or_default();
     let remote_ref = std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default();
     let zero = "0".repeat(to.len());

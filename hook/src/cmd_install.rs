@@ -117,12 +117,30 @@ fn exists(path: &Path) -> Result<bool> {
     }
 }
 
-/// The hook script: runs the installing binary, or `secretgate` from `PATH` if it moved.
+/// The hook script: runs the installing binary, or `secretgate` from `PATH` if it moved,
+/// and says so in plain words when neither is there. A hook `install --force` put aside
+/// runs after secretgate passes, with the same arguments (and, for pre-push, the same
+/// standard input), so a linter or a hook manager installed before keeps working.
 fn script(exe: &Path, command: &str) -> String {
     let exe = exe.display().to_string().replace('\'', r"'\''");
+    let run = if command == "pre-push" {
+        // Both need git's list of refs: it is read once and handed to each.
+        "    input=$(mktemp) || exit 1\n    cat >\"$input\"\n    \"$sg\" pre-push \"$@\" <\"$input\" && \"$backup\" \"$@\" <\"$input\"\n    \
+         status=$?\n    rm -f \"$input\"\n    exit $status\n"
+            .to_string()
+    } else {
+        format!("    \"$sg\" {command} \"$@\" || exit $?\n    exec \"$backup\" \"$@\"\n")
+    };
     format!(
         "#!/bin/sh\n{MARKER}\n# Written by `secretgate install`; `secretgate uninstall` removes it.\n\
-         sg='{exe}'\n[ -x \"$sg\" ] || sg=secretgate\nexec \"$sg\" {command} \"$@\"\n"
+         installed='{exe}'\nsg=\"$installed\"\n[ -x \"$sg\" ] || sg=secretgate\n\
+         if ! command -v \"$sg\" >/dev/null 2>&1; then\n    \
+         echo \"secretgate: cannot run the {command} hook: secretgate is neither at $installed nor on PATH.\" >&2\n    \
+         echo \"secretgate: install it again (then run \\`secretgate install\\`), or remove this hook: $0\" >&2\n    \
+         exit 1\nfi\n\
+         backup=\"$0{BACKUP_SUFFIX}\"\n\
+         if [ -x \"$backup\" ]; then\n{run}fi\n\
+         exec \"$sg\" {command} \"$@\"\n"
     )
 }
 

@@ -644,6 +644,11 @@ fn sweep_reads_shallow_clones() {
     assert!(stderr(&out).contains("shallow clone"), "{}", stderr(&out));
 }
 
+fn make_executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 #[test]
 fn install_respects_foreign_hooks_and_hooks_path_and_uninstall_restores_them() {
     let repo = Repo::init();
@@ -663,6 +668,49 @@ fn install_respects_foreign_hooks_and_hooks_path_and_uninstall_restores_them() {
         "#!/bin/sh\necho mine\n"
     );
     // Installing again is harmless.
+    assert!(repo.secretgate(&["install"]).status.success());
+
+    // The hook put aside still runs, after secretgate and only when it passes, with
+    // pre-push's standard input handed to both.
+    std::fs::write(hooks.join("pre-commit.secretgate-backup"), "#!/bin/sh\necho mine > ran-pre-commit\n")
+        .unwrap();
+    std::fs::write(hooks.join("pre-push.secretgate-backup"), "#!/bin/sh\ncat > pushed-refs\n").unwrap();
+    for hook in ["pre-commit", "pre-push"] {
+        make_executable(&hooks.join(format!("{hook}.secretgate-backup")));
+    }
+    repo.write("clean.txt", "fine\n");
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "-q", "-m", "clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(repo.dir.join("ran-pre-commit").is_file(), "the previous pre-commit hook did not run");
+    std::fs::remove_file(repo.dir.join("ran-pre-commit")).unwrap();
+    repo.write("leak.env", &format!("K={}\n", stripe_key()));
+    repo.git(&["add", "leak.env"]);
+    assert!(!repo.git_output(&["commit", "-q", "-m", "leak"]).status.success());
+    assert!(!repo.dir.join("ran-pre-commit").exists(), "the previous hook ran though secretgate refused");
+    repo.git(&["reset", "-q", "leak.env"]);
+    std::fs::remove_file(repo.dir.join("leak.env")).unwrap();
+    repo.add_bare_remote();
+    let out = repo.git_output(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pushed = std::fs::read_to_string(repo.dir.join("pushed-refs")).unwrap();
+    assert!(pushed.starts_with("refs/heads/main "), "{pushed:?}");
+    std::fs::write(hooks.join("pre-commit.secretgate-backup"), "#!/bin/sh\necho mine\n").unwrap();
+    std::fs::remove_file(hooks.join("pre-push.secretgate-backup")).unwrap();
+
+    // A hook whose binary is gone says what is wrong, and blocks.
+    let moved = repo.home.join("gone");
+    let script = std::fs::read_to_string(hooks.join("pre-commit")).unwrap();
+    let bin = common::secretgate_bin();
+    std::fs::write(hooks.join("pre-commit"), script.replace(bin.to_str().unwrap(), moved.to_str().unwrap()))
+        .unwrap();
+    let out = common::git::git_command(&repo.dir, &repo.home)
+        .env("PATH", "/usr/bin:/bin")
+        .args(["commit", "-q", "--allow-empty", "-m", "no binary"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("secretgate is neither at"), "{}", stderr(&out));
     assert!(repo.secretgate(&["install"]).status.success());
 
     let out = repo.secretgate(&["uninstall"]);
@@ -830,6 +878,48 @@ fn pre_commit_framework_runs_the_hook() {
     assert!(!out.status.success(), "the framework let the secret through: {text}");
     assert!(text.contains("creds.env:1:"), "{text}");
     assert_eq!(repo.git(&["log", "--format=%s", "-1"]), "clean");
+}
+
+/// The pre-commit framework runs pre-push hooks without git's standard input: the range is
+/// in its environment, and on a repository's first push (a root commit) only the branch.
+#[test]
+fn pre_push_under_the_framework_scans_a_first_push_and_a_range() {
+    let repo = Repo::init();
+    repo.write("README.md", "# demo\n");
+    let root = repo.commit_all("init");
+    repo.write("creds.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    let tip = repo.commit_all("secret");
+    let framework = |env: &[(&str, &str)]| {
+        let mut command = common::secretgate_command(&["pre-push"], &repo.dir);
+        command.env("HOME", &repo.home).env("GIT_CONFIG_NOSYSTEM", "1");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let branch = [
+        ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main"),
+        ("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/main"),
+        ("PRE_COMMIT_REMOTE_NAME", "origin"),
+    ];
+    let out = framework(&branch);
+    assert_eq!(out.status.code(), Some(1), "first push let through: {}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("creds.env:1:"), "{out:?}");
+
+    let mut ranged = branch.to_vec();
+    ranged.extend([("PRE_COMMIT_FROM_REF", root.as_str()), ("PRE_COMMIT_TO_REF", tip.as_str())]);
+    let out = framework(&ranged);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    ranged.truncate(3);
+    ranged.extend([("PRE_COMMIT_FROM_REF", tip.as_str()), ("PRE_COMMIT_TO_REF", tip.as_str())]);
+    let out = framework(&ranged);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 /// Ignore entries, allowlists and baselines reach the hooks: a baselined secret does not block a
