@@ -81,6 +81,8 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
         let info = repo::commit_info(&repo, commit)?;
         change_scanner.scan(&repo, &blob_changes, Some(&info), &mut worker, &mut summary, &mut findings)?;
     }
+    // What the remote holds already (a rebased branch re-adds it) exposes nothing new.
+    findings.retain(|finding| !repo::file_holds(&repo, &hidden, &finding.path, finding.secret.as_bytes()));
     for (name, root) in push::pushed_contents(&repo, &updates)? {
         let contents = changes::content_changes(&repo, &name, root)?;
         change_scanner.scan(&repo, &contents, None, &mut worker, &mut summary, &mut findings)?;

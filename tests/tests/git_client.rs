@@ -880,6 +880,78 @@ fn pre_commit_framework_runs_the_hook() {
     assert_eq!(repo.git(&["log", "--format=%s", "-1"]), "clean");
 }
 
+/// A rebased branch re-adds its lines against the new base; force-pushing it exposes nothing
+/// the remote's branch did not hold, so it passes, while a secret new to the remote does not.
+#[test]
+fn force_pushing_a_rebased_branch_reports_only_what_the_remote_lacks() {
+    let repo = installed();
+    repo.add_bare_remote();
+    repo.write("app.txt", "one\n");
+    repo.commit_all("base");
+    assert!(repo.git_output(&["push", "-q", "origin", "main"]).status.success());
+    repo.git(&["checkout", "-q", "-b", "feat"]);
+    repo.write("legacy.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    repo.commit_all("feature, with a secret pushed before secretgate");
+    assert!(repo.git_output(&["push", "-q", "--no-verify", "origin", "feat"]).status.success());
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("app.txt", "one\ntwo\n");
+    repo.commit_all("main moves on");
+    assert!(repo.git_output(&["push", "-q", "origin", "main"]).status.success());
+    repo.git(&["checkout", "-q", "feat"]);
+    repo.git(&["rebase", "-q", "main"]);
+    let out = repo.git_output(&["push", "-q", "--force", "origin", "feat"]);
+    assert!(out.status.success(), "a rebase of what the remote holds was blocked: {}", stderr(&out));
+
+    repo.write("new.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    repo.commit_all("a new secret");
+    let out = repo.git_output(&["push", "-q", "--force", "origin", "feat"]);
+    assert!(!out.status.success(), "a new secret was force-pushed");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("new.env:1:") && !text.contains("legacy.env"), "{text}");
+}
+
+/// A partial clone (`--filter=blob:none`) lacks the blobs of history it never checked out:
+/// pre-push scans what it has (the user's own commits) instead of failing the push.
+#[test]
+fn pre_push_from_a_partial_clone_scans_the_user_s_commits() {
+    let upstream = Repo::init();
+    for n in 1..=3 {
+        upstream.write("notes.txt", &format!("version {n}\n"));
+        upstream.commit_all(&format!("v{n}"));
+    }
+    upstream.git(&["config", "uploadpack.allowFilter", "true"]);
+    let parent = upstream.dir.parent().unwrap();
+    let url = format!("file://{}", upstream.dir.display());
+    let out = common::git::git_command(parent, &upstream.home)
+        .args(["clone", "-q", "--filter=blob:none", &url, "partial"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let clone = upstream.beside(parent.join("partial"));
+    assert!(clone.secretgate(&["install"]).status.success());
+    let out = common::git::git_command(parent, &upstream.home)
+        .args(["init", "-q", "--bare", "fork.git"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    clone.git(&["remote", "add", "fork", parent.join("fork.git").to_str().unwrap()]);
+
+    clone.write("notes.txt", "version 4\n");
+    clone.commit_all("mine, clean");
+    let out = clone.git_output(&["push", "-q", "fork", "main"]);
+    assert!(out.status.success(), "a clean push from a partial clone failed: {}", stderr(&out));
+
+    clone.write("notes.txt", &format!("version 5\nkey = {}\n", stripe_key()));
+    clone.commit_all("mine, with a secret");
+    let out = clone.git_output(&["push", "-q", "fork", "main"]);
+    assert!(!out.status.success(), "the secret was pushed");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("notes.txt:2:")
+            || stderr(&out).contains("notes.txt:2:"),
+        "{out:?}"
+    );
+}
+
 /// The pre-commit framework runs pre-push hooks without git's standard input: the range is
 /// in its environment, and on a repository's first push (a root commit) only the branch.
 #[test]

@@ -220,6 +220,42 @@ fn rejects_secrets_accepts_clean_pushes_and_handles_every_kind_of_ref_update() {
     assert!(!server.socket().exists(), "the socket was left behind");
 }
 
+/// A force-pushed rebase re-adds, against the new base, what the branch held on the server
+/// before (here a secret from before secretgate was installed): accepted; a secret new to
+/// the server is still rejected.
+#[test]
+fn a_force_pushed_rebase_is_judged_by_what_the_branch_did_not_hold() {
+    let mut server = Server::new("");
+    server.start();
+    let client = server.client();
+    client.write("app.txt", "one\n");
+    client.commit_all("base");
+    assert!(push(&client, &["main"]).status.success());
+    client.git(&["checkout", "-q", "-b", "feat"]);
+    client.write("legacy.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    client.commit_all("from before secretgate");
+    // Onto the server without its hook, as history from before the hook was installed.
+    let out = common::git::git_command(&server.repo(), &client.home)
+        .args(["fetch", "-q", client.dir.to_str().unwrap(), "feat:refs/heads/feat"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    client.git(&["checkout", "-q", "main"]);
+    client.write("app.txt", "one\ntwo\n");
+    client.commit_all("main moves on");
+    assert!(push(&client, &["main"]).status.success());
+    client.git(&["checkout", "-q", "feat"]);
+    client.git(&["rebase", "-q", "main"]);
+    let out = push(&client, &["--force", "feat"]);
+    assert!(out.status.success(), "a rebase of what the branch held was rejected: {}", stderr(&out));
+
+    client.write("new.env", &format!("STRIPE_KEY={}\n", stripe_key()));
+    client.commit_all("a new secret");
+    let out = push(&client, &["--force", "feat"]);
+    assert!(!out.status.success(), "a new secret was accepted");
+    assert!(stderr(&out).contains("new.env:1") && !stderr(&out).contains("legacy.env"), "{}", stderr(&out));
+}
+
 /// The server reads the pushed tip's `.secretgateignore`, as the rejection message advises.
 #[test]
 fn a_committed_ignore_entry_lets_a_reviewed_false_positive_in() {

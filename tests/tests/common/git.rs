@@ -53,6 +53,12 @@ impl Repo {
         repo
     }
 
+    /// Another repository at `dir` (made by the caller, e.g. a clone), sharing this one's
+    /// home; this one keeps the temporary directory alive.
+    pub fn beside(&self, dir: PathBuf) -> Repo {
+        Repo { dir, _tmp: None, home: self.home.clone() }
+    }
+
     /// `git init --bare` next to this repository, added as remote `origin`.
     pub fn add_bare_remote(&self) -> PathBuf {
         let bare = self.dir.parent().unwrap().join("remote.git");

@@ -209,6 +209,14 @@ pub fn scan_push(
         progress,
     )?;
     let (mut findings, mut summary) = (output.findings, output.summary);
+    // A force-pushed rebase re-adds what the ref held before: nothing new is exposed.
+    let replaced: Vec<ObjectId> = updates
+        .iter()
+        .filter_map(|update| ObjectId::from_hex(update.old.as_bytes()).ok())
+        .filter(|old| !old.is_null())
+        .filter_map(|old| repo::peel_to_commit(repo, old).ok().flatten())
+        .collect();
+    findings.retain(|finding| !repo::file_holds(repo, &replaced, &finding.path, finding.secret.as_bytes()));
     // A bare repository has no work tree: the ignore file and baseline are the pushed tip's.
     if let Some(tip) = suppression_tip {
         let suppressor = Suppressor::committed(Arc::clone(scanner.allowlists()), &tip.to_string(), |name| {

@@ -141,3 +141,26 @@ pub fn committed_file(repo: &gix::Repository, commit: ObjectId, name: &str) -> O
     let object = entry.object().ok()?;
     Some(String::from_utf8_lossy(&object.data).into_owned())
 }
+
+/// Whether one of `commits` holds `secret` in its file at `path`. The hooks ask it of what
+/// the other side already has: a rebased branch re-adds, against its new base, the lines
+/// it added before, and a force push of it exposes nothing the remote did not hold.
+pub fn file_holds(repo: &gix::Repository, commits: &[ObjectId], path: &str, secret: &[u8]) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    commits.iter().any(|&commit| {
+        let Some(entry) = repo
+            .find_commit(commit)
+            .ok()
+            .and_then(|commit| commit.tree().ok())
+            .and_then(|tree| tree.lookup_entry_by_path(path).ok().flatten())
+        else {
+            return false;
+        };
+        entry.mode().is_blob()
+            && repo
+                .find_blob(entry.object_id())
+                .is_ok_and(|blob| memchr::memmem::find(&blob.data, secret).is_some())
+    })
+}

@@ -41,7 +41,12 @@ impl ChangeScanner<'_> {
             if change.old.iter().any(Option::is_none) {
                 self.scanner.scan_path(InputName::same(&path), summary, out);
             }
-            let new = read_blob(repo, change.new)?;
+            // A partial clone lacks the blobs of commits it fetched and never checked out:
+            // someone else's work, already on the remote it came from. Counted, not read.
+            let Some(new) = read_blob_if_fetched(repo, change.new)? else {
+                summary.skip(SkipReason::Unreadable, 0);
+                continue;
+            };
             if let Some(reason) = self.scanner.skip_reason(new.len() as u64, &new) {
                 summary.skip(reason, new.len() as u64);
                 attribute_all(&mut out[start..], commit);
@@ -52,10 +57,11 @@ impl ChangeScanner<'_> {
             let olds = change
                 .old
                 .iter()
-                .map(|old| {
-                    old.map(|id| read_blob(repo, id).map(|old| self.scanner.into_text(old))).transpose()
+                .map(|old| match old {
+                    Some(id) => Ok(read_blob_if_fetched(repo, *id)?.map(|old| self.scanner.into_text(old))),
+                    None => Ok(None),
                 })
-                .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Result<Vec<_>, Error>>()?;
             let added = AddedLines::between(&new, olds.iter().map(|o| o.as_deref()));
             if added.is_empty() {
                 attribute_all(&mut out[start..], commit);
@@ -118,6 +124,31 @@ pub fn attribute(finding: &mut Finding, commit: &CommitInfo) {
     finding.author = Some(commit.author.clone());
     finding.email = Some(commit.email.clone());
     finding.date = Some(commit.date.clone());
+}
+
+/// A blob that a partial clone (`git clone --filter=blob:none`) may not hold: git fetches
+/// such blobs on demand, and gix does not. `None` then: a parent's version missing makes
+/// the file count as new, whole (its old lines may be reported again), rather than failing
+/// the hook. In any other repository a missing blob is an error.
+fn read_blob_if_fetched(repo: &gix::Repository, id: ObjectId) -> Result<Option<Vec<u8>>, Error> {
+    match repo.try_find_object(id).context(|| format!("reading blob {id}"))? {
+        Some(object) => Ok(Some(object.detach().data)),
+        None if is_partial_clone(repo) => Ok(None),
+        None => Err(Error::Read {
+            context: format!("reading blob {id}"),
+            message: "it is not in the repository".into(),
+        }),
+    }
+}
+
+/// Whether objects may be missing by design: `extensions.partialClone` names a promisor
+/// remote, or a remote is marked `promisor`.
+fn is_partial_clone(repo: &gix::Repository) -> bool {
+    let config = repo.config_snapshot();
+    config.string("extensions.partialClone").is_some()
+        || config.sections_by_name("remote").into_iter().flatten().any(|section| {
+            section.value("promisor").is_some_and(|v| v.as_slice().eq_ignore_ascii_case(b"true"))
+        })
 }
 
 /// A blob's bytes.
