@@ -880,6 +880,32 @@ fn pre_commit_framework_runs_the_hook() {
     assert_eq!(repo.git(&["log", "--format=%s", "-1"]), "clean");
 }
 
+/// A repository with SHA-256 object names (`git init --object-format=sha256`) works as a
+/// SHA-1 one does: pre-commit blocks, the sweep finds and names the commit.
+#[test]
+fn sha256_repositories_are_scanned() {
+    let repo = Repo::init();
+    std::fs::remove_dir_all(repo.dir.join(".git")).unwrap();
+    repo.git(&["init", "-q", "-b", "main", "--object-format=sha256"]);
+    assert!(repo.secretgate(&["install"]).status.success());
+    repo.write("README.md", "# demo\n");
+    repo.commit_all("init");
+    let key = stripe_key();
+    repo.write("creds.env", &format!("STRIPE_KEY={key}\n"));
+    repo.git(&["add", "-A"]);
+    let out = repo.git_output(&["commit", "-q", "-m", "secret"]);
+    assert!(!out.status.success(), "pre-commit let the secret through: {}", stderr(&out));
+    let commit = repo.commit_all("secret, committed anyway");
+    assert_eq!(commit.len(), 64);
+    let out = repo.secretgate(&["git", "--format", "json", "--show-secrets"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(
+        (found[0]["commit"].as_str(), found[0]["secret"].as_str()),
+        (Some(commit.as_str()), Some(key.as_str()))
+    );
+}
+
 /// A rebased branch re-adds its lines against the new base; force-pushing it exposes nothing
 /// the remote's branch did not hold, so it passes, while a secret new to the remote does not.
 #[test]

@@ -83,3 +83,19 @@ impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
 fn one_line(message: &str) -> String {
     message.trim_end().replace('\n', " ")
 }
+
+/// `err` and each cause it wraps, on one line: gix's top message ("Repository configuration
+/// could not be loaded") often leaves the reason to a cause.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut message = one_line(&err.to_string());
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        let text = one_line(&inner.to_string());
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = inner.source();
+    }
+    message
+}

@@ -12,10 +12,8 @@ use super::{Context, Error};
 pub fn discover(dir: &Path) -> Result<gix::Repository, Error> {
     // gix walks `..` components lexically (`../x.git` would be looked for in `../.git`).
     let absolute = std::fs::canonicalize(dir);
-    let mut repo =
-        gix::discover_with_environment_overrides(absolute.as_deref().unwrap_or(dir)).map_err(|err| {
-            Error::Open { path: dir.display().to_string(), message: super::one_line(&err.to_string()) }
-        })?;
+    let mut repo = gix::discover_with_environment_overrides(absolute.as_deref().unwrap_or(dir))
+        .map_err(|err| Error::Open { path: dir.display().to_string(), message: super::with_causes(&err) })?;
     // Tree and blob reads jump around packs; a bounded delta-base cache pays for itself.
     repo.object_cache_size_if_unset(4 << 20);
     Ok(repo)
