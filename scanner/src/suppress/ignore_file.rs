@@ -83,8 +83,11 @@ impl Pattern {
         let Some((path, rule, hash)) = split_fingerprint(&finding.fingerprint) else {
             return false;
         };
+        // A path with a newline or another control character is printed escaped (`a\nb`),
+        // and an entry copied from the report holds it so.
+        let same_path = |p: &String| p == path || *p == crate::report::text::printable(path);
         match self {
-            Pattern::Fingerprint { path: p, rule: r, hash: h } => p == path && r == rule && h == hash,
+            Pattern::Fingerprint { path: p, rule: r, hash: h } => same_path(p) && r == rule && h == hash,
             Pattern::RuleHash { rule: r, hash: h } => r == rule && h == hash,
             Pattern::Hash(h) => h == hash,
             Pattern::Gitleaks { commit, path: p, line } => {
@@ -92,7 +95,7 @@ impl Pattern {
                     (Some(entry), Some(found)) => found.starts_with(entry.as_str()),
                     _ => true,
                 };
-                p == path && *line == finding.line && commit_ok
+                same_path(p) && *line == finding.line && commit_ok
             }
         }
     }
@@ -272,6 +275,15 @@ mod tests {
         let unused: Vec<_> = list.unused().map(|e| (e.line, e.text.as_str())).collect();
         assert_eq!(unused.len(), 1);
         assert_eq!(unused[0].0, 6);
+    }
+
+    #[test]
+    fn an_entry_copied_from_the_report_matches_a_path_with_a_newline() {
+        let odd = finding("new\nline.env", "rule-x", "s3cr3t", 1);
+        let printed = crate::report::text::printable(&odd.fingerprint).into_owned();
+        assert!(printed.contains("new\\nline.env"), "{printed}");
+        let list = IgnoreList::parse(&format!("{printed}\n"), ".secretgateignore").unwrap();
+        assert!(list.matches(&odd));
     }
 
     #[test]
