@@ -4651,6 +4651,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("atlas-private-key", ".env", "MONGODB_ATLAS_PUBLIC_KEY=bqnxaafb\nMONGODB_ATLAS_PRIVATE_KEY={v}\n".to_string(), r.uuid()),
         ("b2-rclone", "rclone.conf", "[b2-backup]\ntype = b2\naccount = 00258ff90de40000000001\nkey = {v}\n".to_string(), format!("K00{}{}", r.s(DIGITS, 1), r.s(B64, 27))),
         ("snyk-header", "snyk-report.sh", "curl -s -H \"Authorization: token {v}\" \"https://api.snyk.io/rest/self\"\n".to_string(), r.uuid()),
+        ("cloudflare-call", "dns_update.py", "import CloudFlare\ncf = CloudFlare.CloudFlare(email=\"hostmaster@acme.io\", key=\"{v}\")\n".to_string(), r.s(HEX, 37)),
+        ("ado-pat", "queue-build.ps1", "$pat = \"{v}\"\n$auth = [Convert]::ToBase64String([Text.Encoding]::ASCII.GetBytes(\":$pat\"))\n".to_string(), r.s("abcdefghijklmnopqrstuvwxyz234567", 52)),
+        ("registry-login", "ocir-login.sh", "echo '{v}' | docker login fra.ocir.io -u 'tenancy/deploy@acme.io' --password-stdin\n".to_string(), format!("{}.{}>{}", r.mixed(4, 4), r.mixed(7, 7), r.mixed(5, 5))),
         ("pulumi", "Pulumi.prod.yaml", "config:\n  aws:region: us-west-2\n  payments:dbPassword: {v}\n".to_string(), r.mixed(16, 16)),
     ];
     for (kind, file, content, secret) in planted {
