@@ -4654,6 +4654,16 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("cloudflare-call", "dns_update.py", "import CloudFlare\ncf = CloudFlare.CloudFlare(email=\"hostmaster@acme.io\", key=\"{v}\")\n".to_string(), r.s(HEX, 37)),
         ("ado-pat", "queue-build.ps1", "$pat = \"{v}\"\n$auth = [Convert]::ToBase64String([Text.Encoding]::ASCII.GetBytes(\":$pat\"))\n".to_string(), r.s("abcdefghijklmnopqrstuvwxyz234567", 52)),
         ("registry-login", "ocir-login.sh", "echo '{v}' | docker login fra.ocir.io -u 'tenancy/deploy@acme.io' --password-stdin\n".to_string(), format!("{}.{}>{}", r.mixed(4, 4), r.mixed(7, 7), r.mixed(5, 5))),
+        ("vault-unseal", "vault-init.txt", "Unseal Key 1: {v}\nUnseal Key 2: {v}\n\nInitial Root Token: (rotated)\n".to_string(), r.s(B64, 44)),
+        ("network-device", "edge-rtr-01.cfg", "hostname edge-rtr-01\n!\nenable password 0 {v}\n".to_string(), r.mixed(24, 24)),
+        ("network-device", "ipsec.secrets", "203.0.113.10 198.51.100.20 : PSK \"{v}\"\n".to_string(), r.mixed(24, 24)),
+        ("tsig", "ddns.key", "key \"ddns-update\" {\n\talgorithm hmac-sha256;\n\tsecret \"{v}\";\n};\n".to_string(), format!("{}=", r.s(B64, 43))),
+        ("cloudformation", "rds.yaml", "Parameters:\n  DBPassword:\n    Type: String\n    NoEcho: true\n    Default: '{v}'\n".to_string(), r.mixed(24, 24)),
+        ("struct-dump", "panic.txt", "panic: pq: password authentication failed (cfg={Host:db.internal Port:5432 User:ledger Password:{v} DBName:ledger})\n".to_string(), r.mixed(24, 24)),
+        ("prometheus", "scrape-jobs.yml", "  - job_name: billing\n    authorization:\n      type: Bearer\n      credentials: {v}\n".to_string(), r.uuid()),
+        ("kaggle", "kaggle.json", "{\"username\":\"mlops\",\"key\":\"{v}\"}\n".to_string(), r.s(HEX, 32)),
+        ("azure-attribute", "prod.tfstate", "          \"attributes\": {\n            \"primary_access_key\": \"{v}\",\n".to_string(), format!("{}==", r.s(B64, 86))),
+        ("aws-positional", "init.sls", "s3:\n  region: eu-west-1\n  keyid: AKIA{id}\n  key: {v}\n".replace("{id}", &r.s(BASE32, 16)), r.s(B64, 40)),
         ("pulumi", "Pulumi.prod.yaml", "config:\n  aws:region: us-west-2\n  payments:dbPassword: {v}\n".to_string(), r.mixed(16, 16)),
     ];
     for (kind, file, content, secret) in planted {
@@ -4802,6 +4812,29 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         "key-path",
         "SslConfig.java",
         "bundle.setPrivateKey(\"classpath:tls/server-key.pem\");\n".to_string(),
+    );
+    c.neg(
+        "published-sample",
+        "oauth-notes.md",
+        "RFC 6749 section 5.1:\n\n    \"access_token\":\"2YotnFZFEjr1zCsicMWpAA\",\n    \"refresh_token\":\"tGzv3JOkF0XG5Qx2TlKWIA\",\n".to_string(),
+    );
+    c.neg(
+        "template-expression",
+        "azuredeploy.json",
+        "\"properties\": {\n  \"adminPassword\": \"[parameters('adminPassword')]\"\n}\n".to_string(),
+    );
+    c.neg(
+        "browser-key",
+        "checkout.html",
+        format!("<script>Paddle.Initialize({{ token: 'live_{}' }});</script>\n", r.s(HEX, 27)),
+    );
+    c.neg(
+        "git-config",
+        "git-config-list.txt",
+        format!(
+            "user.signingkey={}\ncredential.https://dev.azure.com.usehttppath=true\n",
+            r.s(HEX_UPPER, 16)
+        ),
     );
     c.neg(
         "c-member",

@@ -17,6 +17,10 @@ const PUBLISHED_EXAMPLES: &[&str] = &[
     concat!("sk_", "test_", "4eC39HqLyjWDarjtT1zdp7dc"),
     concat!("pk_", "test_", "TYooMQauvdEDq54NiTphI7jx"),
     concat!("sk_", "test_", "BQokikJOvBiI2HlWgH4olfQ2"),
+    // RFC 6749's sample access and refresh tokens, and RFC 7617's `Aladdin:open sesame`.
+    "2YotnFZFEjr1zCsicMWpAA",
+    "tGzv3JOkF0XG5Qx2TlKWIA",
+    "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
     // The signatures of jwt.io's sample token and of RFC 7515's: a token holding one is
     // the sample.
     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
@@ -388,7 +392,13 @@ pub fn looks_like_path(value: &[u8]) -> bool {
 pub fn is_public_value(value: &[u8]) -> bool {
     // A JWT's header and payload without a signature: a sample, not a credential (a
     // whole token is the JWT rule's).
-    let unsigned_jwt = value.starts_with(b"eyJ") && value.iter().filter(|&&b| b == b'.').count() == 1;
+    // So is one whose signature is empty (`alg: none`, as forged in a write-up).
+    let dots = value.iter().filter(|&&b| b == b'.').count();
+    let unsigned_jwt = value.starts_with(b"eyJ") && (dots == 1 || (dots == 2 && value.ends_with(b".")));
+    // Paddle's client-side tokens (`live_`/`test_` and 27 hex digits) go into checkout pages.
+    let paddle_client_token = value.len() == 32
+        && (value.starts_with(b"live_") || value.starts_with(b"test_"))
+        && value[5..].iter().all(u8::is_ascii_hexdigit);
     let datadog_client_token =
         value.len() == 35 && value.starts_with(b"pub") && value[3..].iter().all(u8::is_ascii_hexdigit);
     // The Azure storage emulator's account key, published for local use.
@@ -397,6 +407,8 @@ pub fn is_public_value(value: &[u8]) -> bool {
     datadog_client_token
         || azurite
         || unsigned_jwt
+        || paddle_client_token
+        || is_certificate_signed_jwt(value)
         || value.starts_with(b"amzn1.")
         // PostHog's project key, New Relic's browser key and Mailgun's validation key go
         // into every page that uses them.
@@ -408,6 +420,20 @@ pub fn is_public_value(value: &[u8]) -> bool {
         || value.starts_with(b"pk_live_")
         || value.starts_with(b"pk_test_")
         || (value.len() == 42 && value.starts_with(b"0x") && value[2..].iter().all(u8::is_ascii_hexdigit))
+}
+
+/// Whether `value` is a JWT signed under a certificate chain its header carries (`x5c`):
+/// a signed statement anyone may verify (an App Store notification, a device attestation),
+/// not a bearer credential.
+fn is_certificate_signed_jwt(value: &[u8]) -> bool {
+    if !value.starts_with(b"eyJ") {
+        return false;
+    }
+    let header = value.split(|&b| b == b'.').next().unwrap_or_default();
+    let mut decoded = Vec::new();
+    header.len() <= 16 * 1024
+        && crate::decode::base64::decode(header, &mut decoded)
+        && memchr::memmem::find(&decoded, b"\"x5c\"").is_some()
 }
 
 /// Whether `value` is a signed JWT whose claims give the anonymous role: Supabase's anon
@@ -614,12 +640,19 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     // What follows must begin an expression (`,d?x`, `;return`, `,!function`) or go on
     // with one (`].map`): a random key (a WordPress salt, `,=cX5wv;…`) puts any symbol there.
     let begins_expression = |b: u8| b.is_ascii_alphanumeric() || b" _$!([{\"'`-+/.)],;<".contains(&b);
-    let ends_an_expression = match value {
-        // `>` closes a tag: markup cut after an attribute (`">package-0.1.tar.gz`).
-        [b']' | b',' | b';' | b'>', next, ..] => begins_expression(*next),
-        [b')', next, ..] => !next.is_ascii_alphanumeric(),
-        _ => false,
-    };
+    // A generated key (Django's SECRET_KEY, a WordPress salt) opens with any symbol of its
+    // alphabet (`)@p6^…`, `]k7#Lp)…`); it is long, has digits, and mixes symbols that code
+    // cut mid-expression rarely holds together.
+    let generated_key = value.len() >= 24
+        && value.iter().any(u8::is_ascii_digit)
+        && b"@#%^~*&!$".iter().filter(|symbol| value.contains(symbol)).count() >= 3;
+    let ends_an_expression = !generated_key
+        && match value {
+            // `>` closes a tag: markup cut after an attribute (`">package-0.1.tar.gz`).
+            [b']' | b',' | b';' | b'>', next, ..] => begins_expression(*next),
+            [b')', next, ..] => !next.is_ascii_alphanumeric(),
+            _ => false,
+        };
     // `t.apiKey||` from minified code: a name, then an operator that needs its right side
     // (perhaps cut at an escaped quote, `t.apiKey||\"\"` inside a string literal).
     let unescaped = value.strip_suffix(b"\\").unwrap_or(value);
@@ -630,7 +663,10 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     {
         return true;
     }
-    ends_in_calls_or_indexes(value)
+    // An ARM or Bicep template expression cut at its first quote: `[parameters(`.
+    let template_expression = value.starts_with(b"[") && value.ends_with(b"(");
+    template_expression
+        || ends_in_calls_or_indexes(value)
         || is_member_path(value)
         || starts_with_call(value)
         || is_indexed_path(value)
@@ -1193,6 +1229,9 @@ mod tests {
             "Q{9}xT.w[2]z",
             "mK8.Tq[1]x",
             ",=cX5wv;zwxGE65jc^%u/K!>W(e:;0FLFzu?]YN_d7_OOM84Ud.J]8{47t:^L*6#",
+            ")@p6^k2w9!x#3v$z8q*m4n&b7c%r1t-y5u=i0o+lj",
+            "]k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dS",
+            ";k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dS",
         ] {
             assert!(!looks_like_code(value.as_bytes()), "{value}");
         }

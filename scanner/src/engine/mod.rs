@@ -476,7 +476,7 @@ fn names_a_non_secret(haystack: &[u8], captures: &Captures, secret: Range<usize>
         return false;
     };
     // git's `user.signingkey` names a GPG key by its id or fingerprint: public.
-    if haystack[name.range()].eq_ignore_ascii_case(b"signingkey")
+    if haystack[name.range()].to_ascii_lowercase().ends_with(b"signingkey")
         && checks::is_key_id(&haystack[secret.clone()])
     {
         return true;
