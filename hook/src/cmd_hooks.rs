@@ -63,8 +63,8 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
     // git passes the remote's name (or the URL pushed to); the pre-commit framework sets
     // its environment instead.
     let remote = args.remote.clone().or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok());
-    let (tips, hidden) = push::pre_push_range(&repo, &updates, remote.as_deref())?;
-    let commits = push::new_commits(&repo, &tips, &hidden)?;
+    let range = push::pre_push_range(&repo, &updates, remote.as_deref())?;
+    let commits = push::new_commits(&repo, &range.tips, &range.hidden)?;
 
     let mut summary = ScanSummary::default();
     let mut findings = Vec::new();
@@ -82,7 +82,10 @@ pub fn pre_push(args: PrePushArgs) -> Result<ExitStatus> {
         change_scanner.scan(&repo, &blob_changes, Some(&info), &mut worker, &mut summary, &mut findings)?;
     }
     // What the remote holds already (a rebased branch re-adds it) exposes nothing new.
-    findings.retain(|finding| !repo::file_holds(&repo, &hidden, &finding.path, finding.secret.as_bytes()));
+    let before = findings.len();
+    findings
+        .retain(|finding| !repo::file_holds(&repo, &range.held, &finding.path, finding.secret.as_bytes()));
+    summary.findings = summary.findings.saturating_sub((before - findings.len()) as u64);
     for (name, root) in push::pushed_contents(&repo, &updates)? {
         let contents = changes::content_changes(&repo, &name, root)?;
         change_scanner.scan(&repo, &contents, None, &mut worker, &mut summary, &mut findings)?;

@@ -49,7 +49,17 @@ pub fn install(args: InstallArgs) -> Result<ExitStatus> {
         if is_foreign {
             let backup = dir.join(format!("{hook}{BACKUP_SUFFIX}"));
             fs::rename(&path, &backup).with_context(|| format!("cannot back up {}", path.display()))?;
-            eprintln!("secretgate: kept the previous {hook} hook as {}", backup.display());
+            eprintln!(
+                "secretgate: kept the previous {hook} hook as {}; it runs after secretgate",
+                backup.display()
+            );
+            if reads_its_own_name(&backup) {
+                eprintln!(
+                    "secretgate: warning: that hook finds its own name or directory from $0 (as husky 4 and \
+                     overcommit do), and under its new name it may fail or do nothing: call `secretgate {command}` \
+                     from that hook manager instead, and `secretgate uninstall`"
+                );
+            }
         }
         write_hook(&path, &script(&exe, command))?;
         eprintln!("secretgate: installed {}", path.display());
@@ -108,6 +118,16 @@ fn is_foreign(path: &Path) -> Result<bool> {
     }
 }
 
+/// Whether a hook script looks itself up through its own path (`$0`, `basename`, Bash's
+/// `BASH_SOURCE`, Ruby's `__FILE__`/`$PROGRAM_NAME`): such a hook breaks when it runs
+/// under another name.
+fn reads_its_own_name(path: &Path) -> bool {
+    fs::read(path).is_ok_and(|bytes| {
+        let text = String::from_utf8_lossy(&bytes);
+        ["$0", "basename", "BASH_SOURCE", "__FILE__", "$PROGRAM_NAME"].iter().any(|mark| text.contains(mark))
+    })
+}
+
 /// Whether `path` names anything, a dangling symbolic link included.
 fn exists(path: &Path) -> Result<bool> {
     match fs::symlink_metadata(path) {
@@ -125,8 +145,8 @@ fn script(exe: &Path, command: &str) -> String {
     let exe = exe.display().to_string().replace('\'', r"'\''");
     let run = if command == "pre-push" {
         // Both need git's list of refs: it is read once and handed to each.
-        "    input=$(mktemp) || exit 1\n    cat >\"$input\"\n    \"$sg\" pre-push \"$@\" <\"$input\" && \"$backup\" \"$@\" <\"$input\"\n    \
-         status=$?\n    rm -f \"$input\"\n    exit $status\n"
+        "    input=$(mktemp) || exit 1\n    trap 'rm -f \"$input\"' EXIT\n    trap 'exit 1' HUP INT TERM\n    \
+         cat >\"$input\"\n    \"$sg\" pre-push \"$@\" <\"$input\" && \"$backup\" \"$@\" <\"$input\"\n    exit $?\n"
             .to_string()
     } else {
         format!("    \"$sg\" {command} \"$@\" || exit $?\n    exec \"$backup\" \"$@\"\n")

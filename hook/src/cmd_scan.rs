@@ -8,7 +8,7 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
     let config = setup::load_config(&args.config, &setup::config_start(&args.input))?;
     let scanner = setup::build_scanner(&config, &args.config)?;
     let suppressor = setup::load_suppressor(&config, &scanner, &args.suppress.baseline_choice())?;
-    let mut writer = setup::report_writer(&args.output)?;
+    let mut writer = setup::report_writer_at(&args.output, config.root_in_repository())?;
 
     let mut output = setup::scan_inputs(&args.input, &config, &scanner)?;
     setup::apply_suppressions(&suppressor, &mut output, &args.suppress);

@@ -24,7 +24,9 @@ use crate::cli::{ConfigArgs, FormatArg, InputArgs, OutputArgs, SuppressArgs};
 pub fn load_config(args: &ConfigArgs, start: &Path) -> Result<LoadedConfig> {
     let here = Path::new(".");
     let config = match &args.config {
-        Some(file) if LoadedConfig::discover_above(start)?.is_some() => LoadedConfig::read_for(file, start)?,
+        // A configuration named on the command line replaces the discovered one, which
+        // is then not read at all (a broken one must not fail an organisation-wide scan).
+        Some(file) if LoadedConfig::anything_above(start) => LoadedConfig::read_for(file, start)?,
         Some(file) => LoadedConfig::read_for(file, here)?,
         None => match LoadedConfig::discover_above(start)? {
             Some(config) => config,
@@ -112,6 +114,12 @@ pub fn apply_suppressions(suppressor: &Suppressor, output: &mut FilesOutput, arg
 
 /// The report writer the flags ask for, on standard output or `--report-path`.
 pub fn report_writer(args: &OutputArgs) -> Result<Box<dyn FindingSink>> {
+    report_writer_at(args, String::new())
+}
+
+/// [`report_writer`] for findings named from a root that lies at `root_in_repository`
+/// inside its repository (see [`LoadedConfig::root_in_repository`]).
+pub fn report_writer_at(args: &OutputArgs, root_in_repository: String) -> Result<Box<dyn FindingSink>> {
     let format = match args.format {
         FormatArg::Text => Format::Text,
         FormatArg::Json => Format::Json,
@@ -130,7 +138,8 @@ pub fn report_writer(args: &OutputArgs) -> Result<Box<dyn FindingSink>> {
             (Box::new(std::io::BufWriter::new(stdout.lock())), color)
         }
     };
-    Ok(report::writer(format, ReportOptions { show_secrets: args.show_secrets, color }, out))
+    let options = ReportOptions { show_secrets: args.show_secrets, color, root_in_repository };
+    Ok(report::writer(format, options, out))
 }
 
 /// One line on standard error saying what was scanned, skipped and found.

@@ -327,6 +327,30 @@ impl LoadedConfig {
             .unwrap_or_else(|| LoadedConfig { root: crate::paths::normalize(start), ..Default::default() }))
     }
 
+    /// Where [`LoadedConfig::root`] lies inside its work tree, as a prefix for paths
+    /// (`services/api/`; empty at the work tree root or outside one).
+    pub fn root_in_repository(&self) -> String {
+        let Some(tree) = work_tree_root(&self.root) else { return String::new() };
+        match self.root.strip_prefix(&tree) {
+            Ok(inside) if !inside.as_os_str().is_empty() => {
+                let mut prefix = inside.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+                prefix.push('/');
+                prefix
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// Whether `start` lies in a work tree or under a configuration file: what
+    /// [`LoadedConfig::discover_above`] finds, without reading (or failing on) the file.
+    pub fn anything_above(start: &Path) -> bool {
+        let start = crate::paths::normalize(start);
+        start.ancestors().any(|dir| {
+            [FILE_NAME, GITLEAKS_FILE_NAME].iter().any(|name| dir.join(name).is_file())
+                || dir.join(".git").exists()
+        })
+    }
+
     /// [`LoadedConfig::discover`], but `None` when `start` is in no work tree and no
     /// configuration file lies above it.
     pub fn discover_above(start: &Path) -> Result<Option<Self>, Error> {

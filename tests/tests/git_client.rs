@@ -934,10 +934,30 @@ fn force_pushing_a_rebased_branch_reports_only_what_the_remote_lacks() {
     assert!(!out.status.success(), "a new secret was force-pushed");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     assert!(text.contains("new.env:1:") && !text.contains("legacy.env"), "{text}");
+
+    // What `origin` holds is no excuse on a push to another place: history squashed for
+    // publication and pushed to a URL no remote names is judged whole.
+    repo.git(&["checkout", "-q", "--orphan", "public"]);
+    repo.git(&["rm", "-q", "--cached", "new.env"]);
+    std::fs::remove_file(repo.dir.join("new.env")).unwrap();
+    repo.commit_all("first public release");
+    let public = repo.dir.parent().unwrap().join("public.git");
+    let out = common::git::git_command(repo.dir.parent().unwrap(), &repo.home)
+        .args(["init", "-q", "--bare"])
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let url = format!("file://{}", public.display());
+    let out = repo.git_output(&["push", "-q", &url, "public:main"]);
+    assert!(!out.status.success(), "a secret origin holds was published");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("legacy.env:1:"), "{text}");
 }
 
 /// A partial clone (`--filter=blob:none`) lacks the blobs of history it never checked out:
-/// pre-push scans what it has (the user's own commits) instead of failing the push.
+/// pre-push scans the user's own commits, and refuses, saying how to fetch them, to push
+/// history it cannot read.
 #[test]
 fn pre_push_from_a_partial_clone_scans_the_user_s_commits() {
     let upstream = Repo::init();
@@ -962,8 +982,18 @@ fn pre_push_from_a_partial_clone_scans_the_user_s_commits() {
     assert!(out.status.success(), "{}", stderr(&out));
     clone.git(&["remote", "add", "fork", parent.join("fork.git").to_str().unwrap()]);
 
+    // A first push to an empty remote carries history whose blobs were never fetched: it
+    // cannot be scanned, so it is refused with the way out.
     clone.write("notes.txt", "version 4\n");
     clone.commit_all("mine, clean");
+    let out = clone.git_output(&["push", "-q", "fork", "main"]);
+    assert!(!out.status.success(), "history that was never read was pushed");
+    assert!(stderr(&out).contains("partial clone has not fetched it"), "{}", stderr(&out));
+
+    // Once the remote holds upstream's history (and a fetch says so), only the user's own
+    // commits are scanned.
+    clone.git(&["push", "-q", "--no-verify", "fork", "origin/main:refs/heads/main"]);
+    clone.git(&["fetch", "-q", "fork"]);
     let out = clone.git_output(&["push", "-q", "fork", "main"]);
     assert!(out.status.success(), "a clean push from a partial clone failed: {}", stderr(&out));
 

@@ -567,4 +567,20 @@ fn a_repository_scanned_from_outside_uses_its_own_config_ignores_and_baseline() 
     assert!(repo.join(".secretgate-baseline.json").is_file());
     let out = secretgate(&["scan", "repo"], outside.path());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // A configuration in a subdirectory (a monorepo's service) is that scan's root; SARIF
+    // still names files from the repository's root, where code scanning looks for them.
+    write(&repo, "services/api/.secretgate.toml", "");
+    write(&repo, "services/api/s.env", &format!("DB={}\n", database_url().0));
+    let out = secretgate(&["scan", "--format", "sarif", "services/api"], &repo);
+    let sarif = json(&out.stdout);
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "services/api/s.env");
+
+    // A configuration named on the command line replaces the repository's, which is then
+    // not read: a broken one does not fail the scan.
+    write(&repo, "services/api/.secretgate.toml", "this is = = broken\n");
+    write(outside.path(), "org.toml", "");
+    let out = secretgate(&["scan", "--config", "org.toml", "repo/services/api"], outside.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }

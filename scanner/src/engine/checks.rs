@@ -664,7 +664,7 @@ pub fn looks_like_code(value: &[u8]) -> bool {
         return true;
     }
     // An ARM or Bicep template expression cut at its first quote: `[parameters(`.
-    let template_expression = value.starts_with(b"[") && value.ends_with(b"(");
+    let template_expression = !generated_key && value.starts_with(b"[") && value.ends_with(b"(");
     template_expression
         || ends_in_calls_or_indexes(value)
         || is_member_path(value)
@@ -921,7 +921,6 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "placeholder",
     "mask",
     "hint",
-    "prompt",
     "format",
     "field",
     "param",
@@ -1013,6 +1012,10 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
         return true;
     }
     if names_a_captcha_site_key(name) {
+        return true;
+    }
+    // `password_prompt` is the text asking for one; `PROMPT_API_KEY` is a key.
+    if pieces(name).last().is_some_and(|(_, piece)| piece.eq_ignore_ascii_case(b"prompt")) {
         return true;
     }
     let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
@@ -1232,6 +1235,7 @@ mod tests {
             ")@p6^k2w9!x#3v$z8q*m4n&b7c%r1t-y5u=i0o+lj",
             "]k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dS",
             ";k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dS",
+            "[k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dSa@Zx|Q(",
         ] {
             assert!(!looks_like_code(value.as_bytes()), "{value}");
         }

@@ -476,17 +476,23 @@ fn names_a_non_secret(haystack: &[u8], captures: &Captures, secret: Range<usize>
         return false;
     };
     // git's `user.signingkey` names a GPG key by its id or fingerprint: public.
-    if haystack[name.range()].to_ascii_lowercase().ends_with(b"signingkey")
-        && checks::is_key_id(&haystack[secret.clone()])
-    {
+    let lower_name = haystack[name.range()].to_ascii_lowercase();
+    let git_signing_key = lower_name == b"signingkey" || lower_name.ends_with(b".signingkey");
+    if git_signing_key && checks::is_key_id(&haystack[secret.clone()]) {
         return true;
     }
     // SCRAM's stored and server keys (MongoDB's `system.users`, PostgreSQL's verifiers) are
     // HMACs derived from the password, as a hash is: base64 of a SHA-1 or SHA-256 digest.
+    // The names alone are not enough (`serverKey` may name a real key): SCRAM's own
+    // words must be near.
     let name_text = &haystack[name.range()];
     let scram = name_text.eq_ignore_ascii_case(b"storedKey") || name_text.eq_ignore_ascii_case(b"serverKey");
     if scram && matches!(secret.len(), 28 | 44) && haystack[secret.clone()].ends_with(b"=") {
-        return true;
+        let near = &haystack[name.start.saturating_sub(512)..(secret.end + 512).min(haystack.len())];
+        let said = |word: &[u8]| memchr::memmem::find(near, word).is_some();
+        if said(b"SCRAM-SHA") || (said(b"storedKey") && said(b"serverKey")) {
+            return true;
+        }
     }
     let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-' || *b == b'.';
     let widened = haystack[..name.start].iter().rev().take(64).take_while(|b| is_name_byte(b)).count();

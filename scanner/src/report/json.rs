@@ -32,7 +32,7 @@ impl<W: Write> FindingSink for JsonWriter<W> {
     }
 
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        let shown = presented(finding, self.options);
+        let shown = presented(finding, &self.options);
         if self.lines {
             serde_json::to_writer(&mut self.out, &shown)?;
         } else {

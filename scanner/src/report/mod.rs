@@ -24,12 +24,16 @@ pub enum Format {
 }
 
 /// Writer options that do not depend on the format.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
     /// Print secrets whole instead of redacted.
     pub show_secrets: bool,
     /// Use ANSI colours (text only).
     pub color: bool,
+    /// Where the root that fingerprints name files from lies inside the repository
+    /// (`services/api/` when a configuration there was used; empty at the work tree root):
+    /// SARIF locations are given from the repository's root, as code scanning reads them.
+    pub root_in_repository: String,
 }
 
 /// A writer for `format` over `out`.
@@ -47,7 +51,7 @@ pub fn writer<'w>(
 }
 
 /// `finding` with its secret redacted unless `show_secrets`.
-fn presented(finding: &Finding, options: ReportOptions) -> Finding {
+fn presented(finding: &Finding, options: &ReportOptions) -> Finding {
     let mut shown = finding.clone();
     shown.secret = finding.display_secret(options.show_secrets);
     shown

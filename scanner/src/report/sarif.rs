@@ -48,10 +48,12 @@ fn level(severity: Severity) -> &'static str {
 /// The finding's path from the work tree root, which is what code scanning resolves a
 /// location against: the path its fingerprint names, unless that lies outside the root
 /// (absolute), when the path as given is all there is.
-fn root_relative_path(f: &Finding) -> &str {
+fn root_relative_path(f: &Finding, root_in_repository: &str) -> String {
     match crate::finding::split_fingerprint(&f.fingerprint) {
-        Some((path, _, _)) if !path.is_empty() && !path.starts_with('/') => path,
-        _ => &f.path,
+        Some((path, _, _)) if !path.is_empty() && !path.starts_with('/') => {
+            format!("{root_in_repository}{path}")
+        }
+        _ => f.path.clone(),
     }
 }
 
@@ -83,7 +85,7 @@ fn path_uri(path: &str) -> String {
 
 impl<W: Write> FindingSink for SarifWriter<W> {
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        self.findings.push(presented(finding, self.options));
+        self.findings.push(presented(finding, &self.options));
         Ok(())
     }
 
@@ -131,7 +133,7 @@ impl<W: Write> FindingSink for SarifWriter<W> {
                     "message": { "text": message },
                     "locations": [{
                         "physicalLocation": {
-                            "artifactLocation": { "uri": path_uri(root_relative_path(f)) },
+                            "artifactLocation": { "uri": path_uri(&root_relative_path(f, &self.options.root_in_repository)) },
                             "region": {
                                 "startLine": f.line,
                                 "startColumn": f.column,

@@ -47,7 +47,7 @@ pub fn pre_push_range(
     repo: &gix::Repository,
     updates: &[PushUpdate],
     remote: Option<&str>,
-) -> Result<(Vec<ObjectId>, Vec<ObjectId>), Error> {
+) -> Result<PushRange, Error> {
     let mut tips = Vec::new();
     for update in updates.iter().filter(|u| !u.local.is_null()) {
         if let Some(commit) = repo::peel_to_commit(repo, update.local)? {
@@ -55,17 +55,35 @@ pub fn pre_push_range(
         }
     }
     let mirrors = remote.and_then(|remote| tracking_refs(repo, remote));
-    let mut hidden = match &mirrors {
-        Some(patterns) => repo::ref_commit_tips(repo, |name| patterns.iter().any(|p| p.matches(name)))?,
-        None => repo::ref_commit_tips(repo, |name| name.starts_with("refs/remotes/"))?,
+    let (mut hidden, mut held) = match &mirrors {
+        Some(patterns) => {
+            let tips = repo::ref_commit_tips(repo, |name| patterns.iter().any(|p| p.matches(name)))?;
+            (tips.clone(), tips)
+        }
+        // A guess at what an unknown remote has is good enough to skip rescanning history,
+        // not to excuse a secret: `held` stays empty.
+        None => (repo::ref_commit_tips(repo, |name| name.starts_with("refs/remotes/"))?, Vec::new()),
     };
     for update in updates.iter().filter(|u| !u.remote.is_null()) {
         // A force push names a remote commit we may not have: then it hides nothing.
         if let Some(commit) = repo::peel_to_commit(repo, update.remote)? {
             hidden.push(commit);
+            held.push(commit);
         }
     }
-    Ok((tips, hidden))
+    Ok(PushRange { tips, hidden, held })
+}
+
+/// What a client-side push brings, from [`pre_push_range`].
+#[derive(Debug, Default)]
+pub struct PushRange {
+    /// The pushed commits.
+    pub tips: Vec<ObjectId>,
+    /// Commits whose history is taken as already on the remote (not scanned).
+    pub hidden: Vec<ObjectId>,
+    /// Commits known to be on the remote itself (its tracking refs, the refs pushed over):
+    /// a secret one of them holds in the same file exposes nothing new.
+    pub held: Vec<ObjectId>,
 }
 
 /// The trees and blobs the push sends under a ref of their own (through tags or not), by

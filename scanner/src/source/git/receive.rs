@@ -216,7 +216,9 @@ pub fn scan_push(
         .filter(|old| !old.is_null())
         .filter_map(|old| repo::peel_to_commit(repo, old).ok().flatten())
         .collect();
+    let before = findings.len();
     findings.retain(|finding| !repo::file_holds(repo, &replaced, &finding.path, finding.secret.as_bytes()));
+    summary.findings = summary.findings.saturating_sub((before - findings.len()) as u64);
     // A bare repository has no work tree: the ignore file and baseline are the pushed tip's.
     if let Some(tip) = suppression_tip {
         let suppressor = Suppressor::committed(Arc::clone(scanner.allowlists()), &tip.to_string(), |name| {

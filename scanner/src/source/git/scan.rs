@@ -41,11 +41,17 @@ impl ChangeScanner<'_> {
             if change.old.iter().any(Option::is_none) {
                 self.scanner.scan_path(InputName::same(&path), summary, out);
             }
-            // A partial clone lacks the blobs of commits it fetched and never checked out:
-            // someone else's work, already on the remote it came from. Counted, not read.
+            // A partial clone lacks the blobs of history it never checked out. `git push`
+            // fetches them to send them; we cannot, and a push must not carry what was not
+            // scanned: say how to fetch them.
             let Some(new) = read_blob_if_fetched(repo, change.new)? else {
-                summary.skip(SkipReason::Unreadable, 0);
-                continue;
+                return Err(Error::Read {
+                    context: format!("reading {path} (blob {})", change.new),
+                    message: "this partial clone has not fetched it. If the remote already has this history, \
+                              `git fetch` it and push again; otherwise fetch the blobs being pushed (`git backfill` \
+                              with git 2.49 or later, or `git log -p` over the commits) and push again"
+                        .into(),
+                });
             };
             if let Some(reason) = self.scanner.skip_reason(new.len() as u64, &new) {
                 summary.skip(reason, new.len() as u64);
@@ -128,8 +134,9 @@ pub fn attribute(finding: &mut Finding, commit: &CommitInfo) {
 
 /// A blob that a partial clone (`git clone --filter=blob:none`) may not hold: git fetches
 /// such blobs on demand, and gix does not. `None` then: a parent's version missing makes
-/// the file count as new, whole (its old lines may be reported again), rather than failing
-/// the hook. In any other repository a missing blob is an error.
+/// the file count as new, whole (its old lines may be reported again); a new version
+/// missing is an error that says how to fetch it. In any other repository a missing blob
+/// is an error.
 fn read_blob_if_fetched(repo: &gix::Repository, id: ObjectId) -> Result<Option<Vec<u8>>, Error> {
     match repo.try_find_object(id).context(|| format!("reading blob {id}"))? {
         Some(object) => Ok(Some(object.detach().data)),
