@@ -4664,6 +4664,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("kaggle", "kaggle.json", "{\"username\":\"mlops\",\"key\":\"{v}\"}\n".to_string(), r.s(HEX, 32)),
         ("azure-attribute", "prod.tfstate", "          \"attributes\": {\n            \"primary_access_key\": \"{v}\",\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("aws-positional", "init.sls", "s3:\n  region: eu-west-1\n  keyid: AKIA{id}\n  key: {v}\n".replace("{id}", &r.s(BASE32, 16)), r.s(B64, 40)),
+        ("hex-key", "settings.py", "KAGGLE_KEY = \"{v}\"\n".to_string(), r.s(HEX, 32)),
+        ("duo", "login_duo.conf", "[duo]\nikey = DI{i}\nskey = {v}\nhost = api-4f2a9c1e.duosecurity.com\n".replace("{i}", &r.s(UPPER_ALNUM, 18)), r.s(LOWER_ALNUM, 40)),
+        ("ethereum-config", "hardhat.config.js", "module.exports = {\n  networks: {\n    mainnet: {\n      url: process.env.RPC_URL,\n      accounts: [\"{v}\"],\n    },\n  },\n};\n".to_string(), r.s(HEX, 64)),
         ("pulumi", "Pulumi.prod.yaml", "config:\n  aws:region: us-west-2\n  payments:dbPassword: {v}\n".to_string(), r.mixed(16, 16)),
     ];
     for (kind, file, content, secret) in planted {
@@ -4835,6 +4838,20 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
             "user.signingkey={}\ncredential.https://dev.azure.com.usehttppath=true\n",
             r.s(HEX_UPPER, 16)
         ),
+    );
+    c.neg(
+        "browser-key",
+        "braintree.ts",
+        format!(
+            "export const BRAINTREE_TOKENIZATION_KEY = \"production_{}_{}\";\n",
+            r.s(LOWER_ALNUM, 8),
+            r.s(LOWER_ALNUM, 16)
+        ),
+    );
+    c.neg(
+        "browser-key",
+        "search.ts",
+        format!("export const ALGOLIA_SEARCH_ONLY_API_KEY = \"{}\";\n", r.s(HEX, 32)),
     );
     c.neg(
         "c-member",

@@ -17,6 +17,10 @@ const PUBLISHED_EXAMPLES: &[&str] = &[
     concat!("sk_", "test_", "4eC39HqLyjWDarjtT1zdp7dc"),
     concat!("pk_", "test_", "TYooMQauvdEDq54NiTphI7jx"),
     concat!("sk_", "test_", "BQokikJOvBiI2HlWgH4olfQ2"),
+    // BIP32's test vector 1 master private key.
+    "xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi",
+    // The sample Secret Key of 1Password's security white paper.
+    "A3-ASWWYB-798JRY-LJVD4-23DC2-86TVM-H43EB",
     // RFC 6749's sample access and refresh tokens, and RFC 7617's `Aladdin:open sesame`.
     "2YotnFZFEjr1zCsicMWpAA",
     "tGzv3JOkF0XG5Qx2TlKWIA",
@@ -395,6 +399,17 @@ pub fn is_public_value(value: &[u8]) -> bool {
     // So is one whose signature is empty (`alg: none`, as forged in a write-up).
     let dots = value.iter().filter(|&&b| b == b'.').count();
     let unsigned_jwt = value.starts_with(b"eyJ") && (dots == 1 || (dots == 2 && value.ends_with(b".")));
+    // Braintree's tokenization keys (`production_<8>_<16>`) are made for the browser.
+    let braintree_tokenization_key = [&b"production_"[..], b"sandbox_"].iter().any(|prefix| {
+        value.strip_prefix(*prefix).is_some_and(|rest| {
+            rest.len() == 25
+                && rest[8] == b'_'
+                && rest
+                    .iter()
+                    .enumerate()
+                    .all(|(at, &b)| at == 8 || b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+    });
     // Paddle's client-side tokens (`live_`/`test_` and 27 hex digits) go into checkout pages.
     let paddle_client_token = value.len() == 32
         && (value.starts_with(b"live_") || value.starts_with(b"test_"))
@@ -408,6 +423,7 @@ pub fn is_public_value(value: &[u8]) -> bool {
         || azurite
         || unsigned_jwt
         || paddle_client_token
+        || braintree_tokenization_key
         || is_certificate_signed_jwt(value)
         || value.starts_with(b"amzn1.")
         // PostHog's project key, New Relic's browser key and Mailgun's validation key go
@@ -1012,6 +1028,15 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
         return true;
     }
     if names_a_captcha_site_key(name) {
+        return true;
+    }
+    // Search-only keys (Algolia's, Typesense's) and Facebook's client token are handed to
+    // every browser or app by design.
+    let lower = name.to_ascii_lowercase();
+    let has = |part: &[u8]| memchr::memmem::find(&lower, part).is_some();
+    if (has_word(name, b"search") && (has_word(name, b"only") || has(b"algolia")))
+        || ((has(b"facebook") || has_word(name, b"fb")) && (has(b"clienttoken") || has(b"client_token")))
+    {
         return true;
     }
     // `password_prompt` is the text asking for one; `PROMPT_API_KEY` is a key.
