@@ -122,10 +122,11 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
 
 /// How secrets-in-git tools write an encrypted value: SOPS (`ENC[AES256_GCM,data:…]`),
 /// EJSON (`EJ[1:…]`), dotenvx (`encrypted:…`), Jasypt (`ENC(…)`), Spring Cloud Config
-/// (`{cipher}…`), Vault's transit engine (`vault:v1:…`), Ansible Vault. Such a value is
+/// (`{cipher}…`), Vault's transit engine (`vault:v1:…`), Ansible Vault, AWS KMS ciphertext
+/// blobs (base64 of their version header, `AQICAH…`). Such a value is
 /// safe in a repository by design: the key that opens it is kept elsewhere.
 const ENCRYPTED_ENVELOPES: &[&str] =
-    &["ENC[", "EJ[1:", "encrypted:", "ENC(", "{cipher}", "vault:v1:", "$ANSIBLE_VAULT;"];
+    &["ENC[", "EJ[1:", "encrypted:", "ENC(", "{cipher}", "vault:v1:", "$ANSIBLE_VAULT;", "AQICAH", "AQECAH"];
 
 /// Whether `secret` is an encrypted value in one of [`ENCRYPTED_ENVELOPES`].
 fn is_encrypted_envelope(secret: &[u8]) -> bool {
