@@ -344,31 +344,17 @@ impl LoadedConfig {
     /// Whether `start` lies in a work tree or under a configuration file: what
     /// [`LoadedConfig::discover_above`] finds, without reading (or failing on) the file.
     pub fn anything_above(start: &Path) -> bool {
-        let start = crate::paths::normalize(start);
-        start.ancestors().any(|dir| {
-            [FILE_NAME, GITLEAKS_FILE_NAME].iter().any(|name| dir.join(name).is_file())
-                || dir.join(".git").exists()
-        })
+        discovery_stop(start).is_some()
     }
 
     /// [`LoadedConfig::discover`], but `None` when `start` is in no work tree and no
     /// configuration file lies above it.
     pub fn discover_above(start: &Path) -> Result<Option<Self>, Error> {
-        let start = crate::paths::normalize(start);
-        let mut dir = Some(start.as_path());
-        while let Some(current) = dir {
-            for name in [FILE_NAME, GITLEAKS_FILE_NAME] {
-                let candidate = current.join(name);
-                if candidate.is_file() {
-                    return Self::read(&candidate).map(Some);
-                }
-            }
-            if current.join(".git").exists() {
-                return Ok(Some(LoadedConfig { root: current.to_path_buf(), ..Default::default() }));
-            }
-            dir = current.parent();
+        match discovery_stop(start) {
+            Some(DiscoveryStop::File(file)) => Self::read(&file).map(Some),
+            Some(DiscoveryStop::WorkTree(root)) => Ok(Some(LoadedConfig { root, ..Default::default() })),
+            None => Ok(None),
         }
-        Ok(None)
     }
 
     fn file_name(&self) -> String {
@@ -423,6 +409,32 @@ impl LoadedConfig {
 }
 
 /// The first of `start` and its parents that holds `.git`.
+/// Where discovery from a directory stops.
+enum DiscoveryStop {
+    /// The first configuration file found.
+    File(PathBuf),
+    /// The work tree root reached first, holding none.
+    WorkTree(PathBuf),
+}
+
+/// Looks for `.secretgate.toml`, then `.gitleaks.toml`, in `start` and its parents, up to
+/// and including the first directory that holds `.git`.
+fn discovery_stop(start: &Path) -> Option<DiscoveryStop> {
+    let start = crate::paths::normalize(start);
+    for dir in start.ancestors() {
+        for name in [FILE_NAME, GITLEAKS_FILE_NAME] {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(DiscoveryStop::File(candidate));
+            }
+        }
+        if dir.join(".git").exists() {
+            return Some(DiscoveryStop::WorkTree(dir.to_path_buf()));
+        }
+    }
+    None
+}
+
 fn work_tree_root(start: &Path) -> Option<PathBuf> {
     start.ancestors().find(|dir| dir.join(".git").exists()).map(Path::to_path_buf)
 }
