@@ -1016,7 +1016,8 @@ const SECRET_NAME_PARTS: &[&str] = &[
 /// capital starts a word), or names no secret at all (`minipass`).
 pub fn names_a_non_secret(name: &[u8]) -> bool {
     let lower = name.to_ascii_lowercase();
-    let strong = SECRET_NAME_PARTS.iter().any(|part| memchr::memmem::find(&lower, part.as_bytes()).is_some());
+    let has = |part: &[u8]| memchr::memmem::find(&lower, part).is_some();
+    let strong = SECRET_NAME_PARTS.iter().any(|part| has(part.as_bytes()));
     // `pass` and `pat` (a personal access token) count only as words of their own.
     if !strong && !has_word(name, b"pass") && !has_word(name, b"pat") && !has_pass_compound(name) {
         return true;
@@ -1033,8 +1034,6 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
     }
     // Search-only keys (Algolia's, Typesense's) and Facebook's client token are handed to
     // every browser or app by design.
-    let lower = name.to_ascii_lowercase();
-    let has = |part: &[u8]| memchr::memmem::find(&lower, part).is_some();
     if (has_word(name, b"search") && (has_word(name, b"only") || has(b"algolia")))
         || ((has(b"facebook") || has_word(name, b"fb")) && (has(b"clienttoken") || has(b"client_token")))
     {
