@@ -4668,6 +4668,14 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("duo", "login_duo.conf", "[duo]\nikey = DI{i}\nskey = {v}\nhost = api-4f2a9c1e.duosecurity.com\n".replace("{i}", &r.s(UPPER_ALNUM, 18)), r.s(LOWER_ALNUM, 40)),
         ("ethereum-config", "hardhat.config.js", "module.exports = {\n  networks: {\n    mainnet: {\n      url: process.env.RPC_URL,\n      accounts: [\"{v}\"],\n    },\n  },\n};\n".to_string(), r.s(HEX, 64)),
         ("pulumi", "Pulumi.prod.yaml", "config:\n  aws:region: us-west-2\n  payments:dbPassword: {v}\n".to_string(), r.mixed(16, 16)),
+        // Passwords people make: capitalised words, digits and punctuation.
+        ("human-password", "wp-config.php", "/** Database password */\ndefine( 'DB_PASSWORD', '{v}' );\n".to_string(), format!("{}{}-{}.{}_", r.pick(&["W", "G", "B"]), r.pick(&["4lnut", "r4nite", "0ulder"]), r.s(DIGITS, 2), r.pick(&["Anchor", "Velvet", "Orbit"]))),
+        ("human-password", "Web.config", "<connectionStrings>\n  <add name=\"Default\" connectionString=\"Data Source=sql01;Initial Catalog=Inventory;User ID=sa;Password={v};\" />\n</connectionStrings>\n".to_string(), format!("{}.{}-{}-", r.pick(&["Ember", "Cedar", "Falcon"]), r.s(DIGITS, 2), r.pick(&["Velvet", "Harbor", "Summit"]))),
+        ("split-connection-string", "orders_report.py", "conn = pyodbc.connect(\n    \"DRIVER={ODBC Driver 18 for SQL Server};\"\n    \"SERVER=sql01;\"\n    \"UID=etl_user;\"\n    \"PWD={v};\"\n)\n".to_string(), format!("{}!{}", r.mixed(10, 10), r.mixed(12, 12))),
+        ("place-word-name", ".env.prod", "QUEUE_CONCURRENCY=10\nFIELD_ENCRYPTION_KEY={v}\n".to_string(), r.s(HEX, 32)),
+        ("credentials-call", "digest_mailer.rb", "Net::SMTP.start(SMTP_HOST, 587, \"acme.io\", \"digest-mailer\", \"{v}\", :login) do |smtp|\n  smtp.send_message(body, FROM, rcpt)\nend\n".to_string(), format!("{}+{}", r.mixed(6, 6), r.mixed(5, 5))),
+        ("csharp-property", "MysqlOptions.cs", "public class MysqlOptions\n{\n    public string MysqlRootPassword { get; set; } = \"{v}\";\n}\n".to_string(), format!("{}*{}", r.mixed(8, 8), r.mixed(11, 11))),
+        ("short-password", "source.properties", "source.jdbc.url=jdbc:mysql://db.internal:3306/app?user=app&password={v}&useSSL=false\n".to_string(), format!("{}_{}~{}", r.mixed(4, 4), r.mixed(3, 3), r.s(DIGITS, 1))),
     ];
     for (kind, file, content, secret) in planted {
         c.pos(kind, file, content.replace("{v}", &secret), &secret);

@@ -91,8 +91,12 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if x_run.iter().any(|run| memchr::memmem::find(secret, run).is_some()) {
         return true;
     }
-    // A template's variable standing for the whole value: `{password}`, `{api_token}`.
-    if secret.strip_prefix(b"{").and_then(|rest| rest.strip_suffix(b"}")).is_some_and(is_plain_name) {
+    // A template's variable standing for the whole value: `{password}`, `{api_token}`; a
+    // word in brackets says what goes there: `(whatever)`, `[password]`.
+    let bracketed = |open: &[u8], close: &[u8]| {
+        secret.strip_prefix(open).and_then(|rest| rest.strip_suffix(close)).is_some_and(is_plain_name)
+    };
+    if bracketed(b"{", b"}") || bracketed(b"(", b")") || bracketed(b"[", b"]") {
         return true;
     }
     if is_encrypted_envelope(secret) {
@@ -211,13 +215,25 @@ fn has_template_slot(value: &[u8]) -> bool {
             [b'%', b's' | b'd'] => {
                 text_like && !after.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
             }
-            // `<your-token>`, `<API KEY>`, `<insert token here>`.
-            [b'<', first] if first.is_ascii_alphabetic() => slot(&value[at + 1..], b'>', &|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' ' | b'.')
-            }),
+            // `<your-token>`, `<API KEY>`, `<insert token here>`; not `<kM>` in a generated
+            // key whose alphabet holds `<` and `>` (WordPress salts): a slot's words are
+            // written in one case, or capitalised.
+            [b'<', first] if first.is_ascii_alphabetic() => {
+                slot(&value[at + 1..], b'>', &|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' ' | b'.')
+                }) && value[at + 1..].split(|&b| b == b'>').next().is_some_and(|slot| {
+                    slot.split(|b| matches!(b, b'_' | b'-' | b' ' | b'.')).all(reads_as_one_case)
+                })
+            }
             _ => false,
         }
     })
+}
+
+/// Whether a word is written in one case (`token`, `API`) or capitalised (`Token`).
+fn reads_as_one_case(word: &[u8]) -> bool {
+    let rest = word.get(1..).unwrap_or_default();
+    !rest.iter().any(u8::is_ascii_uppercase) || !word.iter().any(u8::is_ascii_lowercase)
 }
 
 /// Whether `value` points at a value kept elsewhere instead of being one: a variable
@@ -552,6 +568,18 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     if separated && number_into_word {
         return false;
     }
+    // `Ember.85-Velvet-`, `W4lnut-91.Anchor_`: capitalised words, digits and punctuation
+    // mixed as people make passwords. A name keeps to one kind of separator and does not
+    // end in one (`Orange-2`, `test_schema_2`).
+    let separator_kinds = [b'.', b'-', b'_'].iter().filter(|sep| secret.contains(sep)).count();
+    let ends_in_separator = secret.last().is_some_and(|b| matches!(b, b'.' | b'-' | b'_'));
+    let capitalised_word = secret.windows(2).any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_lowercase());
+    if (separator_kinds >= 2 || ends_in_separator)
+        && capitalised_word
+        && secret.iter().any(u8::is_ascii_digit)
+    {
+        return false;
+    }
     let (mut letters, mut long_words, mut numbers, mut scraps) = (0, 0, 0, 0);
     for (at, piece) in pieces(secret) {
         if piece[0].is_ascii_digit() {
@@ -659,10 +687,12 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     let begins_expression = |b: u8| b.is_ascii_alphanumeric() || b" _$!([{\"'`-+/.)],;<".contains(&b);
     // A generated key (Django's SECRET_KEY, a WordPress salt) opens with any symbol of its
     // alphabet (`)@p6^…`, `]k7#Lp)…`); it is long, has digits, and mixes symbols that code
-    // cut mid-expression rarely holds together.
+    // cut mid-expression rarely holds together, or is as random as code never is (64
+    // characters of WordPress' 94 hold ~5.4 bits each; code, well under 5).
     let generated_key = value.len() >= 24
         && value.iter().any(u8::is_ascii_digit)
-        && b"@#%^~*&!$".iter().filter(|symbol| value.contains(symbol)).count() >= 3;
+        && (b"@#%^~*&!$".iter().filter(|symbol| value.contains(symbol)).count() >= 3
+            || (value.len() >= 40 && shannon_entropy(value) >= 5.0));
     let ends_an_expression = !generated_key
         && match value {
             // `>` closes a tag: markup cut after an attribute (`">package-0.1.tar.gz`).
@@ -985,9 +1015,11 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "pgp",
 ];
 
-/// Words of [`NON_SECRET_NAME_WORDS`] that tell where a secret is used, not that the name
-/// is not one: they count only as the name's last word.
-const PLACE_WORDS: &[&str] = &["url", "uri", "endpoint", "host"];
+/// Words of [`NON_SECRET_NAME_WORDS`] that tell where a secret is used or kept when a word
+/// follows (`url_password`, `FIELD_ENCRYPTION_KEY`, `ENV_SECRET`), and that the name is a
+/// place, not a secret, only as its last word (`token_url`, `password_file`).
+const PLACE_WORDS: &[&str] =
+    &["url", "uri", "endpoint", "host", "field", "file", "path", "dir", "env", "var", "variable"];
 
 /// Parts of names that say a secret is meant, in English and in the languages whose words
 /// for "password" turn up in code; `pass` alone is not one of them, since it ends
@@ -1196,6 +1228,8 @@ mod tests {
             "hcaptcha-sitekey",
             "TURNSTILE_SITE_KEY",
             "site_key",
+            "password_field",
+            "SECRET_KEY_FILE",
         ] {
             assert!(names_a_non_secret(name.as_bytes()), "{name}");
         }
@@ -1214,6 +1248,8 @@ mod tests {
             "SITE_PRIVATE_KEY",
             "site_api_key",
             "siteAccessKey",
+            "FIELD_ENCRYPTION_KEY",
+            "env_secret",
         ] {
             assert!(!names_a_non_secret(name.as_bytes()), "{name}");
         }
@@ -1259,6 +1295,7 @@ mod tests {
             ",=cX5wv;zwxGE65jc^%u/K!>W(e:;0FLFzu?]YN_d7_OOM84Ud.J]8{47t:^L*6#",
             ")@p6^k2w9!x#3v$z8q*m4n&b7c%r1t-y5u=i0o+lj",
             "]k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dS",
+            ";OvU%Pq?XFLe`ol+/MdMn*ZiQQAuon9a,N>]L)cW1Q,ei6|`Ns]RM_c|7YDa%sgi",
             ";k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dS",
             "[k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dSa@Zx|Q(",
         ] {
@@ -1283,6 +1320,8 @@ mod tests {
             "ServerlessV2PlatformVersions",
             "test_schema_2",
             "Orange-2",
+            "user_service-name",
+            "Orange-Tree",
             "15.minutes",
             "HTTPServerKey",
             "getApiTokenFromVault",
@@ -1303,6 +1342,9 @@ mod tests {
             "qfeeYp8J17veklYt",
             "Willow.7368Quartz",
             "Lantern.48Willow",
+            "Ember.85-Velvet-",
+            "W4lnut-91.Anchor_",
+            "Ember85-Velvet-",
             "Xk9\\u0041mQ2vLp7wRt4Zs",
         ] {
             assert!(!looks_like_identifier(value.as_bytes()), "{value}");
@@ -1318,6 +1360,8 @@ mod tests {
             "{password}",
             "{api_token}",
             "<your-token>",
+            "<Your API Key>",
+            "(whatever)",
             "changeme",
             "aaaaaaaaaaaaaaaa",
             "abcdefgh12",
@@ -1351,6 +1395,8 @@ mod tests {
             "s1s%62lhj#mz=cno!r19+p+z94#9$r-0fzxt++i$(xrg#b7k^n",
             "(x-n(92-1#)2#_&%d*3$85b86tx^uxm(sa^ldeai+ok_5ob)rc",
             "FXNadb&uporBA<Aj95N",
+            // A WordPress salt: its alphabet has `<` and `>`.
+            "^uX%uy8HMj<kM>mbXFEi9$lJ1a}5B[R8cNVm2g=CX=uAKuJV7P(rV~.=PD?G3B<5",
         ] {
             assert!(!is_placeholder(value.as_bytes()), "{value}");
         }
