@@ -49,9 +49,36 @@ fn main() {
     }
 }
 
+/// What `--check-config` checks beyond the file itself: what the daemon would refuse at
+/// start, and an audit log it could not write (bypasses would then be refused).
+fn check_settings(
+    settings: &secretgate_scanner::server::config::ServerSettings,
+    socket: &std::path::Path,
+) -> Result<()> {
+    settings.socket_mode()?;
+    if let Some(address) = &settings.metrics_address {
+        metrics::check_address(address)?;
+    }
+    if let Ok(found) = std::fs::symlink_metadata(socket) {
+        use std::os::unix::fs::FileTypeExt;
+        if !found.file_type().is_socket() {
+            anyhow::bail!("socket {} exists and is not a socket", socket.display());
+        }
+    }
+    if let Some(log) = &settings.audit_log {
+        let dir = log.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            anyhow::bail!("audit_log {}: the directory {} does not exist", log.display(), dir.display());
+        }
+    }
+    Ok(())
+}
+
 fn run(args: Args) -> Result<()> {
     let loaded = state::Loaded::read(&args.config)?;
     if args.check_config {
+        let socket = args.socket.clone().unwrap_or_else(|| loaded.config.settings.socket.clone());
+        check_settings(&loaded.config.settings, &socket)?;
         println!(
             "secretgated: {} is valid ({} rules)",
             args.config.display(),

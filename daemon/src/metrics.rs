@@ -153,6 +153,19 @@ impl Metrics {
     }
 }
 
+/// Refuses a metrics address that is not a loopback one (what `--check-config` checks too).
+pub fn check_address(address: &str) -> Result<()> {
+    use std::net::ToSocketAddrs;
+    let resolved: Vec<_> = address
+        .to_socket_addrs()
+        .with_context(|| format!("metrics_address {address} is not an address (host:port)"))?
+        .collect();
+    if resolved.is_empty() || !resolved.iter().all(|a| a.ip().is_loopback()) {
+        bail!("metrics_address {address} is not a loopback address; metrics are served only locally");
+    }
+    Ok(())
+}
+
 /// Serves the metrics over HTTP on `address`, which must be a loopback address;
 /// `audit_log` says where the audit log is now (it may change on reload).
 pub fn serve(
@@ -160,11 +173,9 @@ pub fn serve(
     metrics: Arc<Metrics>,
     audit_log: impl Fn() -> Option<PathBuf> + Send + 'static,
 ) -> Result<()> {
+    check_address(address)?;
     let listener =
         TcpListener::bind(address).with_context(|| format!("cannot serve metrics on {address}"))?;
-    if !listener.local_addr()?.ip().is_loopback() {
-        bail!("metrics_address {address} is not a loopback address; metrics are served only locally");
-    }
     std::thread::Builder::new().name("secretgated-metrics".into()).spawn(move || {
         for stream in listener.incoming().flatten() {
             let mut stream = stream;

@@ -26,7 +26,13 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Binds the socket with permission bits `mode`. A stale socket (no daemon behind it) is
 /// replaced; a live one is an error.
 pub fn bind(path: &Path, mode: u32) -> Result<UnixListener> {
-    if path.exists() {
+    if let Ok(found) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        // Only a socket is ours to replace: a config that names a file by mistake must not
+        // cost that file.
+        if !found.file_type().is_socket() {
+            bail!("{} exists and is not a socket; choose another `socket` path", path.display());
+        }
         if UnixStream::connect(path).is_ok() {
             bail!("another daemon is listening on {}", path.display());
         }
@@ -130,17 +136,17 @@ fn handle(mut stream: UnixStream, live: &Live, metrics: &Metrics, slots: &Slots)
     let loaded = live.current();
     let settings = &loaded.config.settings;
     let deadline = started + Duration::from_millis(settings.budget.timeout_ms);
-    let decision = if slots.acquire(settings.budget.max_concurrent_scans, deadline) {
-        let decision = serve::handle(&request, &loaded.scan, "daemon", started);
-        slots.release();
-        decision
+    let slot = slots.acquire(settings.budget.max_concurrent_scans, deadline);
+    let (mut decision, scan_thread) = if slot {
+        serve::handle_scan(&request, &loaded.scan, "daemon", started)
     } else {
         let why = format!("{} scans were already running", settings.budget.max_concurrent_scans);
-        decide(settings, &request, Outcome::OverBudget(why), "daemon", started.elapsed().as_millis() as u64)
+        let elapsed = started.elapsed().as_millis() as u64;
+        (decide(settings, &request, Outcome::OverBudget(why), "daemon", elapsed), None)
     };
     metrics.record(&decision.audit, started.elapsed());
     if let Some(log) = &settings.audit_log {
-        if let Err(err) = decision.audit.append_to(log) {
+        if let Err(err) = decision.audit_to(log) {
             tracing::error!(audit_log = %log.display(), "cannot write the audit log: {err}");
         }
     }
@@ -156,5 +162,13 @@ fn handle(mut stream: UnixStream, live: &Live, metrics: &Metrics, slots: &Slots)
     );
     if let Err(err) = protocol::write_message(&mut stream, &decision.response) {
         tracing::warn!("cannot answer the hook: {err}");
+    }
+    drop(stream);
+    // A scan past its budget was told to stop; its slot is free only once it has.
+    if let Some(scan) = scan_thread {
+        let _ = scan.join();
+    }
+    if slot {
+        slots.release();
     }
 }

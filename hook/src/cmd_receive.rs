@@ -61,12 +61,12 @@ pub fn run(args: PreReceiveArgs) -> Result<ExitStatus> {
     };
 
     let budget = Duration::from_millis(config.settings.budget.timeout_ms);
-    let decision = match ask_daemon_hedged(&config, &socket, &request, budget, started)? {
+    let mut decision = match ask_daemon_hedged(&config, &socket, &request, budget, started)? {
         Answer::Daemon(response) => return Ok(report(&response)),
         Answer::Fallback(decision) => *decision,
     };
     if let Some(log) = &config.settings.audit_log {
-        if let Err(err) = decision.audit.append_to(log) {
+        if let Err(err) = decision.audit_to(log) {
             eprintln!("secretgate: warning: cannot write the audit log {}: {err}", log.display());
         }
     }

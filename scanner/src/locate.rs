@@ -45,9 +45,14 @@ pub fn end_position(haystack: &[u8], span: std::ops::Range<usize>, start: (usize
 
 /// The bytes of the line(s) holding `start..end`, without the line terminators.
 pub fn lines_around(haystack: &[u8], start: usize, end: usize) -> &[u8] {
+    &haystack[line_span_around(haystack, start, end)]
+}
+
+/// Where [`lines_around`] lies in `haystack`.
+pub fn line_span_around(haystack: &[u8], start: usize, end: usize) -> std::ops::Range<usize> {
     let from = memchr::memrchr(b'\n', &haystack[..start]).map_or(0, |i| i + 1);
     let to = memchr::memchr(b'\n', &haystack[end..]).map_or(haystack.len(), |i| end + i);
-    &haystack[from..to]
+    from..to
 }
 
 #[cfg(test)]

@@ -13,11 +13,11 @@ use crate::{
     },
     engine::{self, RawMatch, RuleSet, ScanCache},
     finding::{fingerprint, Finding},
-    locate::{end_position, lines_around, LineLocator},
+    locate::{end_position, LineLocator},
     sink::{ScanSummary, SkipReason},
     suppress::{
         criteria::{Allowlists, MatchContext, Verdict},
-        inline,
+        inline::MarkedLines,
     },
 };
 
@@ -362,9 +362,10 @@ impl Scanner {
         // reported.
         let mut decoded = std::mem::take(&mut worker.decoded);
         let mut locator = LineLocator::new(haystack);
+        let mut lines = MarkedLines::new(haystack);
         decoded.retain(|m| {
             let finding = self.decoded_finding(haystack, name, m, &mut locator);
-            if !keep(finding.line, finding.end_line) || !self.decoded_allowed(haystack, name, m, summary) {
+            if !keep(finding.line, finding.end_line) || !self.decoded_allowed(&mut lines, name, m, summary) {
                 return false;
             }
             out.push(finding);
@@ -378,13 +379,13 @@ impl Scanner {
     /// `summary` when it does not).
     pub fn decoded_allowed(
         &self,
-        haystack: &[u8],
+        lines: &mut MarkedLines,
         name: InputName,
         m: &DecodedMatch,
         summary: &mut ScanSummary,
     ) -> bool {
-        let line = lines_around(haystack, m.origin.start, m.origin.end);
-        if inline::has_marker(line) {
+        let (line, marked) = lines.around(m.origin.clone());
+        if marked {
             summary.suppressed += 1;
             return false;
         }
@@ -446,13 +447,14 @@ impl Scanner {
         }
         self.drop_decoded_duplicates(haystack, raw, decoded);
         raw.sort_unstable_by_key(|m| (m.secret.start, m.rule));
+        let mut lines = MarkedLines::new(haystack);
         for m in raw.iter() {
             if !keep(m) {
                 continue;
             }
             let rule_id = &self.rules.rules()[m.rule].rule.id;
-            let line = lines_around(haystack, m.whole.start, m.whole.end);
-            if inline::has_marker(line) {
+            let (line, marked) = lines.around(m.whole.clone());
+            if marked {
                 summary.suppressed += 1;
                 continue;
             }

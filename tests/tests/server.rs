@@ -572,3 +572,88 @@ fn a_fork_reading_objects_through_a_relative_alternate_is_scanned() {
     assert!(!out.status.success(), "the fork took a secret");
     assert!(stderr(&out).contains("c.env:1"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_object_no_ref_reached_is_scanned_when_a_tag_names_it() {
+    // A pack may carry objects no ref reaches (a client other than git's can send them), so
+    // the server holds content no scan saw. A later push that only names such a blob with a
+    // tag sends nothing new: its quarantine is empty.
+    let mut server = Server::new("");
+    server.start();
+    let mut hash = git_command(&server.repo(), server.dir.path())
+        .args(["hash-object", "-w", "--stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    hash.stdin.take().unwrap().write_all(format!("STRIPE={}\n", stripe_key()).as_bytes()).unwrap();
+    let blob = String::from_utf8(hash.wait_with_output().unwrap().stdout).unwrap().trim().to_string();
+    let quarantine = server.dir.path().join("quarantine");
+    std::fs::create_dir_all(quarantine.join("pack")).unwrap();
+    let mut hook = Command::new(common::secretgate_bin())
+        .args(["pre-receive", "--config"])
+        .arg(server.config_path())
+        .current_dir(server.repo())
+        .env("GIT_DIR", ".")
+        .env("GIT_QUARANTINE_PATH", &quarantine)
+        .env("GIT_OBJECT_DIRECTORY", &quarantine)
+        .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", server.repo().join("objects"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let zero = "0".repeat(40);
+    hook.stdin.take().unwrap().write_all(format!("{zero} {blob} refs/tags/key\n").as_bytes()).unwrap();
+    let out = hook.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("refs/tags/key:1  stripe"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_bypass_is_refused_when_it_cannot_be_audited_and_check_config_says_why() {
+    let mut server = Server::new("[bypass]\nallowed = true\n");
+    let missing = server.dir.path().join("no-such-dir/audit.jsonl");
+    std::fs::write(
+        server.config_path(),
+        format!(
+            "socket = \"{}\"\naudit_log = \"{}\"\n[bypass]\nallowed = true\n",
+            server.socket().display(),
+            missing.display()
+        ),
+    )
+    .unwrap();
+    let check = |server: &Server| {
+        Command::new(common::secretgated_bin())
+            .arg("--config")
+            .arg(server.config_path())
+            .arg("--check-config")
+            .output()
+            .unwrap()
+    };
+    let out = check(&server);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no-such-dir"), "{}", stderr(&out));
+    server.start();
+    let client = server.client();
+    client.write("a.env", &format!("STRIPE={}\n", stripe_key()));
+    client.commit_all("secret");
+    let out = push(&client, &["-o", "secretgate.bypass=test fixture", "main"]);
+    assert!(!out.status.success(), "a bypass was granted without its audit record");
+    assert!(stderr(&out).contains("cannot write its audit log"), "{}", stderr(&out));
+    assert_eq!(server.rev("refs/heads/main"), None);
+    server.stop();
+
+    // A file where the socket should be is refused, and kept.
+    server.write_config("");
+    std::fs::remove_file(server.socket()).ok();
+    std::fs::write(server.socket(), "notes\n").unwrap();
+    let out = check(&server);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a socket"), "{}", stderr(&out));
+    let out =
+        Command::new(common::secretgated_bin()).arg("--config").arg(server.config_path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(server.socket()).unwrap(), "notes\n");
+}

@@ -14,8 +14,14 @@ use crate::{
 /// The protocol version this build speaks.
 pub const VERSION: u32 = 1;
 
-/// The largest message either side accepts.
-pub const MAX_MESSAGE: usize = 4 << 20;
+/// The largest message either side accepts: a push of 40,000 refs is a request of ~4 MiB,
+/// and a reject lists at most [`MAX_LISTED_FINDINGS`] findings.
+pub const MAX_MESSAGE: usize = 32 << 20;
+
+/// The most findings a response carries (the audit log has every fingerprint): thousands of
+/// matches in one crafted file must not make the answer too large to send, which the hook
+/// would read as a daemon that did not answer.
+pub const MAX_LISTED_FINDINGS: usize = 1000;
 
 /// What the hook asks: scan this push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +65,7 @@ pub struct Response {
     /// Lines for the pusher (shown as `remote:` lines).
     #[serde(default)]
     pub message: Vec<String>,
-    /// The findings, secrets redacted.
+    /// The findings, secrets redacted: the first [`MAX_LISTED_FINDINGS`].
     #[serde(default)]
     pub findings: Vec<Finding>,
     /// Why the request could not be served.

@@ -4,7 +4,7 @@
 use super::{
     audit::AuditRecord,
     config::{OverBudget, ServerSettings},
-    protocol::{Request, Response, Verdict, VERSION},
+    protocol::{Request, Response, Verdict, MAX_LISTED_FINDINGS, VERSION},
 };
 use crate::{finding::redact, report::text::printable, source::git::receive::PushScan, Finding};
 
@@ -33,12 +33,59 @@ pub struct Decision {
     pub audit: AuditRecord,
 }
 
-/// The bypass reason the push options carry, if any (`None` if none was asked).
+impl Decision {
+    /// Appends the audit line to `log`. A push let in only because it is audited (a bypass,
+    /// or a policy that accepts what was not scanned) is rejected when its line cannot be
+    /// written: "this is audited" must be true. The error is returned for the caller to log.
+    pub fn audit_to(&mut self, log: &std::path::Path) -> std::io::Result<()> {
+        let written = self.audit.append_to(log);
+        let needs_audit = self.audit.verdict == Verdict::Accept && self.audit.reason != "clean";
+        if written.is_err() && needs_audit {
+            self.response.verdict = Some(Verdict::Reject);
+            self.audit.verdict = Verdict::Reject;
+            self.audit.reason = format!("{} but the audit log is not writable", self.audit.reason);
+            self.response.message.push(
+                "secretgate: push rejected after all: it may only be accepted with an audit record, and the \
+                 server cannot write its audit log (tell the administrators)."
+                    .into(),
+            );
+        }
+        written
+    }
+}
+
+/// The longest run of token characters a bypass reason keeps whole: a reason is prose, and a
+/// pusher who pastes the secret into it must not put the secret in the audit log.
+const REASON_TOKEN_RUN: usize = 16;
+
+/// The bypass reason the push options carry, if any (`None` if none was asked), with
+/// token-like runs redacted.
 pub fn bypass_reason(push_options: &[String]) -> Option<String> {
     push_options.iter().rev().find_map(|option| {
         let (key, value) = option.split_once('=').unwrap_or((option.as_str(), ""));
-        (key.trim() == BYPASS_OPTION).then(|| value.trim().trim_matches('"').to_string())
+        (key.trim() == BYPASS_OPTION).then(|| redact_token_runs(value.trim().trim_matches('"')))
     })
+}
+
+/// `reason` with each run of more than [`REASON_TOKEN_RUN`] token characters cut to its
+/// redacted form (`AKIA…`).
+fn redact_token_runs(reason: &str) -> String {
+    let is_token = |c: char| c.is_ascii_alphanumeric() || "+/=_-.~".contains(c);
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(start) = rest.find(is_token) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let len = run.find(|c: char| !is_token(c)).unwrap_or(run.len());
+        if len > REASON_TOKEN_RUN {
+            out.push_str(&redact(&run[..len]));
+        } else {
+            out.push_str(&run[..len]);
+        }
+        rest = &run[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Decides on a push.
@@ -62,7 +109,8 @@ pub fn decide(
             audit.findings = scan.findings.len() as u64;
             audit.suppressed_by_repository = scan.summary.ignored + scan.summary.baselined;
             audit.fingerprints = scan.findings.iter().map(|f| f.fingerprint.clone()).collect();
-            findings = scan.findings.into_iter().map(redacted).collect();
+            let total = scan.findings.len();
+            findings = scan.findings.into_iter().take(MAX_LISTED_FINDINGS).map(redacted).collect();
             // Say what was not scanned (binary files, blobs over the size limit): never silently.
             let skipped: Vec<String> = scan
                 .summary
@@ -83,18 +131,15 @@ pub fn decide(
                 audit.bypass = bypass.clone();
                 message.push(format!(
                     "secretgate: {} found; push ACCEPTED by bypass (\"{}\"); this is audited.",
-                    count(findings.len()),
+                    count(total),
                     bypass.as_deref().unwrap_or_default()
                 ));
-                list(&findings, &mut message);
+                list(&findings, total, &mut message);
                 Verdict::Accept
             } else {
                 audit.reason = "findings".into();
-                message.push(format!(
-                    "secretgate: push rejected: {} in the pushed commits.",
-                    count(findings.len())
-                ));
-                list(&findings, &mut message);
+                message.push(format!("secretgate: push rejected: {} in the pushed commits.", count(total)));
+                list(&findings, total, &mut message);
                 advise(&mut message, settings, bypass.as_deref());
                 Verdict::Reject
             }
@@ -158,12 +203,11 @@ fn redacted(mut finding: Finding) -> Finding {
 /// At most this many findings are listed to the pusher; the audit log has them all.
 const LISTED: usize = 30;
 
-/// One line per finding: commit, place, rule, redacted secret.
-fn list(findings: &[Finding], message: &mut Vec<String>) {
-    if findings.len() > LISTED {
+/// Two lines per finding: commit, place, rule, redacted secret; its fingerprint.
+fn list(findings: &[Finding], total: usize, message: &mut Vec<String>) {
+    if total > LISTED {
         message.push(format!(
-            "secretgate:   (the first {LISTED} of {}; `secretgate git` on your clone lists them all)",
-            findings.len()
+            "secretgate:   (the first {LISTED} of {total}; `secretgate git` on your clone lists them all)"
         ));
     }
     for finding in findings.iter().take(LISTED) {
@@ -179,6 +223,8 @@ fn list(findings: &[Finding], message: &mut Vec<String>) {
             finding.rule_id,
             printable(&finding.secret)
         ));
+        // What `.secretgateignore` takes, as the advice below says.
+        message.push(format!("secretgate:     fingerprint {}", printable(&finding.fingerprint)));
     }
 }
 
@@ -219,13 +265,26 @@ mod tests {
         assert_eq!(bypass_reason(&["secretgate.bypass=\"quoted\"".into()]).as_deref(), Some("quoted"));
         assert_eq!(bypass_reason(&["secretgate.bypass".into()]).as_deref(), Some(""));
         assert_eq!(bypass_reason(&["ci.skip".into()]), None);
+        // A pasted secret does not reach the audit log; prose and ticket ids stay.
+        let pasted =
+            format!("false positive, the key {}{} is revoked (SEC-1234)", "AKIA", "QX3VZ7N2KD5TPLM4");
+        assert_eq!(
+            bypass_reason(&[format!("secretgate.bypass={pasted}")]).as_deref(),
+            Some("false positive, the key AKIA… is revoked (SEC-1234)")
+        );
     }
 
     #[test]
-    fn a_finding_is_one_line_of_the_message_whatever_its_path() {
+    fn a_finding_is_two_lines_of_the_message_whatever_its_path() {
         let finding = Finding::for_test("a\nb.env", "stripe-live-secret-key", "sk_l…", 3);
         let mut message = Vec::new();
-        list(&[finding], &mut message);
-        assert_eq!(message, ["secretgate:   a\\nb.env:3  stripe-live-secret-key  sk_l…"]);
+        list(std::slice::from_ref(&finding), 1, &mut message);
+        assert_eq!(
+            message,
+            [
+                "secretgate:   a\\nb.env:3  stripe-live-secret-key  sk_l…".to_string(),
+                format!("secretgate:     fingerprint {}", printable(&finding.fingerprint))
+            ]
+        );
     }
 }

@@ -23,7 +23,8 @@ use std::{cell::OnceCell, ops::Range};
 
 use super::delta::{self, DeltaOp};
 use crate::{
-    decode::stage::DecodedMatch, engine::RawMatch, scan::InputName, sink::ScanSummary, Scanner, Worker,
+    decode::stage::DecodedMatch, engine::RawMatch, scan::InputName, sink::ScanSummary,
+    suppress::inline::MarkedLines, Scanner, Worker,
 };
 
 /// Bytes searched on each side of an insert or a copy's edge. A rule whose matches are decided
@@ -379,9 +380,10 @@ fn search(
             !copies.inherits(a + from, b + from, reach.margin[m.rule])
         });
         out.plain.extend(found.drain(..).map(|m| shift(m, from as isize)));
+        let mut lines = MarkedLines::new(stretch);
         for m in worker.last_decoded() {
             let (a, b) = (m.origin.start + from, m.origin.end + from);
-            if !copies.inherits(a, b, CONTEXT) && scanner.decoded_allowed(stretch, name, m, summary) {
+            if !copies.inherits(a, b, CONTEXT) && scanner.decoded_allowed(&mut lines, name, m, summary) {
                 out.decoded.push(shift_decoded(m.clone(), from as isize));
             }
         }

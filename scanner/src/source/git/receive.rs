@@ -64,21 +64,7 @@ impl Quarantine {
 pub struct PushView {
     /// The repository, its object store layered over the quarantine.
     pub repo: gix::Repository,
-    /// The quarantine alone: what the push brings. `None` outside a push (every object
-    /// then counts as brought).
-    pushed: Option<PathBuf>,
     _layer: Option<tempfile::TempDir>,
-}
-
-impl PushView {
-    /// Whether the push brought object `id` (it waits in the quarantine). Asked only of a
-    /// ref to a tree or blob, so the quarantine is opened alone only then; one that cannot
-    /// be opened counts everything as brought (scanned rather than let by).
-    fn brought(&self, id: ObjectId) -> bool {
-        use gix::objs::Exists;
-        let Some(pushed) = &self.pushed else { return true };
-        gix::odb::at(pushed, self.repo.object_hash()).map_or(true, |pushed| pushed.exists(&id))
-    }
 }
 
 /// Opens `repo_dir` so that the objects of the push waiting in `quarantine` are visible.
@@ -93,7 +79,7 @@ pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, E
     })?;
     repo.object_cache_size_if_unset(4 << 20);
     let Some(objects) = &quarantine.objects else {
-        return Ok(PushView { repo, pushed: None, _layer: None });
+        return Ok(PushView { repo, _layer: None });
     };
     let mut stores = vec![objects.clone(), repo.common_dir().join("objects")];
     stores.extend(quarantine.alternates.iter().cloned());
@@ -113,7 +99,7 @@ pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, E
     repo.objects = odb.into();
     // The new store starts without the object cache the repository had.
     repo.object_cache_size_if_unset(4 << 20);
-    Ok(PushView { repo, pushed: Some(objects.clone()), _layer: Some(layer) })
+    Ok(PushView { repo, _layer: Some(layer) })
 }
 
 /// How deep alternates may chain, as in git.
@@ -190,9 +176,15 @@ pub fn scan_push(
                     tip_is_branch = branch;
                 }
             }
-            // A tree or blob the server already had is old content under a new name.
-            repo::Peeled::Content(root) if view.brought(root) => contents.push((update.name.clone(), root)),
-            _ => {}
+            // Whole, even when the server had the object: a pack may carry objects no ref
+            // reaches, which no scan saw (a client other than git's can send a blob alone
+            // and name it with a tag in a later push).
+            repo::Peeled::Content(root) => contents.push((update.name.clone(), root)),
+            // git checks that a push is complete before `pre-receive`: a missing object is
+            // a broken view, not a clean push.
+            repo::Peeled::Missing => {
+                return Err(Error::Input(format!("{} points at {new}, which cannot be read", update.name)))
+            }
         }
     }
     if tips.is_empty() && contents.is_empty() {
