@@ -657,3 +657,31 @@ fn a_bypass_is_refused_when_it_cannot_be_audited_and_check_config_says_why() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(server.socket()).unwrap(), "notes\n");
 }
+
+#[test]
+fn each_ref_of_a_push_is_judged_by_its_own_ignore_file_and_previous_value() {
+    let mut server = Server::new("");
+    server.start();
+    let client = server.client();
+    client.write("README", "hello\n");
+    client.commit_all("init");
+    assert!(push(&client, &["main"]).status.success());
+    // Branch `a` adds a key; branch `b`, beside it, only lists the key's fingerprint.
+    client.git(&["checkout", "-q", "-b", "a"]);
+    client.write("fixtures/fake.env", &format!("STRIPE={}\n", stripe_key()));
+    client.commit_all("fixture");
+    let out = client.secretgate(&["git", "main..a", "--format", "json"]);
+    let print = common::git::findings(&out.stdout)[0]["fingerprint"].as_str().unwrap().to_string();
+    client.git(&["checkout", "-q", "-b", "b", "main"]);
+    client.write(".secretgateignore", &format!("{print}\n"));
+    client.commit_all("ignore it");
+    for order in [["a", "b"], ["b", "a"]] {
+        let out = push(&client, &order);
+        assert!(!out.status.success(), "b's ignore file let a's key in ({order:?})");
+    }
+    // On `a` itself, the same entry lets it in.
+    client.git(&["checkout", "-q", "a"]);
+    client.write(".secretgateignore", &format!("{print}\n"));
+    client.commit_all("ignore it here");
+    assert!(push(&client, &["a", "b"]).status.success());
+}

@@ -63,6 +63,18 @@ pub enum Suppression {
     Baselined,
 }
 
+impl Suppression {
+    /// Moves one finding in `summary` from reported to suppressed for this reason.
+    pub fn count_in(self, summary: &mut ScanSummary) {
+        summary.findings = summary.findings.saturating_sub(1);
+        match self {
+            Suppression::Ignored => summary.ignored += 1,
+            Suppression::Allowlisted => summary.allowlisted += 1,
+            Suppression::Baselined => summary.baselined += 1,
+        }
+    }
+}
+
 /// The suppressions applied to finished findings: ignore files, commit allowlists and
 /// the baseline. One value per run; share it by reference between threads.
 #[derive(Debug, Default)]
@@ -145,12 +157,7 @@ impl Suppressor {
             let Some(why) = self.check(finding) else {
                 return true;
             };
-            summary.findings = summary.findings.saturating_sub(1);
-            match why {
-                Suppression::Ignored => summary.ignored += 1,
-                Suppression::Allowlisted => summary.allowlisted += 1,
-                Suppression::Baselined => summary.baselined += 1,
-            }
+            why.count_in(summary);
             false
         });
     }

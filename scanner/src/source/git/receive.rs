@@ -9,7 +9,7 @@ use super::{
     history::{self, Progress, Selection, SweepOptions},
     repo, Error,
 };
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use crate::{
     suppress::{allowlist::PathAllowlist, Suppressor},
@@ -158,9 +158,8 @@ pub fn scan_push(
 ) -> Result<PushScan, Error> {
     let repo = &view.repo;
     let mut tips = Vec::new();
+    let mut pushed = Vec::new();
     let mut contents = Vec::new();
-    // The tip whose committed ignore file and baseline apply: a branch's, else any.
-    let (mut suppression_tip, mut tip_is_branch) = (None, false);
     for update in updates {
         let new = ObjectId::from_hex(update.new.as_bytes())
             .map_err(|_| Error::Input(format!("`{}` is not an object id", update.new)))?;
@@ -170,11 +169,9 @@ pub fn scan_push(
         match repo::peel(repo, new)? {
             repo::Peeled::Commit(commit) => {
                 tips.push(commit);
-                let branch = update.name.starts_with("refs/heads/");
-                if suppression_tip.is_none() || (branch && !tip_is_branch) {
-                    suppression_tip = Some(commit);
-                    tip_is_branch = branch;
-                }
+                let old = ObjectId::from_hex(update.old.as_bytes()).ok().filter(|old| !old.is_null());
+                let old = old.map(|old| repo::peel_to_commit(repo, old)).transpose()?.flatten();
+                pushed.push(PushedRef { tip: commit, old });
             }
             // Whole, even when the server had the object: a pack may carry objects no ref
             // reaches, which no scan saw (a client other than git's can send a blob alone
@@ -191,6 +188,7 @@ pub fn scan_push(
         return Ok(PushScan::default());
     }
     let hidden = repo::ref_commit_tips(repo, |_| true)?;
+    let brought = refs_bringing(repo, &pushed, &hidden)?;
     let selection = Selection { revision: None, since: None, tips: Some((tips, hidden)), contents };
     let output = history::sweep(
         repo,
@@ -201,25 +199,128 @@ pub fn scan_push(
         progress,
     )?;
     let (mut findings, mut summary) = (output.findings, output.summary);
-    // A force-pushed rebase re-adds what the ref held before: nothing new is exposed.
-    let replaced: Vec<ObjectId> = updates
-        .iter()
-        .filter_map(|update| ObjectId::from_hex(update.old.as_bytes()).ok())
-        .filter(|old| !old.is_null())
-        .filter_map(|old| repo::peel_to_commit(repo, old).ok().flatten())
-        .collect();
-    let before = findings.len();
-    findings.retain(|finding| !repo::file_holds(repo, &replaced, &finding.path, finding.secret.as_bytes()));
-    summary.findings = summary.findings.saturating_sub((before - findings.len()) as u64);
-    // A bare repository has no work tree: the ignore file and baseline are the pushed tip's.
-    if let Some(tip) = suppression_tip {
-        let suppressor = Suppressor::committed(Arc::clone(scanner.allowlists()), &tip.to_string(), |name| {
-            repo::committed_file(repo, tip, name)
-        })
-        .map_err(|err| Error::Input(err.to_string()))?;
-        suppressor.retain(&mut findings, &mut summary);
+    // Each finding is judged by the refs that bring its commit, each by its own history: a
+    // force-pushed rebase re-adds what the ref held before (nothing new is exposed), and a
+    // bare repository has no work tree, so a ref's ignore file and baseline are its tip's.
+    // The finding goes only if every ref bringing it lets it go: one ref's ignore file does
+    // not let a secret onto another branch pushed beside it.
+    let mut suppressors: HashMap<ObjectId, Suppressor> = HashMap::new();
+    let mut kept = Vec::with_capacity(findings.len());
+    for finding in findings.drain(..) {
+        let refs = finding
+            .commit
+            .as_deref()
+            .and_then(|commit| ObjectId::from_hex(commit.as_bytes()).ok())
+            .map(|commit| brought.refs_of(commit))
+            .unwrap_or_default();
+        if refs.is_empty() {
+            // Content a ref points at directly: no commit, no ignore file governs it.
+            kept.push(finding);
+            continue;
+        }
+        let held = |r: &PushedRef| {
+            r.old.is_some_and(|old| repo::file_holds(repo, &[old], &finding.path, finding.secret.as_bytes()))
+        };
+        if refs.iter().all(|&i| held(&pushed[i])) {
+            summary.findings = summary.findings.saturating_sub(1);
+            continue;
+        }
+        let mut verdicts = Vec::with_capacity(refs.len());
+        for &i in &refs {
+            let tip = pushed[i].tip;
+            let suppressor = match suppressors.entry(tip) {
+                std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+                    Suppressor::committed(Arc::clone(scanner.allowlists()), &tip.to_string(), |name| {
+                        repo::committed_file(repo, tip, name)
+                    })
+                    .map_err(|err| Error::Input(err.to_string()))?,
+                ),
+            };
+            verdicts.push(suppressor.check(&finding));
+        }
+        match verdicts.iter().all(Option::is_some).then(|| verdicts[0]).flatten() {
+            Some(why) => why.count_in(&mut summary),
+            None => kept.push(finding),
+        }
     }
+    let findings = kept;
     Ok(PushScan { findings, summary, commits: output.commits })
+}
+
+/// A ref update that brings commits: its new tip and its previous commit, if any.
+struct PushedRef {
+    tip: ObjectId,
+    old: Option<ObjectId>,
+}
+
+/// For each new commit, which of the pushed refs reach it.
+struct Bringers {
+    /// Bits of `PushedRef` indexes, per new commit.
+    refs: HashMap<ObjectId, Vec<u64>>,
+    /// Every pushed ref has the same tip, so each brings every new commit: nothing walked.
+    all: Option<usize>,
+}
+
+impl Bringers {
+    /// The indexes of the pushed refs whose new history holds `commit`.
+    fn refs_of(&self, commit: ObjectId) -> Vec<usize> {
+        if let Some(n) = self.all {
+            return (0..n).collect();
+        }
+        self.refs.get(&commit).map_or_else(Vec::new, |bits| {
+            (0..bits.len() * 64).filter(|&i| bits[i / 64] & (1 << (i % 64)) != 0).collect()
+        })
+    }
+}
+
+/// Which pushed refs reach each new commit (reachable from a pushed tip and from no existing
+/// ref), found in one walk: each commit passes its refs on to its parents, children first.
+fn refs_bringing(
+    repo: &gix::Repository,
+    pushed: &[PushedRef],
+    hidden: &[ObjectId],
+) -> Result<Bringers, Error> {
+    let words = pushed.len().div_ceil(64);
+    let mut refs: HashMap<ObjectId, Vec<u64>> = HashMap::new();
+    // One tip (the usual push): every new commit is that tip's history, as the sweep walks it.
+    if pushed.iter().all(|r| r.tip == pushed[0].tip) {
+        return Ok(Bringers { refs, all: Some(pushed.len()) });
+    }
+    let walk = repo
+        .rev_walk(pushed.iter().map(|r| r.tip))
+        .with_hidden(hidden.iter().copied())
+        .all()
+        .map_err(|err| Error::Input(format!("cannot walk the pushed commits: {err}")))?;
+    let mut parents: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+    for info in walk {
+        let info = info.map_err(|err| Error::Input(format!("cannot walk the pushed commits: {err}")))?;
+        parents.insert(info.id, info.parent_ids.to_vec());
+    }
+    // Children first: a commit's refs are complete once every new child has passed its own.
+    let mut waiting: HashMap<ObjectId, usize> = HashMap::new();
+    for parent in parents.values().flatten().filter(|p| parents.contains_key(*p)) {
+        *waiting.entry(*parent).or_default() += 1;
+    }
+    for (i, r) in pushed.iter().enumerate() {
+        if parents.contains_key(&r.tip) {
+            refs.entry(r.tip).or_insert_with(|| vec![0; words])[i / 64] |= 1 << (i % 64);
+        }
+    }
+    let mut ready: Vec<ObjectId> = parents.keys().filter(|c| !waiting.contains_key(*c)).copied().collect();
+    while let Some(commit) = ready.pop() {
+        let bits = refs.get(&commit).cloned().unwrap_or_else(|| vec![0; words]);
+        for parent in parents[&commit].iter().filter(|p| parents.contains_key(*p)) {
+            let to = refs.entry(*parent).or_insert_with(|| vec![0; words]);
+            to.iter_mut().zip(&bits).for_each(|(to, from)| *to |= from);
+            let left = waiting.get_mut(parent).expect("counted above");
+            *left -= 1;
+            if *left == 0 {
+                ready.push(*parent);
+            }
+        }
+    }
+    Ok(Bringers { refs, all: None })
 }
 
 #[cfg(test)]
