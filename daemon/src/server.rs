@@ -76,6 +76,17 @@ impl Slots {
     }
 }
 
+/// Sleeps until a connection is waiting, or 200 ms at most so that a shutdown is noticed:
+/// an idle daemon wakes five times a second, and a push is accepted at once.
+fn wait_for_connection(listener: &UnixListener) {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(listener, PollFlags::IN)];
+    let timeout = Timespec { tv_sec: 0, tv_nsec: 200_000_000 };
+    if poll(&mut fds, Some(&timeout)).is_err() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Accepts connections until `shutdown` is set, then waits for the requests in flight.
 pub fn serve(listener: UnixListener, live: Arc<Live>, metrics: Arc<Metrics>, shutdown: &AtomicBool) {
     let slots = Arc::new(Slots { busy: Mutex::new(0), freed: Condvar::new() });
@@ -100,9 +111,7 @@ pub fn serve(listener: UnixListener, live: Arc<Live>, metrics: Arc<Metrics>, shu
                     tracing::error!("cannot start a request thread: {err}");
                 }
             }
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(5))
-            }
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => wait_for_connection(&listener),
             Err(err) => {
                 tracing::warn!("accept failed: {err}");
                 std::thread::sleep(Duration::from_millis(50));
