@@ -43,12 +43,7 @@ pub fn end_position(haystack: &[u8], span: std::ops::Range<usize>, start: (usize
     }
 }
 
-/// The bytes of the line(s) holding `start..end`, without the line terminators.
-pub fn lines_around(haystack: &[u8], start: usize, end: usize) -> &[u8] {
-    &haystack[line_span_around(haystack, start, end)]
-}
-
-/// Where [`lines_around`] lies in `haystack`.
+/// Where the line(s) holding `start..end` lie in `haystack`, without the line terminators.
 pub fn line_span_around(haystack: &[u8], start: usize, end: usize) -> std::ops::Range<usize> {
     let from = memchr::memrchr(b'\n', &haystack[..start]).map_or(0, |i| i + 1);
     let to = memchr::memchr(b'\n', &haystack[end..]).map_or(haystack.len(), |i| end + i);
@@ -79,8 +74,8 @@ mod tests {
     #[test]
     fn lines_around_a_span() {
         let text = b"one\ntwo three\nfour";
-        assert_eq!(lines_around(text, 8, 13), b"two three");
-        assert_eq!(lines_around(text, 0, 2), b"one");
-        assert_eq!(lines_around(text, 15, 18), b"four");
+        assert_eq!(&text[line_span_around(text, 8, 13)], b"two three");
+        assert_eq!(&text[line_span_around(text, 0, 2)], b"one");
+        assert_eq!(&text[line_span_around(text, 15, 18)], b"four");
     }
 }

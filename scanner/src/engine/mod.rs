@@ -471,10 +471,14 @@ impl CompiledRule {
             && (10..12).contains(&secret.len())
             && checks::char_classes(secret, true) >= 3
             && !secret.iter().all(u8::is_ascii_alphanumeric);
-        let min_entropy = rule.entropy.map(|min| match () {
-            () if hex => min.min(3.2),
-            () if short => min.min((secret.len() as f64).log2() - 0.5),
-            () => min,
+        let min_entropy = rule.entropy.map(|min| {
+            if hex {
+                min.min(3.2)
+            } else if short {
+                min.min((secret.len() as f64).log2() - 0.5)
+            } else {
+                min
+            }
         });
         if min_entropy.is_some_and(|min| checks::shannon_entropy(secret) < min) {
             return false;

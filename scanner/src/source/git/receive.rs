@@ -239,9 +239,10 @@ pub fn scan_push(
             };
             verdicts.push(suppressor.check(&finding));
         }
-        match verdicts.iter().all(Option::is_some).then(|| verdicts[0]).flatten() {
-            Some(why) => why.count_in(&mut summary),
-            None => kept.push(finding),
+        if verdicts.iter().all(Option::is_some) {
+            verdicts[0].expect("checked above").count_in(&mut summary);
+        } else {
+            kept.push(finding);
         }
     }
     let findings = kept;
@@ -287,14 +288,16 @@ fn refs_bringing(
     if pushed.iter().all(|r| r.tip == pushed[0].tip) {
         return Ok(Bringers { refs, all: Some(pushed.len()) });
     }
+    let walk_failed =
+        |err: &dyn std::fmt::Display| Error::Input(format!("cannot walk the pushed commits: {err}"));
     let walk = repo
         .rev_walk(pushed.iter().map(|r| r.tip))
         .with_hidden(hidden.iter().copied())
         .all()
-        .map_err(|err| Error::Input(format!("cannot walk the pushed commits: {err}")))?;
+        .map_err(|err| walk_failed(&err))?;
     let mut parents: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
     for info in walk {
-        let info = info.map_err(|err| Error::Input(format!("cannot walk the pushed commits: {err}")))?;
+        let info = info.map_err(|err| walk_failed(&err))?;
         parents.insert(info.id, info.parent_ids.to_vec());
     }
     // Children first: a commit's refs are complete once every new child has passed its own.
