@@ -127,14 +127,22 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
 /// How secrets-in-git tools write an encrypted value: SOPS (`ENC[AES256_GCM,data:…]`),
 /// EJSON (`EJ[1:…]`), dotenvx (`encrypted:…`), Jasypt (`ENC(…)`), Spring Cloud Config
 /// (`{cipher}…`), Vault's transit engine (`vault:v1:…`), Ansible Vault, AWS KMS ciphertext
-/// blobs (base64 of their version header, `AQICAH…`). Such a value is
+/// blobs (base64 of their version header, `AQICAH…`), Bitnami SealedSecrets (below). Such a value is
 /// safe in a repository by design: the key that opens it is kept elsewhere.
 const ENCRYPTED_ENVELOPES: &[&str] =
     &["ENC[", "EJ[1:", "encrypted:", "ENC(", "{cipher}", "vault:v1:", "$ANSIBLE_VAULT;", "AQICAH", "AQECAH"];
 
-/// Whether `secret` is an encrypted value in one of [`ENCRYPTED_ENVELOPES`].
+/// Whether `secret` is an encrypted value in one of [`ENCRYPTED_ENVELOPES`], or a Bitnami
+/// SealedSecret's `encryptedData` value: base64 of a 2-byte length of the RSA-encrypted
+/// session key (256 or 512 bytes: `0x01 0x00` or `0x02 0x00`, so `AQ` or `Ag` and `A`-`D`),
+/// the key, then the AES-GCM ciphertext, hundreds of characters long. A random base64
+/// secret of 300+ characters opens that way once in a thousand.
 fn is_encrypted_envelope(secret: &[u8]) -> bool {
-    ENCRYPTED_ENVELOPES.iter().any(|envelope| secret.starts_with(envelope.as_bytes()))
+    let sealed_secret = secret.len() >= 300
+        && (secret.starts_with(b"Ag") || secret.starts_with(b"AQ"))
+        && matches!(secret[2], b'A'..=b'D')
+        && secret.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    sealed_secret || ENCRYPTED_ENVELOPES.iter().any(|envelope| secret.starts_with(envelope.as_bytes()))
 }
 
 /// Passwords that stand for "a password goes here" when a whole credential is written
@@ -1385,6 +1393,17 @@ mod tests {
         ] {
             assert!(is_placeholder(value.as_bytes()), "{value}");
         }
+    }
+
+    #[test]
+    fn sealed_secrets_ciphertext_is_an_encrypted_envelope() {
+        // Base64 of `02 00` (a 512-byte session key's length), then random bytes.
+        let body: String = (0..400u32).map(|i| char::from(b"Zq8+Lm/3Xw"[(i * 7 % 10) as usize])).collect();
+        assert!(is_encrypted_envelope(format!("AgB{body}").as_bytes()));
+        assert!(is_encrypted_envelope(format!("AQC{body}").as_bytes()));
+        // Short, or not opening with a key length: a secret like any other.
+        assert!(!is_encrypted_envelope(format!("AgB{}", &body[..100]).as_bytes()));
+        assert!(!is_encrypted_envelope(format!("AgZ{body}").as_bytes()));
     }
 
     #[test]
