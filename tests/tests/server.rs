@@ -288,6 +288,12 @@ fn bypass_only_where_allowed_and_always_audited_and_config_reloads() {
     let out = push(&client, &["-o", "secretgate.bypass=test fixture", "main"]);
     assert!(!out.status.success(), "bypassed where not allowed");
     assert!(stderr(&out).contains("bypasses are not allowed"), "{}", stderr(&out));
+    // The attempt is audited.
+    let last = server.audit().pop().unwrap();
+    assert_eq!(
+        (last["verdict"].as_str(), last["bypass_refused"].as_str()),
+        (Some("reject"), Some("test fixture"))
+    );
 
     // A broken config is refused and the old one stays in force.
     std::fs::write(server.config_path(), "socket = [not toml").unwrap();

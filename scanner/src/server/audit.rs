@@ -43,6 +43,9 @@ pub struct AuditRecord {
     pub fingerprints: Vec<String>,
     /// The reason given for a bypass that was granted.
     pub bypass: Option<String>,
+    /// The reason given (perhaps empty) for a bypass asked on a push that was rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bypass_refused: Option<String>,
     /// Time spent, in milliseconds.
     pub duration_ms: u64,
 }
@@ -66,6 +69,7 @@ impl AuditRecord {
             not_scanned: Vec::new(),
             fingerprints: Vec::new(),
             bypass: None,
+            bypass_refused: None,
             duration_ms,
         }
     }

@@ -181,6 +181,11 @@ pub fn decide(
         }
     };
     audit.verdict = verdict;
+    // A bypass asked for on a rejected push (not allowed here, or without a reason) is
+    // audited too: who tried to get past the scan matters as much as who did.
+    if verdict == Verdict::Reject {
+        audit.bypass_refused = bypass;
+    }
     Decision {
         response: Response { version: VERSION, verdict: Some(verdict), message, findings, error: None },
         audit,
