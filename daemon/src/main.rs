@@ -59,12 +59,7 @@ fn check_settings(
     if let Some(address) = &settings.metrics_address {
         metrics::check_address(address)?;
     }
-    if let Ok(found) = std::fs::symlink_metadata(socket) {
-        use std::os::unix::fs::FileTypeExt;
-        if !found.file_type().is_socket() {
-            anyhow::bail!("socket {} exists and is not a socket", socket.display());
-        }
-    }
+    server::check_socket_path(socket)?;
     if let Some(log) = &settings.audit_log {
         let dir = log.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
         if !dir.is_dir() {

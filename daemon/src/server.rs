@@ -23,16 +23,23 @@ use crate::{metrics::Metrics, state::Live};
 /// How long a client has to send its request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Refuses a socket path that something other than a socket holds: only a socket is ours to
+/// replace, and a config that names a file by mistake must not cost that file.
+pub fn check_socket_path(path: &Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(found) if !found.file_type().is_socket() => {
+            bail!("{} exists and is not a socket; choose another `socket` path", path.display())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Binds the socket with permission bits `mode`. A stale socket (no daemon behind it) is
 /// replaced; a live one is an error.
 pub fn bind(path: &Path, mode: u32) -> Result<UnixListener> {
-    if let Ok(found) = std::fs::symlink_metadata(path) {
-        use std::os::unix::fs::FileTypeExt;
-        // Only a socket is ours to replace: a config that names a file by mistake must not
-        // cost that file.
-        if !found.file_type().is_socket() {
-            bail!("{} exists and is not a socket; choose another `socket` path", path.display());
-        }
+    check_socket_path(path)?;
+    if path.exists() {
         if UnixStream::connect(path).is_ok() {
             bail!("another daemon is listening on {}", path.display());
         }

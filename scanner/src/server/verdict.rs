@@ -8,6 +8,9 @@ use super::{
 };
 use crate::{finding::redact, report::text::printable, source::git::receive::PushScan, Finding};
 
+/// The audit reason of the one accept that needs no audit record to be let in.
+const CLEAN: &str = "clean";
+
 /// The push option that asks for a bypass: `git push -o secretgate.bypass="reason"`.
 pub const BYPASS_OPTION: &str = "secretgate.bypass";
 
@@ -39,7 +42,7 @@ impl Decision {
     /// written: "this is audited" must be true. The error is returned for the caller to log.
     pub fn audit_to(&mut self, log: &std::path::Path) -> std::io::Result<()> {
         let written = self.audit.append_to(log);
-        let needs_audit = self.audit.verdict == Verdict::Accept && self.audit.reason != "clean";
+        let needs_audit = self.audit.verdict == Verdict::Accept && self.audit.reason != CLEAN;
         if written.is_err() && needs_audit {
             self.response.verdict = Some(Verdict::Reject);
             self.audit.verdict = Verdict::Reject;
@@ -124,7 +127,7 @@ pub fn decide(
                 audit.not_scanned = skipped;
             }
             if findings.is_empty() {
-                audit.reason = "clean".into();
+                audit.reason = CLEAN.into();
                 Verdict::Accept
             } else if bypass_granted {
                 audit.reason = "bypass".into();
