@@ -24,7 +24,9 @@ use crate::{cli::GitArgs, setup, ExitStatus};
 
 /// The repository and the range to sweep. A lone argument that names no file but a
 /// revision of the repository around the current directory (`secretgate git main`,
-/// `secretgate git v1..v2`) is that revision, as in `git log`.
+/// `secretgate git v1..v2`) is that revision, as in `git log`; one holding `..` is taken
+/// for a range even when an end does not resolve, so the error names the revision, not a
+/// missing directory.
 fn repo_and_range(args: &GitArgs) -> (PathBuf, Option<String>) {
     let here = PathBuf::from(".");
     let (Some(lone), None) = (&args.repo, &args.range) else {
@@ -35,7 +37,8 @@ fn repo_and_range(args: &GitArgs) -> (PathBuf, Option<String>) {
         && repo::discover(&here).is_ok_and(|repo| {
             let dots = if spec.contains("...") { "..." } else { ".." };
             let ends = spec.split(dots).filter(|end| !end.is_empty()).collect::<Vec<_>>();
-            !ends.is_empty() && ends.iter().all(|end| repo.rev_parse_single(*end).is_ok())
+            !ends.is_empty()
+                && (spec.contains("..") || ends.iter().all(|end| repo.rev_parse_single(*end).is_ok()))
         });
     if names_revision {
         (here, Some(spec.into_owned()))

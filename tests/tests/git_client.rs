@@ -346,6 +346,10 @@ fn sweep_arguments_name_revisions_and_relative_repositories() {
     let out = sweep(&repo.dir, &["no-such-branch"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    // A range with an end that does not resolve is named as such, not taken for a directory.
+    let out = sweep(&repo.dir, &["HEAD~9..HEAD"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("HEAD~9") && !stderr(&out).contains("directory"), "{}", stderr(&out));
 
     let bare = bare_clone(&repo);
     let beside = bare.parent().unwrap().join("beside");
