@@ -40,6 +40,12 @@ impl<'a> InputName<'a> {
     pub fn same(name: &'a str) -> Self {
         InputName { display: name, fingerprint: name }
     }
+
+    /// The path allowlists judge: `None` for the empty name, a blob scanned before it is
+    /// traced to its paths (the history sweep), whose findings are judged by path later.
+    pub fn path(&self) -> Option<&'a str> {
+        Some(self.fingerprint).filter(|path| !path.is_empty())
+    }
 }
 
 /// A setting that cannot work.
@@ -391,7 +397,7 @@ impl Scanner {
         }
         if !self.allowlists.is_empty() {
             let ctx = MatchContext {
-                path: name.fingerprint,
+                path: name.path(),
                 secret: &m.secret,
                 whole: None,
                 line: Some(line),
@@ -431,7 +437,7 @@ impl Scanner {
         if !self.allowlists.is_empty() {
             // A rule limited to other paths did not match here at all: it must not hide a
             // generic match of the same bytes either.
-            raw.retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.fingerprint));
+            raw.retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.path()));
         }
         self.drop_duplicate_matches(raw);
         let is_generic = |rule: usize| rules[rule].rule.generic;
@@ -439,8 +445,7 @@ impl Scanner {
             scan_decoded(&self.rules, haystack, &self.decode, decode_scratch, cache, is_generic, decoded);
         summary.decode_capped += u64::from(stage.capped);
         if !self.allowlists.is_empty() {
-            decoded
-                .retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.fingerprint));
+            decoded.retain(|m| self.allowlists.rule_applies_to_path(&rules[m.rule].rule.id, name.path()));
         }
         if raw.is_empty() && decoded.is_empty() {
             return;
@@ -460,7 +465,7 @@ impl Scanner {
             }
             if !self.allowlists.is_empty() {
                 let ctx = MatchContext {
-                    path: name.fingerprint,
+                    path: name.path(),
                     secret: &haystack[m.secret.clone()],
                     whole: Some(&haystack[m.whole.clone()]),
                     line: Some(line),

@@ -1,9 +1,10 @@
 //! Allowlists judged match by match: paths, regexes over the secret, the match or the
 //! line, stopwords and commits, combined by `or`/`and`, as gitleaks' allowlists are.
 //!
-//! A match is judged twice. In the scan, everything but the commit is known (history scans
-//! trace a blob to its commits only afterwards); after the scan, on a [`Finding`], the
-//! commit is known but the line and the whole match are not. A criterion that cannot be
+//! A match is judged twice. In the scan, everything but the commit is known, and in the
+//! history sweep and on the server not the path either (a blob is scanned once, before it
+//! is traced to the commits and paths that hold it); after the scan, on a [`Finding`], the
+//! commit and the path are known but the line and the whole match are not. A criterion that cannot be
 //! judged yet is `unknown`: under `or` the other criteria may still allow the match, under
 //! `and` it waits for the second judgement. So an `and` allowlist that combines commits
 //! with a `match` or `line` regex can never allow anything; [`Allowlists::new`] rejects it.
@@ -71,8 +72,8 @@ pub enum Error {
 /// What is known about a match when it is judged.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MatchContext<'a> {
-    /// The root-relative path, `/`-separated.
-    pub path: &'a str,
+    /// The root-relative path, `/`-separated; `None` for a blob not yet traced to one.
+    pub path: Option<&'a str>,
     /// The secret.
     pub secret: &'a [u8],
     /// The rule's whole match, during the scan.
@@ -154,9 +155,10 @@ impl Allowlist {
         // One entry per criterion that is set: Some(holds) or None (not known yet).
         let mut criteria: [Option<Option<bool>>; 4] = [None; 4];
         if self.globs.is_some() || !self.path_regexes.is_empty() {
-            let by_glob = self.globs.as_ref().is_some_and(|g| g.is_match(ctx.path));
-            let by_regex = self.path_regexes.iter().any(|r| r.is_match(ctx.path.as_bytes()));
-            criteria[0] = Some(Some(by_glob || by_regex));
+            criteria[0] = Some(ctx.path.map(|path| {
+                self.globs.as_ref().is_some_and(|g| g.is_match(path))
+                    || self.path_regexes.iter().any(|r| r.is_match(path.as_bytes()))
+            }));
         }
         if !self.regexes.is_empty() {
             let target = match self.regex_target {
@@ -226,15 +228,23 @@ impl Allowlists {
         self.lists.is_empty() && self.rule_paths.is_empty()
     }
 
-    /// Whether any allowlist looks at commits (and so must judge findings again once their
-    /// commit is known).
-    pub fn has_commits(&self) -> bool {
-        self.lists.iter().any(|l| !l.commits.is_empty())
+    /// Whether anything looks at commits or paths, and so must judge findings again once
+    /// a history's blob is traced to its commit and path.
+    pub fn judges_after_scan(&self) -> bool {
+        !self.rule_paths.is_empty()
+            || self
+                .lists
+                .iter()
+                .any(|l| !l.commits.is_empty() || l.globs.is_some() || !l.path_regexes.is_empty())
     }
 
     /// Whether `rule_id` applies to a file at `path` (root-relative): false only for a rule
-    /// limited to paths that do not include it.
-    pub fn rule_applies_to_path(&self, rule_id: &str, path: &str) -> bool {
+    /// limited to paths that do not include it. A blob not yet traced to a path (`None`)
+    /// may be anywhere: the rule applies until its finding's path is known.
+    pub fn rule_applies_to_path(&self, rule_id: &str, path: Option<&str>) -> bool {
+        let Some(path) = path else {
+            return true;
+        };
         self.rule_paths.get(rule_id).is_none_or(|regex| regex.is_match(path.as_bytes()))
     }
 
@@ -276,7 +286,7 @@ mod tests {
 
     fn ctx<'a>(path: &'a str, secret: &'a str, line: &'a str) -> MatchContext<'a> {
         MatchContext {
-            path,
+            path: Some(path),
             secret: secret.as_bytes(),
             whole: Some(line.as_bytes()),
             line: Some(line.as_bytes()),
@@ -313,8 +323,14 @@ stopwords = ["k3y"]
         assert_eq!(judge(ctx("src/a.py", "k3y-value", "x")), Verdict::Reported);
         assert_eq!(set.judge("only-this", &ctx("src/a.py", "k3y-value", "x")), Verdict::Allowed);
         // After the scan the line is unknown: a line regex cannot decide.
-        let later = MatchContext { path: "src/a.py", secret: b"s3cr3t", ..Default::default() };
+        let later = MatchContext { path: Some("src/a.py"), secret: b"s3cr3t", ..Default::default() };
         assert_eq!(judge(later), Verdict::Undecided);
+        // A history's blob is scanned before its path is known: a path cannot decide yet,
+        // and once traced to one, the path alone allows it.
+        let blob = MatchContext { path: None, secret: b"s3cr3t", ..ctx("", "s3cr3t", "x = s3cr3t") };
+        assert_eq!(judge(blob), Verdict::Undecided);
+        let traced = MatchContext { path: Some("tests/a.py"), secret: b"s3cr3t", ..Default::default() };
+        assert_eq!(judge(traced), Verdict::Allowed);
     }
 
     #[test]
@@ -331,7 +347,7 @@ commits = ["0123456789abcdef0123456789abcdef01234567"]
         assert_eq!(set.judge("r", &c), Verdict::Undecided);
         c.commit = Some("0123456789ABCDEF0123456789abcdef01234567");
         assert_eq!(set.judge("r", &c), Verdict::Allowed);
-        c.path = "new/a.py";
+        c.path = Some("new/a.py");
         assert_eq!(set.judge("r", &c), Verdict::Reported);
     }
 
@@ -348,8 +364,9 @@ commits = ["0123456789abcdef0123456789abcdef01234567"]
         let empty = AllowlistSpec { condition: Condition::And, ..Default::default() };
         assert!(Allowlists::new(&[empty], &[]).unwrap_err().to_string().contains("no criterion"));
         let set = lists("allowlists = []");
-        assert!(set.rule_applies_to_path("only-py", "a/b.py"));
-        assert!(!set.rule_applies_to_path("only-py", "a/b.js"));
-        assert!(set.rule_applies_to_path("other", "a/b.js"));
+        assert!(set.rule_applies_to_path("only-py", Some("a/b.py")));
+        assert!(!set.rule_applies_to_path("only-py", Some("a/b.js")));
+        assert!(set.rule_applies_to_path("other", Some("a/b.js")));
+        assert!(set.rule_applies_to_path("only-py", None));
     }
 }

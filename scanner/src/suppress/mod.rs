@@ -57,10 +57,13 @@ pub enum BaselineChoice {
 pub enum Suppression {
     /// An entry of `.secretgateignore` or `.gitleaksignore`.
     Ignored,
-    /// An allowlist that names its commit.
+    /// An allowlist judged once the commit and the path are known.
     Allowlisted,
     /// It is in the baseline.
     Baselined,
+    /// Its rule is limited to other paths (gitleaks' rule `path`): it was never a match,
+    /// as a scan that knows the path does not count one.
+    OtherPath,
 }
 
 impl Suppression {
@@ -71,6 +74,7 @@ impl Suppression {
             Suppression::Ignored => summary.ignored += 1,
             Suppression::Allowlisted => summary.allowlisted += 1,
             Suppression::Baselined => summary.baselined += 1,
+            Suppression::OtherPath => {}
         }
     }
 }
@@ -131,10 +135,15 @@ impl Suppressor {
         if self.ignores.matches(finding) {
             return Some(Suppression::Ignored);
         }
-        if finding.commit.is_some() && self.allowlists.has_commits() {
+        if self.allowlists.judges_after_scan() {
+            // Judged in the scan already where the path was known; a history's blob was
+            // scanned before it was traced to its commit and path.
             let path = split_fingerprint(&finding.fingerprint).map_or(finding.path.as_str(), |p| p.0);
+            if !self.allowlists.rule_applies_to_path(&finding.rule_id, Some(path)) {
+                return Some(Suppression::OtherPath);
+            }
             let ctx = MatchContext {
-                path,
+                path: Some(path),
                 secret: finding.secret.as_bytes(),
                 whole: None,
                 line: None,
