@@ -4676,6 +4676,15 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("credentials-call", "digest_mailer.rb", "Net::SMTP.start(SMTP_HOST, 587, \"acme.io\", \"digest-mailer\", \"{v}\", :login) do |smtp|\n  smtp.send_message(body, FROM, rcpt)\nend\n".to_string(), format!("{}+{}", r.mixed(6, 6), r.mixed(5, 5))),
         ("csharp-property", "MysqlOptions.cs", "public class MysqlOptions\n{\n    public string MysqlRootPassword { get; set; } = \"{v}\";\n}\n".to_string(), format!("{}*{}", r.mixed(8, 8), r.mixed(11, 11))),
         ("short-password", "source.properties", "source.jdbc.url=jdbc:mysql://db.internal:3306/app?user=app&password={v}&useSSL=false\n".to_string(), format!("{}_{}~{}", r.mixed(4, 4), r.mixed(3, 3), r.s(DIGITS, 1))),
+        ("credentials-call", "ReportingClient.java", "private final RestTemplate rest = new RestTemplateBuilder().basicAuthentication(\"reporting\", \"{v}\").build();\n".to_string(), format!("{}@{}_{}", r.mixed(4, 4), r.mixed(4, 4), r.mixed(3, 3))),
+        ("cli-password", "audit-users.sh", "ldapsearch -x -H ldaps://ldap.acme.local -D 'cn=admin,dc=acme,dc=local' -w '{v}' '(uid=*)'\n".to_string(), r.mixed(14, 14)),
+        ("twilio-positional", "sms.js", "const twilio = require('twilio');\nconst client = twilio('SK{sid}', '{v}');\n".replace("{sid}", &r.s(HEX, 32)), r.s(BASE62, 32)),
+        ("filezilla", "sitemanager.xml", "<FileZilla3>\n <Servers>\n  <Server>\n   <Host>ftp.acme.io</Host>\n   <User>deploy</User>\n   <Pass encoding=\"base64\">{v}</Pass>\n  </Server>\n </Servers>\n</FileZilla3>\n".to_string(), format!("{}==", r.s(B64, 22))),
+        // A salt whose alphabet holds braces and that a `nonce` names.
+        ("wordpress-salt", "wp-config.php", "define( 'NONCE_KEY',        '{v}' );\n".to_string(), format!("{}{{Fry}}{}*{}%{}!{}", r.mixed(6, 6), r.mixed(8, 8), r.mixed(10, 10), r.mixed(12, 12), r.mixed(14, 14))),
+        ("human-password", "application.properties", "auth.db-url=jdbc:postgresql://db:5432/auth\nauth.db-password={v}\n".to_string(), format!("{}{}{}", r.pick(&["Coffee", "Harbor", "Maple"]), r.pick(&["Soylent", "Lantern", "Meadow"]), r.pick(&["2019", "2021", "1998"]))),
+        ("machine-key", "Web.config", "<system.web>\n  <machineKey validationKey=\"{v}\" validation=\"HMACSHA512\" />\n</system.web>\n".to_string(), r.s(HEX_UPPER, 128)),
+        ("connection-string-xml", "Web.config", "<add name=\"Ledger\" connectionString=\"Server=sql01;Database=ledger;User Id=svc;Password={v};\" />\n".to_string(), format!("{}&amp;{}", r.mixed(6, 6), r.mixed(10, 10))),
     ];
     for (kind, file, content, secret) in planted {
         c.pos(kind, file, content.replace("{v}", &secret), &secret);
@@ -4688,6 +4697,32 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         format!("class Env {{\n  static const String recaptchaSiteKey = '{site_key}';\n}}\n"),
     );
     c.neg("captcha-site-key", "deploy.yml", format!("    env:\n      RECAPTCHA_SITE_KEY: {site_key}\n"));
+    // References to secrets kept elsewhere, and the name of one.
+    c.neg(
+        "template-reference",
+        "pipeline.yml",
+        "resources:\n- name: repo\n  type: git\n  source:\n    uri: git@github.com:acme/app.git\n    private_key: ((github-deploy-key))\n".to_string(),
+    );
+    c.neg(
+        "secret-name",
+        "loader.js",
+        "const clientSecret = await secretsClient.getSecretValue({ SecretId: \"prod/oauth\" }).then((r) => r.SecretString);\n".to_string(),
+    );
+    c.neg(
+        "variable-reference",
+        "values.yaml",
+        "# bcrypt hash of the admin password (htpasswd -nbBC 10 \"\" $ARGO_PWD)\nadminPasswordHash: \"\"\n"
+            .to_string(),
+    );
+    // Hardhat's first development account, funded on every local chain.
+    c.neg(
+        "published-sample",
+        "hardhat.config.js",
+        format!(
+            "module.exports = {{\n  networks: {{\n    hardhat: {{\n      accounts: [\"0x{}{}\"],\n    }},\n  }},\n}};\n",
+            "ac0974bec39a17e36ba4a6b4d238ff94", "4bacb478cbed5efcae784d7bf4f2ff80"
+        ),
+    );
     // What standards and tutorials print for everyone to copy.
     c.neg(
         "published-sample",

@@ -42,6 +42,11 @@ const PUBLISHED_EXAMPLES: &[&str] = &[
     "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
     "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
     "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+    // The private keys of the first development accounts Hardhat and Anvil (Foundry) fund
+    // on every local chain, printed at each start and known to every Ethereum developer.
+    "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
 ];
 
 /// Substrings (ASCII lower case) that mark a value as a placeholder rather than a secret.
@@ -191,7 +196,7 @@ fn has_interleaved_runs(lower: &[u8]) -> bool {
 }
 
 /// Whether `value` holds a slot a template or shell fills in: `${name}`, `#{name}`,
-/// `$(name)`, `%(name)s`, `<your-token>`, or a `%s` / `%d` that a format string replaces. A random
+/// `$(name)`, `((name))`, `%(name)s`, `<your-token>`, or a `%s` / `%d` that a format string replaces. A random
 /// password can hold `$(` or `%s` by chance (`…i$(xrg#b7k…`, `…$8%s0kjj…`: Django's key
 /// alphabet has both), so the slot must read as one: a name closed by its bracket, or a
 /// conversion that no letter or digit follows.
@@ -219,6 +224,11 @@ fn has_template_slot(value: &[u8]) -> bool {
         match pair {
             b"${" | b"#{" => slot(after, b'}', &expansion) || cut_slot(after) || after.starts_with(b"{"),
             b"$(" => slot(after, b')', &command),
+            // Concourse's `((github-deploy-key))`, `((vault.token))`.
+            b"((" => {
+                slot(after, b')', &|b| name(b) || b == b'-')
+                    && memchr::memchr(b')', after).is_some_and(|end| after.get(end + 1) == Some(&b')'))
+            }
             b"%(" => slot(after, b')', &name),
             [b'%', b's' | b'd'] => {
                 text_like && !after.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
@@ -261,11 +271,14 @@ pub fn is_reference(value: &[u8]) -> bool {
     };
     let after_name = &rest[name_len..];
     // `$this->password`, `$env:TOKEN`, `$config.db`, `$secrets[0]`; YAML's aliases and
-    // decorators name the whole value, or a member of it.
+    // decorators name the whole value, or a member of it. A value class that stops only
+    // at spaces takes the brackets that close around a variable (`(htpasswd … $PWD)`).
+    let closers = (1..=3).contains(&after_name.len()) && after_name.iter().all(|b| b")];,}\"'`".contains(b));
     let variable = name_len > 0
         && (after_name.is_empty()
             || matches!(after_name[0], b'.' | b':' | b'[')
-            || after_name.starts_with(b"->"));
+            || after_name.starts_with(b"->")
+            || (sigil == b'$' && closers));
     let alias =
         name_len > 0 && (after_name.is_empty() || after_name[0] == b'.') && reads_as_name(&rest[..name_len]);
     match sigil {
@@ -406,8 +419,16 @@ pub fn is_password_hash(value: &[u8]) -> bool {
 pub fn looks_like_path(value: &[u8]) -> bool {
     let rooted = [&b"/"[..], b"~/", b"./", b"../"].iter().any(|root| value.starts_with(root));
     let parts: Vec<&[u8]> = value.split(|&b| b == b'/').filter(|part| !part.is_empty()).collect();
-    // `prod/orders/api-key` (a secret manager's name for a secret) is a path too.
-    (rooted || parts.len() >= 3)
+    // `prod/orders/api-key` (a secret manager's name for a secret) is a path too, and so
+    // is `prod/oauth` (AWS's `SecretId`) when both parts are lower-case words: a password
+    // of two parts mixes cases or symbols (`Xk9q/Lm2v`).
+    let lower_word = |part: &&[u8]| {
+        part.len() >= 2
+            && part[0].is_ascii_lowercase()
+            && part.iter().all(|&b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
+    };
+    let two_words = parts.len() == 2 && parts.iter().all(lower_word);
+    (rooted || parts.len() >= 3 || two_words)
         && !value.iter().any(|&b| b == b'+' || b == b'=')
         && parts.iter().all(|part| reads_as_name(part))
 }
@@ -588,6 +609,19 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     {
         return false;
     }
+    // `CoffeeSoylent2019`: capitalised words and then a year, as people make passwords;
+    // names end in a version (`Route53`, `ServerlessV2`), not in a year.
+    let digits = secret.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let (words, year) = secret.split_at(secret.len() - digits);
+    let capitalised_words = words.len() >= 6
+        && words[0].is_ascii_uppercase()
+        && words.iter().filter(|b| b.is_ascii_uppercase()).count() >= 2
+        && words.iter().all(u8::is_ascii_alphabetic)
+        && pieces(words).all(|(_, word)| word.len() >= 3 && word[1..].iter().all(u8::is_ascii_lowercase));
+    let a_year = digits == 4 && (year.starts_with(b"19") || year.starts_with(b"20"));
+    if capitalised_words && a_year {
+        return false;
+    }
     let (mut letters, mut long_words, mut numbers, mut scraps) = (0, 0, 0, 0);
     for (at, piece) in pieces(secret) {
         if piece[0].is_ascii_digit() {
@@ -725,7 +759,8 @@ pub fn looks_like_code(value: &[u8]) -> bool {
         || is_member_path(value)
         || starts_with_call(value)
         || is_indexed_path(value)
-        || interpolates_a_name(value)
+        // A generated key's alphabet holds braces: WordPress salts (`CrR67G{Fry}{6l3E*…`).
+        || (!generated_key && interpolates_a_name(value))
 }
 
 /// `get_secret(current_user)`, `ReadOnlyCredentials(`, `process.current_process().authkey`,
@@ -1023,11 +1058,13 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "pgp",
 ];
 
-/// Words of [`NON_SECRET_NAME_WORDS`] that tell where a secret is used or kept when a word
-/// follows (`url_password`, `FIELD_ENCRYPTION_KEY`, `ENV_SECRET`), and that the name is a
-/// place, not a secret, only as its last word (`token_url`, `password_file`).
-const PLACE_WORDS: &[&str] =
-    &["url", "uri", "endpoint", "host", "field", "file", "path", "dir", "env", "var", "variable"];
+/// Words of [`NON_SECRET_NAME_WORDS`] that make a name a non-secret only as its last word:
+/// places, which tell where a secret is used or kept when a word follows (`url_password`,
+/// `FIELD_ENCRYPTION_KEY`, `ENV_SECRET`) and name a place at the end (`token_url`,
+/// `password_file`); and `nonce` (`oauth_nonce` is a one-time value, WordPress's
+/// `NONCE_KEY` a key).
+const LAST_WORD_ONLY: &[&str] =
+    &["url", "uri", "endpoint", "host", "field", "file", "path", "dir", "env", "var", "variable", "nonce"];
 
 /// Parts of names that say a secret is meant, in English and in the languages whose words
 /// for "password" turn up in code; `pass` alone is not one of them, since it ends
@@ -1087,8 +1124,8 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
     // Where a secret is used says nothing when a secret word follows: `url_password` is
     // the password for a URL, `token_url` is a URL.
     let last = pieces(name).last().map_or(0, |(at, _)| at);
-    let is_place = |at: usize, word: &[u8]| {
-        at != last && PLACE_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word))
+    let before_last = |at: usize, word: &[u8]| {
+        at != last && LAST_WORD_ONLY.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word))
     };
     // The word just before, when it ends where this piece starts: `md5` and `sha256` are a
     // word and its digits.
@@ -1104,7 +1141,7 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
         // token ids that are bearer tokens themselves (OpenStack Keystone's).
         let secret_id = piece.eq_ignore_ascii_case(b"id")
             && (previous.eq_ignore_ascii_case(b"secret") || previous.eq_ignore_ascii_case(b"token"));
-        if (listed(piece) || listed(&name[start..end])) && !secret_id && !is_place(at, piece) {
+        if (listed(piece) || listed(&name[start..end])) && !secret_id && !before_last(at, piece) {
             return true;
         }
         word = (!piece[0].is_ascii_digit()).then_some((at, end));
@@ -1238,6 +1275,7 @@ mod tests {
             "site_key",
             "password_field",
             "SECRET_KEY_FILE",
+            "oauth_nonce",
         ] {
             assert!(names_a_non_secret(name.as_bytes()), "{name}");
         }
@@ -1258,6 +1296,7 @@ mod tests {
             "siteAccessKey",
             "FIELD_ENCRYPTION_KEY",
             "env_secret",
+            "NONCE_KEY",
         ] {
             assert!(!names_a_non_secret(name.as_bytes()), "{name}");
         }
@@ -1306,6 +1345,7 @@ mod tests {
             ";OvU%Pq?XFLe`ol+/MdMn*ZiQQAuon9a,N>]L)cW1Q,ei6|`Ns]RM_c|7YDa%sgi",
             ";k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dS",
             "[k7#Lp)9qW!z2xV4^mN8*bR1&tY6%uE3+hJ5-gF0=dSa@Zx|Q(",
+            "CrR67G{Fry}{6l3E*1u,2Yl%/,}QC=VJNC{7!^GeH6W4kHj!5x=`4M<LWU/gf<d3",
         ] {
             assert!(!looks_like_code(value.as_bytes()), "{value}");
         }
@@ -1335,6 +1375,8 @@ mod tests {
             "getApiTokenFromVault",
             "Ung\\u00fcltiges",
             "Gr\\u00F6\\u00DFe",
+            "HmacSha256",
+            "WindowsServer20",
         ] {
             assert!(looks_like_identifier(name.as_bytes()), "{name}");
         }
@@ -1353,6 +1395,7 @@ mod tests {
             "Ember.85-Velvet-",
             "W4lnut-91.Anchor_",
             "Ember85-Velvet-",
+            "CoffeeSoylent2019",
             "Xk9\\u0041mQ2vLp7wRt4Zs",
         ] {
             assert!(!looks_like_identifier(value.as_bytes()), "{value}");
@@ -1380,6 +1423,7 @@ mod tests {
             "A1B2C3D4E5F6G7H8I9J0",
             "${DB_PASSWORD:-fallback}",
             "$(DB_PASSWORD)",
+            "((github-deploy-key))",
             "postgres://app:%s@db/app",
             "%(password)s",
             "#{secrets.token}",
@@ -1435,6 +1479,7 @@ mod tests {
             "*db_password",
             "#secret",
             "{\"a\":1}",
+            "$ARGO_PWD)",
         ] {
             assert!(is_reference(value.as_bytes()), "{value}");
         }
@@ -1444,6 +1489,7 @@ mod tests {
             "$7#kve_i4qojhxnfr",
             "@Wq4nZ8tLm2Xr7Kv5!",
             "%9fK2mQ7xLp4Zr8Tn",
+            "$Kx9pQ)vL2#",
         ] {
             assert!(!is_reference(value.as_bytes()), "{value}");
         }
@@ -1457,6 +1503,8 @@ mod tests {
             "../secrets/token",
             "/var/run/docker/netns/3df878d8ed31",
             "/opt/MyApp/Config/keys.json",
+            "prod/oauth",
+            "my-app/db-credentials",
         ] {
             assert!(looks_like_path(path.as_bytes()), "{path}");
         }
@@ -1464,6 +1512,8 @@ mod tests {
             "/4EI3NF1mcAGkDcwfeZIcN4d9BmXC68TzwWeNLe0",
             "/l8+XIBvTXeOoDiBWu3cB6xZF7o60PCIH/7Jd1z4",
             "/6q1gGj/SvIMF74I9/CHqq2qkSHKwbBuuJixJC8x",
+            "Xk9q/Lm2v",
+            "hunter2/tango",
         ] {
             assert!(!looks_like_path(key.as_bytes()), "{key}");
         }
