@@ -25,6 +25,7 @@ const PUBLISHED_EXAMPLES: &[&str] = &[
     "2YotnFZFEjr1zCsicMWpAA",
     "tGzv3JOkF0XG5Qx2TlKWIA",
     "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+    "YWxhZGRpbjpvcGVuc2VzYW1l",
     // The signatures of jwt.io's sample token and of RFC 7515's: a token holding one is
     // the sample.
     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
@@ -65,6 +66,9 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "yourtoken",
     "yourkey",
     "yoursecret",
+    "yourpassword",
+    // Microsoft's SQL Server container docs: `MSSQL_SA_PASSWORD=yourStrong(!)Password`.
+    "yourstrong",
     "redacted",
     "filtered",
     "insert_",
@@ -169,6 +173,14 @@ fn is_encoded_placeholder(secret: &[u8]) -> bool {
     let password =
         decoded.iter().position(|&b| b == b':').map_or(&decoded[..], |colon| &decoded[colon + 1..]);
     let stand_in = STAND_IN_PASSWORDS.iter().any(|word| password.eq_ignore_ascii_case(word.as_bytes()));
+    // The name of the variable that would hold it: `QUNDRVNTX0tFWQ0K` is `ACCESS_KEY\r\n`.
+    let name = password.trim_ascii();
+    let variable_name = name.first().is_some_and(u8::is_ascii_uppercase)
+        && name.contains(&b'_')
+        && name.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if variable_name {
+        return true;
+    }
     // Each decoding shortens the text by a quarter: the check of the decoded text ends.
     stand_in || is_placeholder(&decoded)
 }
@@ -1429,6 +1441,8 @@ mod tests {
             "#{secrets.token}",
             "#{Acme.ApiKey",
             "Y2hhbmdlbWU=",
+            "QUNDRVNTX0tFWQ0K",
+            "yourStrong(!)Password",
             "cmVwbGFjZS1tZQ==",
             "dXNlcm5hbWU6cGFzc3dvcmQ=",
             "NRAK-000000000000000000000000000",
