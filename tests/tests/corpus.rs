@@ -4684,6 +4684,10 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("wordpress-salt", "wp-config.php", "define( 'NONCE_KEY',        '{v}' );\n".to_string(), format!("{}{{Fry}}{}*{}%{}!{}", r.mixed(6, 6), r.mixed(8, 8), r.mixed(10, 10), r.mixed(12, 12), r.mixed(14, 14))),
         ("human-password", "application.properties", "auth.db-url=jdbc:postgresql://db:5432/auth\nauth.db-password={v}\n".to_string(), format!("{}{}{}", r.pick(&["Coffee", "Harbor", "Maple"]), r.pick(&["Soylent", "Lantern", "Meadow"]), r.pick(&["2019", "2021", "1998"]))),
         ("machine-key", "Web.config", "<system.web>\n  <machineKey validationKey=\"{v}\" validation=\"HMACSHA512\" />\n</system.web>\n".to_string(), r.s(HEX_UPPER, 128)),
+        // Short values: eight characters with a repeat hold less than 3 bits each.
+        ("short-password", "application.properties", "spring.datasource.username=shop\nspring.datasource.password={v}\n".to_string(), format!("{}{}", r.s(LOWER_ALNUM, 4), "k7k2")),
+        ("short-password", "docker-compose.yml", "services:\n  db:\n    environment:\n      - \"POSTGRES_PASSWORD={v}\"\n".to_string(), r.s(HEX, 12)),
+        ("name-value-pair", "deployment.yaml", "        env:\n        - name: ENCRYPTION_KEY\n          value: \"{v}\"\n".to_string(), r.s(HEX, 64)),
         ("connection-string-xml", "Web.config", "<add name=\"Ledger\" connectionString=\"Server=sql01;Database=ledger;User Id=svc;Password={v};\" />\n".to_string(), format!("{}&amp;{}", r.mixed(6, 6), r.mixed(10, 10))),
     ];
     for (kind, file, content, secret) in planted {
@@ -4713,6 +4717,36 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         "values.yaml",
         "# bcrypt hash of the admin password (htpasswd -nbBC 10 \"\" $ARGO_PWD)\nadminPasswordHash: \"\"\n"
             .to_string(),
+    );
+    c.neg(
+        "shell-required-variable",
+        "deploy.sh",
+        "export MYSQL_PASSWORD=\"${MYSQL_PASSWORD:?missing}\"\n".to_string(),
+    );
+    c.neg(
+        "public-badge-token",
+        "README.md",
+        format!("[![codecov](https://codecov.io/gh/acme/widgets/graph/badge.svg?token={})](https://codecov.io/gh/acme/widgets)\n", r.s(BASE62, 10)),
+    );
+    c.neg(
+        "xml-escaped-placeholder",
+        "credentials.xml",
+        "<secret>&lt;set-in-vault&gt;</secret>\n".to_string(),
+    );
+    c.neg(
+        "dpapi-encrypted",
+        "NuGet.Config",
+        format!("<packageSourceCredentials>\n  <feed>\n    <add key=\"Username\" value=\"ci\" />\n    <add key=\"Password\" value=\"AQAAANCMnd8BFdERjHoAwE/Cl+sBAAAA{}\" />\n  </feed>\n</packageSourceCredentials>\n", r.s(B64, 120)),
+    );
+    c.neg(
+        "service-account-template",
+        "sa.json",
+        format!("{{\n  \"type\": \"service_account\",\n  \"project_id\": \"acme-prod\",\n  \"private_key_id\": \"{}\",\n  \"private_key\": \"\",\n  \"client_email\": \"ci@acme-prod.iam.gserviceaccount.com\"\n}}\n", r.s(HEX, 40)),
+    );
+    c.neg(
+        "leet-stand-in",
+        "seed.py",
+        "credentials = {\"username\": \"admin\", \"password\": \"P@55w0rd!\"}\n".to_string(),
     );
     // Hardhat's first development account, funded on every local chain.
     c.neg(

@@ -124,7 +124,10 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     }
     let lower = secret.to_ascii_lowercase();
     let contains = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
-    if PLACEHOLDER_MARKERS.iter().any(|m| contains(m)) || KEYBOARD_RUNS.iter().any(|m| contains(m)) {
+    if PLACEHOLDER_MARKERS.iter().any(|m| contains(m))
+        || KEYBOARD_RUNS.iter().any(|m| contains(m))
+        || spells_password(&lower)
+    {
         return true;
     }
     has_template_slot(secret)
@@ -133,13 +136,43 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         || is_encoded_placeholder(secret)
 }
 
+/// Whether `lower` spells "password" with letters swapped for look-alikes, as fixtures and
+/// docs write a stand-in (`P@ssw0rd!`, `Pa55worD`, `p4ssworm`): the word itself is a
+/// rule's stopword already.
+fn spells_password(lower: &[u8]) -> bool {
+    let like = |b: u8, set: &[u8]| set.contains(&b);
+    lower.windows(7).any(|w| {
+        w[0] == b'p'
+            && like(w[1], b"a@4")
+            && like(w[2], b"s5$3z")
+            && like(w[3], b"s5$3z")
+            && w[4] == b'w'
+            && like(w[5], b"o0")
+            && w[6] == b'r'
+    })
+}
+
 /// How secrets-in-git tools write an encrypted value: SOPS (`ENC[AES256_GCM,data:…]`),
 /// EJSON (`EJ[1:…]`), dotenvx (`encrypted:…`), Jasypt (`ENC(…)`), Spring Cloud Config
 /// (`{cipher}…`), Vault's transit engine (`vault:v1:…`), Ansible Vault, AWS KMS ciphertext
-/// blobs (base64 of their version header, `AQICAH…`), Bitnami SealedSecrets (below). Such a value is
+/// blobs (base64 of their version header, `AQICAH…`), Windows DPAPI blobs (in base64 or
+/// hex), Bitnami SealedSecrets (below). Such a value is
 /// safe in a repository by design: the key that opens it is kept elsewhere.
-const ENCRYPTED_ENVELOPES: &[&str] =
-    &["ENC[", "EJ[1:", "encrypted:", "ENC(", "{cipher}", "vault:v1:", "$ANSIBLE_VAULT;", "AQICAH", "AQECAH"];
+const ENCRYPTED_ENVELOPES: &[&str] = &[
+    "ENC[",
+    "EJ[1:",
+    "encrypted:",
+    "ENC(",
+    "{cipher}",
+    "vault:v1:",
+    "$ANSIBLE_VAULT;",
+    "AQICAH",
+    "AQECAH",
+    // Windows DPAPI's blob header in base64 (NuGet's `Password`, PowerShell's
+    // `ConvertFrom-SecureString`): only the same user on the same machine opens it.
+    "AQAAANCMnd8BFdERjHoAwE/Cl+sBAAAA",
+    "01000000d08c9ddf0115d1118c7a00c04fc297eb",
+];
 
 /// Whether `secret` is an encrypted value in one of [`ENCRYPTED_ENVELOPES`], or a Bitnami
 /// SealedSecret's `encryptedData` value: base64 of a 2-byte length of the RSA-encrypted
@@ -236,6 +269,16 @@ fn has_template_slot(value: &[u8]) -> bool {
         match pair {
             b"${" | b"#{" => slot(after, b'}', &expansion) || cut_slot(after) || after.starts_with(b"{"),
             b"$(" => slot(after, b')', &command),
+            // `<set-in-vault>` written in XML text: `&lt;set-in-vault&gt;`.
+            b"&l" if after.starts_with(b"t;") => {
+                let inside = &after[2..];
+                inside.first().is_some_and(u8::is_ascii_alphabetic)
+                    && memchr::memmem::find(inside, b"&gt;").is_some_and(|end| {
+                        inside[..end]
+                            .iter()
+                            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' ' | b'.'))
+                    })
+            }
             // Concourse's `((github-deploy-key))`, `((vault.token))`.
             b"((" => {
                 slot(after, b')', &|b| name(b) || b == b'-')
@@ -1436,12 +1479,16 @@ mod tests {
             "${DB_PASSWORD:-fallback}",
             "$(DB_PASSWORD)",
             "((github-deploy-key))",
+            "&lt;set-in-vault&gt;",
+            "AQAAANCMnd8BFdERjHoAwE/Cl+sBAAAAq7Hk2mZzN0ejXy1dCm3e6gAAAAACAAAAAAAQZgAAAAEAACAAAAA",
             "postgres://app:%s@db/app",
             "%(password)s",
             "#{secrets.token}",
             "#{Acme.ApiKey",
             "Y2hhbmdlbWU=",
             "QUNDRVNTX0tFWQ0K",
+            "P@ssw0rd!",
+            "03#pa33w0rd",
             "yourStrong(!)Password",
             "cmVwbGFjZS1tZQ==",
             "dXNlcm5hbWU6cGFzc3dvcmQ=",
