@@ -4688,6 +4688,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("short-password", "application.properties", "spring.datasource.username=shop\nspring.datasource.password={v}\n".to_string(), format!("{}{}", r.s(LOWER_ALNUM, 4), "k7k2")),
         ("short-password", "docker-compose.yml", "services:\n  db:\n    environment:\n      - \"POSTGRES_PASSWORD={v}\"\n".to_string(), r.s(HEX, 12)),
         ("name-value-pair", "deployment.yaml", "        env:\n        - name: ENCRYPTION_KEY\n          value: \"{v}\"\n".to_string(), r.s(HEX, 64)),
+        ("name-value-pair", "params.prod.json", "[\n  {\"ParameterKey\": \"Environment\", \"ParameterValue\": \"prod\"},\n  {\"ParameterKey\": \"DbPassword\", \"ParameterValue\": \"{v}\"}\n]\n".to_string(), format!("{}~{}", r.mixed(9, 9), r.mixed(10, 10))),
+        ("name-value-pair", "ssm-export.json", "[{\"Name\": \"/live/billing/encryption_key\", \"Type\": \"SecureString\", \"Value\": \"{v}\"}]\n".to_string(), r.s(HEX, 64)),
+        ("parameter-object", "azuredeploy.parameters.json", "{\n  \"parameters\": {\n    \"administratorLoginPassword\": {\n      \"value\": \"{v}\"\n    }\n  }\n}\n".to_string(), format!("{}#{}", r.mixed(10, 10), r.mixed(9, 9))),
         ("connection-string-xml", "Web.config", "<add name=\"Ledger\" connectionString=\"Server=sql01;Database=ledger;User Id=svc;Password={v};\" />\n".to_string(), format!("{}&amp;{}", r.mixed(6, 6), r.mixed(10, 10))),
     ];
     for (kind, file, content, secret) in planted {
