@@ -130,7 +130,14 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    has_template_slot(secret)
+    // `user:pass`, `lib,link`: stand-in words in a pair, or a list of words.
+    let word_list = secret.iter().any(|&b| b == b',' || b == b'|')
+        && secret
+            .split(|&b| b == b',' || b == b'|')
+            .all(|word| word.len() >= 2 && word.iter().all(u8::is_ascii_lowercase));
+    (secret.contains(&b':') && is_stand_in_pair(secret))
+        || word_list
+        || has_template_slot(secret)
         || has_sequential_run(&lower, 6)
         || has_interleaved_runs(&lower)
         || is_encoded_placeholder(secret)
@@ -192,6 +199,17 @@ fn is_encrypted_envelope(secret: &[u8]) -> bool {
 const STAND_IN_PASSWORDS: &[&str] =
     &["password", "passwd", "pass", "secret", "admin", "root", "test", "user", "username", "guest"];
 
+/// The password of a `user:password` pair, or the whole value.
+fn password_of_pair(value: &[u8]) -> &[u8] {
+    value.iter().position(|&b| b == b':').map_or(value, |colon| &value[colon + 1..])
+}
+
+/// Whether `value` is a stand-in password, alone or in a pair: `user:pass`, `admin`.
+fn is_stand_in_pair(value: &[u8]) -> bool {
+    let password = password_of_pair(value);
+    STAND_IN_PASSWORDS.iter().any(|word| password.eq_ignore_ascii_case(word.as_bytes()))
+}
+
 /// Whether `secret` is base64 of a placeholder, as Kubernetes Secret data and Basic
 /// authorization headers write values: `Y2hhbmdlbWU=` (`changeme`),
 /// `dXNlcm5hbWU6cGFzc3dvcmQ=` (`username:password`).
@@ -202,10 +220,8 @@ fn is_encoded_placeholder(secret: &[u8]) -> bool {
     if !base64_shaped || !crate::decode::base64::decode(secret, &mut decoded) {
         return false;
     }
-    // The password of a `user:password` pair, or the whole value.
-    let password =
-        decoded.iter().position(|&b| b == b':').map_or(&decoded[..], |colon| &decoded[colon + 1..]);
-    let stand_in = STAND_IN_PASSWORDS.iter().any(|word| password.eq_ignore_ascii_case(word.as_bytes()));
+    let password = password_of_pair(&decoded);
+    let stand_in = is_stand_in_pair(&decoded);
     // The name of the variable that would hold it: `QUNDRVNTX0tFWQ0K` is `ACCESS_KEY\r\n`.
     let name = password.trim_ascii();
     let variable_name = name.first().is_some_and(u8::is_ascii_uppercase)
@@ -1491,6 +1507,8 @@ mod tests {
             "#{Acme.ApiKey",
             "Y2hhbmdlbWU=",
             "QUNDRVNTX0tFWQ0K",
+            "user:pass",
+            "lib,link",
             "P@ssw0rd!",
             "03#pa33w0rd",
             "yourStrong(!)Password",
