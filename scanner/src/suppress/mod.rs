@@ -132,16 +132,17 @@ impl Suppressor {
     /// Why `finding` is not to be reported, if it is not. Marks the ignore entries it
     /// matches as used.
     pub fn check(&self, finding: &Finding) -> Option<Suppression> {
+        // Judged in the scan already where the path was known; a history's blob was scanned
+        // before it was traced to its commit and path.
+        let path = split_fingerprint(&finding.fingerprint).map_or(finding.path.as_str(), |p| p.0);
+        // Not a match at all, so no ignore entry is used up by it.
+        if !self.allowlists.rule_applies_to_path(&finding.rule_id, Some(path)) {
+            return Some(Suppression::OtherPath);
+        }
         if self.ignores.matches(finding) {
             return Some(Suppression::Ignored);
         }
         if self.allowlists.judges_after_scan() {
-            // Judged in the scan already where the path was known; a history's blob was
-            // scanned before it was traced to its commit and path.
-            let path = split_fingerprint(&finding.fingerprint).map_or(finding.path.as_str(), |p| p.0);
-            if !self.allowlists.rule_applies_to_path(&finding.rule_id, Some(path)) {
-                return Some(Suppression::OtherPath);
-            }
             let ctx = MatchContext {
                 path: Some(path),
                 secret: finding.secret.as_bytes(),
