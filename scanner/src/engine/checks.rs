@@ -130,13 +130,8 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    // `user:pass`, `lib,link`: stand-in words in a pair, or a list of words.
-    let word_list = secret.iter().any(|&b| b == b',' || b == b'|')
-        && secret
-            .split(|&b| b == b',' || b == b'|')
-            .all(|word| word.len() >= 2 && word.iter().all(u8::is_ascii_lowercase));
     (secret.contains(&b':') && is_stand_in_pair(secret))
-        || word_list
+        || is_word_list(secret)
         || has_template_slot(secret)
         || has_sequential_run(&lower, 6)
         || has_interleaved_runs(&lower)
@@ -208,6 +203,14 @@ fn password_of_pair(value: &[u8]) -> &[u8] {
 fn is_stand_in_pair(value: &[u8]) -> bool {
     let password = password_of_pair(value);
     STAND_IN_PASSWORDS.iter().any(|word| password.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+/// Whether `value` is a list of lower-case words (`lib,link`, `loggedin|twosock`), as a
+/// shell comparison or a set of options writes them: no password is made that way.
+fn is_word_list(value: &[u8]) -> bool {
+    let separator = |b: &u8| *b == b',' || *b == b'|';
+    value.iter().any(separator)
+        && value.split(separator).all(|word| word.len() >= 2 && word.iter().all(u8::is_ascii_lowercase))
 }
 
 /// Whether `secret` is base64 of a placeholder, as Kubernetes Secret data and Basic
