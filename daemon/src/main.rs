@@ -114,6 +114,8 @@ fn run(args: Args) -> Result<()> {
         }
     };
     server::serve(listener, live, metrics, &shutdown);
+    // Scans past their budget were told to stop; one that has not yet leaves no trace.
+    secretgate_scanner::source::git::receive::close_push_views();
     if let Some(socket) = own_socket {
         let _ = std::fs::remove_file(&socket);
     }

@@ -36,6 +36,14 @@ const ANSWER_GRACE: Duration = Duration::from_millis(500);
 const HEDGE_AFTER: f64 = 2.0 / 3.0;
 
 pub fn run(args: PreReceiveArgs) -> Result<ExitStatus> {
+    let status = decide_push(args);
+    // A scan may still run on a thread left behind (the daemon answered first, or it ran
+    // past the budget); the process exits without dropping its view of the push.
+    secretgate_scanner::source::git::receive::close_push_views();
+    status
+}
+
+fn decide_push(args: PreReceiveArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let config_path =
         args.config.clone().or_else(|| std::env::var_os("SECRETGATE_CONFIG").map(PathBuf::from));

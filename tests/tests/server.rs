@@ -35,13 +35,15 @@ impl Server {
         std::fs::write(
             &hook,
             format!(
-                "#!/bin/sh\nexec '{}' pre-receive --config '{}'\n",
+                "#!/bin/sh\nTMPDIR='{}' exec '{}' pre-receive --config '{}'\n",
+                server.tmp().display(),
                 common::secretgate_bin().display(),
                 server.config_path().display()
             ),
         )
         .unwrap();
         std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        std::fs::create_dir(server.tmp()).unwrap();
         server.write_config(extra_config);
         server
     }
@@ -57,6 +59,15 @@ impl Server {
     }
     fn config_path(&self) -> PathBuf {
         self.dir.path().join("server.toml")
+    }
+    /// The hook's and the daemon's temporary directory.
+    fn tmp(&self) -> PathBuf {
+        self.dir.path().join("tmp")
+    }
+    /// What the hook and the daemon left in their temporary directory.
+    fn tmp_left(&self) -> Vec<String> {
+        let entries = std::fs::read_dir(self.tmp()).unwrap();
+        entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
     }
 
     fn write_config(&self, extra: &str) {
@@ -82,8 +93,13 @@ impl Server {
     /// waits until `ready`.
     fn launch(&mut self, mut command: Command, ready: impl Fn(&Server) -> bool) {
         let log = std::fs::File::create(self.dir.path().join("daemon.log")).unwrap();
-        let child =
-            command.env_remove("SECRETGATE_SOCKET").stdout(Stdio::null()).stderr(log).spawn().unwrap();
+        let child = command
+            .env_remove("SECRETGATE_SOCKET")
+            .env("TMPDIR", self.tmp())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
         self.daemon = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while !ready(self) {
@@ -375,6 +391,32 @@ fn a_stuck_daemon_leaves_the_fallback_scan_its_share_of_the_budget() {
     assert_eq!(server.audit().last().unwrap()["mode"], "fallback");
     signal("-CONT");
     server.stop();
+}
+
+/// A hook that exits while its scan still runs (past the budget here; or the daemon answered
+/// first) leaves no temporary object directory behind: a thread left running never drops it.
+#[test]
+fn a_scan_past_its_budget_is_refused_and_leaves_no_temporary_directory() {
+    let server = Server::new("[budget]\ntimeout_ms = 1\n");
+    let client = server.client();
+    for n in 0..20 {
+        client.write(&format!("f{n}.txt"), &"some text that takes a while to scan\n".repeat(2000));
+        client.commit_all(&format!("commit {n}"));
+    }
+    let out = push(&client, &["main"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("within the server's budget"), "{}", stderr(&out));
+    assert_eq!(server.tmp_left(), Vec::<String>::new());
+
+    // Under budget, the daemon and the hook clean up after every push.
+    let mut server = Server::new("");
+    server.start();
+    let client = server.client();
+    client.write("a.txt", "hello\n");
+    client.commit_all("clean");
+    assert!(push(&client, &["main"]).status.success());
+    server.stop();
+    assert_eq!(server.tmp_left(), Vec::<String>::new());
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! The server side of a push: the ref updates git hands `pre-receive`, the quarantine that
 //! holds the pushed objects until the hook accepts them, and the scan of the new commits.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
 
 use gix::ObjectId;
 
@@ -64,7 +67,32 @@ impl Quarantine {
 pub struct PushView {
     /// The repository, its object store layered over the quarantine.
     pub repo: gix::Repository,
-    _layer: Option<tempfile::TempDir>,
+    layer: Option<tempfile::TempDir>,
+}
+
+impl Drop for PushView {
+    fn drop(&mut self) {
+        if let (Some(layer), Some(open)) =
+            (&self.layer, OPEN_LAYERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut())
+        {
+            open.retain(|path| path != layer.path());
+        }
+    }
+}
+
+/// The temporary object directories of the views still open; `None` once they were closed.
+/// A process that exits while a scan is still running (the hook, when the daemon answers
+/// while the hook's own scan is under way, or its scan ran past the budget) never drops
+/// that scan's view, so the directory would stay in the temporary directory for good.
+static OPEN_LAYERS: Mutex<Option<Vec<PathBuf>>> = Mutex::new(Some(Vec::new()));
+
+/// Removes the temporary object directories of every view still open, and makes any later
+/// [`open_push`] fail: for a process about to exit while scans may still be running.
+pub fn close_push_views() {
+    let open = OPEN_LAYERS.lock().unwrap_or_else(|e| e.into_inner()).take();
+    for layer in open.into_iter().flatten() {
+        let _ = std::fs::remove_dir_all(layer);
+    }
 }
 
 /// Opens `repo_dir` so that the objects of the push waiting in `quarantine` are visible.
@@ -79,27 +107,37 @@ pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, E
     })?;
     repo.object_cache_size_if_unset(4 << 20);
     let Some(objects) = &quarantine.objects else {
-        return Ok(PushView { repo, _layer: None });
+        return Ok(PushView { repo, layer: None });
     };
     let mut stores = vec![objects.clone(), repo.common_dir().join("objects")];
     stores.extend(quarantine.alternates.iter().cloned());
     let stores = with_alternates(stores);
+    // Made and listed under the lock, so that `close_push_views` cannot miss it.
+    let mut listed = OPEN_LAYERS.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(open) = listed.as_mut() else {
+        return Err(Error::Input("the process is exiting; no scan may start".into()));
+    };
     let layer = tempfile::Builder::new()
         .prefix("secretgate-odb-")
         .tempdir()
         .map_err(|err| Error::Input(format!("cannot create a temporary object directory: {err}")))?;
-    std::fs::create_dir_all(layer.path().join("info"))
+    open.push(layer.path().to_path_buf());
+    drop(listed);
+    // The view owns the directory from here: an error drops it, which unlists and removes it.
+    let dir = layer.path().to_path_buf();
+    let mut view = PushView { repo, layer: Some(layer) };
+    std::fs::create_dir_all(dir.join("info"))
         .and_then(|()| {
             let list: String = stores.iter().map(|p| format!("{}\n", p.display())).collect();
-            std::fs::write(layer.path().join("info/alternates"), list)
+            std::fs::write(dir.join("info/alternates"), list)
         })
         .map_err(|err| Error::Input(format!("cannot write the temporary object directory: {err}")))?;
-    let odb = gix::odb::at(layer.path(), repo.object_hash())
+    let odb = gix::odb::at(&dir, view.repo.object_hash())
         .map_err(|err| Error::Open { path: objects.display().to_string(), message: err.to_string() })?;
-    repo.objects = odb.into();
+    view.repo.objects = odb.into();
     // The new store starts without the object cache the repository had.
-    repo.object_cache_size_if_unset(4 << 20);
-    Ok(PushView { repo, _layer: Some(layer) })
+    view.repo.object_cache_size_if_unset(4 << 20);
+    Ok(view)
 }
 
 /// How deep alternates may chain, as in git.
