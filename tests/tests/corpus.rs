@@ -109,6 +109,21 @@ impl Rng {
         (0..len).map(|_| a[self.below(a.len())] as char).collect()
     }
 
+    /// 16 hex digits as random hex often falls: seven distinct ones, one four times and
+    /// the others twice, shuffled (2.75 bits each, under the 3.0 that longer values need).
+    fn repeating_hex(&mut self) -> String {
+        let mut digits: Vec<u8> = HEX.bytes().collect();
+        for i in (1..digits.len()).rev() {
+            digits.swap(i, self.below(i + 1));
+        }
+        let mut value: Vec<u8> = digits[..7].iter().flat_map(|&d| [d, d]).collect();
+        value.extend([digits[0], digits[0]]);
+        for i in (1..value.len()).rev() {
+            value.swap(i, self.below(i + 1));
+        }
+        String::from_utf8(value).unwrap()
+    }
+
     fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| (self.next_u64() >> 24) as u8).collect()
     }
@@ -4692,6 +4707,15 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("name-value-pair", "ssm-export.json", "[{\"Name\": \"/live/billing/encryption_key\", \"Type\": \"SecureString\", \"Value\": \"{v}\"}]\n".to_string(), r.s(HEX, 64)),
         ("parameter-object", "azuredeploy.parameters.json", "{\n  \"parameters\": {\n    \"administratorLoginPassword\": {\n      \"value\": \"{v}\"\n    }\n  }\n}\n".to_string(), format!("{}#{}", r.mixed(10, 10), r.mixed(9, 9))),
         ("connection-string-xml", "Web.config", "<add name=\"Ledger\" connectionString=\"Server=sql01;Database=ledger;User Id=svc;Password={v};\" />\n".to_string(), format!("{}&amp;{}", r.mixed(6, 6), r.mixed(10, 10))),
+        // Short hex repeats digits: 16 random ones often hold under 3 bits each.
+        ("short-hex", "production.json", "{\n  \"redis\": {\n    \"user\": \"svc\",\n    \"redisPassword\": \"{v}\"\n  }\n}\n".to_string(), r.repeating_hex()),
+        // Structured forms: the value before its name, on a continuation line, behind a YAML
+        // anchor, inside a Spring <value>, under a plist key.
+        ("value-name-pair", "task-definition.json", "\"environment\": [\n  {\n    \"value\": \"{v}\",\n    \"name\": \"REDIS_PASSWORD\"\n  }\n]\n".to_string(), format!("{}%{}", r.mixed(9, 9), r.mixed(9, 9))),
+        ("properties-continuation", "app-prod.properties", "app.name=billing\nspring.elastic.password=\\\n\t{v}\ndb.host=mysql.prod\n".to_string(), format!("{}+{}", r.mixed(8, 8), r.mixed(8, 8))),
+        ("yaml-anchor", "shared.yml", "x-admin-password: &admin_password\n  \"{v}\"\n\nproduction:\n  password: *admin_password\n".to_string(), format!("{}^{}", r.mixed(8, 8), r.mixed(8, 8))),
+        ("spring-bean-value", "spring-beans.xml", "<bean id=\"client\" class=\"com.acme.ApiClient\">\n  <property name=\"keystorePassword\">\n    <value>{v}</value>\n  </property>\n</bean>\n".to_string(), format!("{}~{}", r.mixed(8, 8), r.mixed(8, 8))),
+        ("plist-storage-key", "Keys.plist", "<dict>\n\t<key>AzureStorageKey</key>\n\t<string>{v}</string>\n</dict>\n".to_string(), format!("{}==", r.s(B64, 86))),
     ];
     for (kind, file, content, secret) in planted {
         c.pos(kind, file, content.replace("{v}", &secret), &secret);
@@ -4704,6 +4728,14 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         format!("class Env {{\n  static const String recaptchaSiteKey = '{site_key}';\n}}\n"),
     );
     c.neg("captcha-site-key", "deploy.yml", format!("    env:\n      RECAPTCHA_SITE_KEY: {site_key}\n"));
+    // Value first, but no secret: a lifetime, a reference, an address.
+    c.neg("value-name-pair", "task-definition.json", "\"environment\": [\n  {\"value\": \"3600\", \"name\": \"TOKEN_TTL\"},\n  {\"value\": \"${DB_PASSWORD}\", \"name\": \"DB_PASSWORD\"},\n  {\"value\": \"https://auth.acme.io/oauth/token\", \"name\": \"TOKEN_URL\"}\n]\n".to_string());
+    c.neg(
+        "yaml-anchor",
+        "shared.yml",
+        "x-db-password: &db_password\n  \"${DB_PASSWORD}\"\n\nproduction:\n  password: *db_password\n"
+            .to_string(),
+    );
     // References to secrets kept elsewhere, and the name of one.
     c.neg(
         "template-reference",
