@@ -4715,6 +4715,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("properties-continuation", "app-prod.properties", "app.name=billing\nspring.elastic.password=\\\n\t{v}\ndb.host=mysql.prod\n".to_string(), format!("{}+{}", r.mixed(8, 8), r.mixed(8, 8))),
         ("yaml-anchor", "shared.yml", "x-admin-password: &admin_password\n  \"{v}\"\n\nproduction:\n  password: *admin_password\n".to_string(), format!("{}^{}", r.mixed(8, 8), r.mixed(8, 8))),
         ("spring-bean-value", "spring-beans.xml", "<bean id=\"client\" class=\"com.acme.ApiClient\">\n  <property name=\"keystorePassword\">\n    <value>{v}</value>\n  </property>\n</bean>\n".to_string(), format!("{}~{}", r.mixed(8, 8), r.mixed(8, 8))),
+        // Passphrases: plain words, strong by their number.
+        ("passphrase", "db.properties", "db.url=jdbc:postgresql://db:5432/app\ndb.password={v}\n".to_string(), [r.pick(&["lucky", "coral", "brave"]), r.pick(&["panda", "anchor", "willow"]), r.pick(&["velvet", "mocha", "pine"]), r.pick(&["orbit", "tulip", "raven"])].join("-")),
+        ("passphrase", "mailer.go", "const smtpPassword = \"{v}\"\n".to_string(), [r.pick(&["happy", "gray", "robin"]), r.pick(&["badger", "orange", "stone"]), r.pick(&["tiger", "hunter", "sailor"])].join(" ")),
         ("plist-storage-key", "Keys.plist", "<dict>\n\t<key>AzureStorageKey</key>\n\t<string>{v}</string>\n</dict>\n".to_string(), format!("{}==", r.s(B64, 86))),
     ];
     for (kind, file, content, secret) in planted {
@@ -4728,6 +4731,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         format!("class Env {{\n  static const String recaptchaSiteKey = '{site_key}';\n}}\n"),
     );
     c.neg("captcha-site-key", "deploy.yml", format!("    env:\n      RECAPTCHA_SITE_KEY: {site_key}\n"));
+    // Words under a secret's name that are no passphrase: help texts, names of things.
+    c.neg("passphrase", "strings.json", "{\n  \"password_help\": \"mix letters numbers symbols\",\n  \"secret_santa_title\": \"holiday gift exchange\",\n  \"passwordPrompt\": \"enter your password here\"\n}\n".to_string());
+    c.neg("passphrase", "settings.py", "PASSWORD_HASHERS_ALGO = \"argon bcrypt scrypt\"\nsecret_name = \"orders-payments-primary\"\nMETADATA_KEY = 'pydantic-mypy-metadata'\n".to_string());
     // Value first, but no secret: a lifetime, a reference, an address.
     c.neg("value-name-pair", "task-definition.json", "\"environment\": [\n  {\"value\": \"3600\", \"name\": \"TOKEN_TTL\"},\n  {\"value\": \"${DB_PASSWORD}\", \"name\": \"DB_PASSWORD\"},\n  {\"value\": \"https://auth.acme.io/oauth/token\", \"name\": \"TOKEN_URL\"}\n]\n".to_string());
     c.neg(

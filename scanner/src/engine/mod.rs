@@ -413,6 +413,9 @@ impl RuleSet {
                 if let Some(secret) = secret_span(captures, compiled.rule.secret_group) {
                     if compiled.accepts(&haystack[secret.clone()])
                         && !(compiled.rule.generic && names_a_non_secret(haystack, captures, secret.clone()))
+                        && !(compiled.rule.generic
+                            && checks::is_passphrase(&haystack[secret.clone()])
+                            && !names_a_password(haystack, captures))
                     {
                         on_match(RawMatch { rule: rule_index, secret, whole: found.range() });
                     }
@@ -436,6 +439,15 @@ impl CompiledRule {
             || checks::is_reference(secret)
             || checks::is_public_value(secret)
         {
+            return false;
+        }
+        // A passphrase of plain words is strong by its number of words: the checks for
+        // classes, names and entropy below would drop it. A generic value with a space in
+        // it is a passphrase or prose.
+        if rule.generic && checks::is_passphrase(secret) {
+            return self.not_excluded(secret);
+        }
+        if rule.generic && secret.contains(&b' ') {
             return false;
         }
         // Letters of both cases count as two classes, except in what a generic rule found:
@@ -492,8 +504,24 @@ impl CompiledRule {
         if rule.checksum.is_some_and(|kind| !checks::checksum_ok(kind, secret)) {
             return false;
         }
+        self.not_excluded(secret)
+    }
+
+    /// Whether none of the rule's `excluded_secrets` regexes matches `secret`.
+    fn not_excluded(&self, secret: &[u8]) -> bool {
         !self.excluded_secrets.iter().any(|regex| regex.get().is_ok_and(|regex| regex.is_match(secret)))
     }
+}
+
+/// Whether a generic match's `name` group names a password or a secret, which a
+/// passphrase may be; a key's or a token's name given words (`METADATA_KEY =
+/// 'pydantic-mypy-metadata'`) holds a lookup key or a label.
+fn names_a_password(haystack: &[u8], captures: &Captures) -> bool {
+    let Some(name) = captures.get_group_by_name("name") else {
+        return false;
+    };
+    let name = haystack[name.range()].to_ascii_lowercase();
+    [&b"pass"[..], b"pwd", b"secret"].iter().any(|word| memchr::memmem::find(&name, word).is_some())
 }
 
 /// Whether a generic match's `name` group, widened left over the identifier it ends
