@@ -4715,6 +4715,7 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("properties-continuation", "app-prod.properties", "app.name=billing\nspring.elastic.password=\\\n\t{v}\ndb.host=mysql.prod\n".to_string(), format!("{}+{}", r.mixed(8, 8), r.mixed(8, 8))),
         ("yaml-anchor", "shared.yml", "x-admin-password: &admin_password\n  \"{v}\"\n\nproduction:\n  password: *admin_password\n".to_string(), format!("{}^{}", r.mixed(8, 8), r.mixed(8, 8))),
         ("spring-bean-value", "spring-beans.xml", "<bean id=\"client\" class=\"com.acme.ApiClient\">\n  <property name=\"keystorePassword\">\n    <value>{v}</value>\n  </property>\n</bean>\n".to_string(), format!("{}~{}", r.mixed(8, 8), r.mixed(8, 8))),
+        ("sql-tuple", "2024_seed_settings.sql", "INSERT INTO settings (name, value, created_at) VALUES\n  ('smtp_host', 'mail.acme.io', now()),\n  ('client_secret', '{v}', now());\n".to_string(), format!("{}!{}", r.mixed(8, 8), r.mixed(8, 8))),
         // Passphrases: plain words, strong by their number.
         ("passphrase", "db.properties", "db.url=jdbc:postgresql://db:5432/app\ndb.password={v}\n".to_string(), [r.pick(&["lucky", "coral", "brave"]), r.pick(&["panda", "anchor", "willow"]), r.pick(&["velvet", "mocha", "pine"]), r.pick(&["orbit", "tulip", "raven"])].join("-")),
         ("passphrase", "mailer.go", "const smtpPassword = \"{v}\"\n".to_string(), [r.pick(&["happy", "gray", "robin"]), r.pick(&["badger", "orange", "stone"]), r.pick(&["tiger", "hunter", "sailor"])].join(" ")),
@@ -4731,6 +4732,21 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         format!("class Env {{\n  static const String recaptchaSiteKey = '{site_key}';\n}}\n"),
     );
     c.neg("captcha-site-key", "deploy.yml", format!("    env:\n      RECAPTCHA_SITE_KEY: {site_key}\n"));
+    // Names under a secret's name: an action type, a ULID, a revision, a URN, a word.
+    c.neg("named-things", "actionTypes.js", "export const API_KEY_REVOKED = \"checkout/API_KEY_REVOKED\";\nexport const SECRET_ROTATED = \"checkout/SECRET_ROTATED\";\n".to_string());
+    c.neg("named-things", "vars.yml", "session_token_id: \"01HSZSQ33TVA9NC9ZTM0QQQ5R8\"\n".to_string());
+    c.neg(
+        "named-things",
+        "appsettings.json",
+        "{\n  \"TokenServiceRevision\": \"efc01fa730\"\n}\n".to_string(),
+    );
+    c.neg(
+        "named-things",
+        "config.rs",
+        "pub const CLIENT_SECRET_GRANT: &str = \"urn:ietf:params:oauth:grant-type:jwt-bearer\";\n"
+            .to_string(),
+    );
+    c.neg("named-things", "messages_es.properties", "auth.password=Contrase\u{f1}a\n".to_string());
     // Words under a secret's name that are no passphrase: help texts, names of things.
     c.neg("passphrase", "strings.json", "{\n  \"password_help\": \"mix letters numbers symbols\",\n  \"secret_santa_title\": \"holiday gift exchange\",\n  \"passwordPrompt\": \"enter your password here\"\n}\n".to_string());
     c.neg("passphrase", "settings.py", "PASSWORD_HASHERS_ALGO = \"argon bcrypt scrypt\"\nsecret_name = \"orders-payments-primary\"\nMETADATA_KEY = 'pydantic-mypy-metadata'\n".to_string());

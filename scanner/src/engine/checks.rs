@@ -465,6 +465,23 @@ pub fn is_uuid(value: &[u8]) -> bool {
             .all(|(g, len)| g.len() == len && g.iter().all(u8::is_ascii_hexdigit))
 }
 
+/// Whether `value` is a ULID: 26 characters of Crockford's base32 whose first ten are a
+/// time in milliseconds, here between 2015 and 2100 (`01HSZSQ33TVA9NC9ZTM0QQQ5R8`). An
+/// identifier, sortable by time; a random key of that shape has a time of any year.
+pub fn is_ulid(value: &[u8]) -> bool {
+    const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    if value.len() != 26 {
+        return false;
+    }
+    let mut digits = value.iter().map(|b| CROCKFORD.iter().position(|c| c == b));
+    let mut millis: u64 = 0;
+    for digit in digits.by_ref().take(10) {
+        let Some(digit) = digit else { return false };
+        millis = millis * 32 + digit as u64;
+    }
+    (1_420_070_400_000..4_102_444_800_000).contains(&millis) && digits.all(|d| d.is_some())
+}
+
 /// Whether `value` is a stored password hash in a framework's format (Django's
 /// `pbkdf2_sha256$600000$salt$hash`, Werkzeug's `scrypt:32768:8:1$salt$hash`): it keeps no
 /// password.
@@ -502,6 +519,26 @@ pub fn looks_like_path(value: &[u8]) -> bool {
             && part.iter().all(|&b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
     };
     let two_words = parts.len() == 2 && parts.iter().all(lower_word);
+    // `checkout/API_KEY_REVOKED`: a Redux action type, a slice's name and a constant's.
+    let constant = |part: &[u8]| {
+        part.len() >= 3
+            && part[0].is_ascii_uppercase()
+            && part.contains(&b'_')
+            && part.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if !rooted && parts.len() == 2 && lower_word(&parts[0]) && constant(parts[1]) {
+        return true;
+    }
+    // `urn:ietf:params:oauth:grant-type:jwt-bearer`: a URN names a thing.
+    let namespace =
+        value.get(4..).map_or(&b""[..], |rest| &rest[..rest.iter().position(|&b| b == b':').unwrap_or(0)]);
+    if value.len() > 4
+        && value[..4].eq_ignore_ascii_case(b"urn:")
+        && !namespace.is_empty()
+        && namespace.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return true;
+    }
     (rooted || parts.len() >= 3 || two_words)
         && !value.iter().any(|&b| b == b'+' || b == b'=')
         && parts.iter().all(|part| reads_as_name(part))
@@ -927,6 +964,17 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     if let Some(plain) = escaped_letters_as_vowels(secret) {
         return looks_like_identifier(&plain);
     }
+    // So is a word with its letters outside ASCII written as they are (`Contraseña`).
+    if !secret.is_ascii() {
+        let Ok(text) = std::str::from_utf8(secret) else {
+            return false;
+        };
+        if !text.chars().all(|c| c.is_ascii() || c.is_alphabetic()) {
+            return false;
+        }
+        let plain: Vec<u8> = text.chars().map(|c| if c.is_ascii() { c as u8 } else { b'e' }).collect();
+        return looks_like_identifier(&plain);
+    }
     if !secret.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
         return false;
     }
@@ -1330,6 +1378,8 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "sha512",
     "md5",
     "fingerprint",
+    "revision",
+    "etag",
     "next",
     "page",
     "continuation",
@@ -1355,25 +1405,14 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "mask",
     "hint",
     "format",
-    "field",
     "param",
     "header",
     "prefix",
     "suffix",
     "salt",
-    "nonce",
     "type",
     "name",
-    "url",
-    "uri",
-    "endpoint",
-    "path",
-    "file",
-    "dir",
     "kind",
-    "env",
-    "var",
-    "variable",
     "ref",
     "arn",
     "id",
@@ -1396,27 +1435,18 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
     "i18n",
     "locale",
     "message",
-    "help",
-    "title",
-    "prompt",
-    "description",
-    "tooltip",
-    "caption",
-    "question",
-    "strength",
-    "algo",
-    "algorithm",
     "routing",
     "gpg",
     "pgp",
 ];
 
-/// Words of [`NON_SECRET_NAME_WORDS`] that make a name a non-secret only as its last word:
-/// places, which tell where a secret is used or kept when a word follows (`url_password`,
-/// `FIELD_ENCRYPTION_KEY`, `ENV_SECRET`) and name a place at the end (`token_url`,
-/// `password_file`); `nonce` (`oauth_nonce` is a one-time value, WordPress's
-/// `NONCE_KEY` a key); and the texts a form shows about a secret (`password_help`,
-/// `passwordPrompt`), where a service may bear the word first (`PROMPT_API_KEY`).
+/// Words that, besides [`NON_SECRET_NAME_WORDS`], make a name a non-secret, but only as
+/// its last word: places, which tell where a secret is used or kept when a word follows
+/// (`url_password`, `FIELD_ENCRYPTION_KEY`, `ENV_SECRET`) and name a place at the end
+/// (`token_url`, `password_file`, `SMTP_PASSWORD_HOST`); `nonce` (`oauth_nonce` is a
+/// one-time value, WordPress's `NONCE_KEY` a key); and the texts a form shows about a
+/// secret (`password_help`, `passwordPrompt`), where a service may bear the word first
+/// (`PROMPT_API_KEY`).
 const LAST_WORD_ONLY: &[&str] = &[
     "url",
     "uri",
@@ -1492,11 +1522,9 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
     {
         return true;
     }
-    // `password_prompt` is the text asking for one; `PROMPT_API_KEY` is a key.
-    if pieces(name).last().is_some_and(|(_, piece)| piece.eq_ignore_ascii_case(b"prompt")) {
-        return true;
-    }
-    let listed = |word: &[u8]| NON_SECRET_NAME_WORDS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word));
+    let listed = |word: &[u8]| {
+        NON_SECRET_NAME_WORDS.iter().chain(LAST_WORD_ONLY).any(|w| w.as_bytes().eq_ignore_ascii_case(word))
+    };
     // Where a secret is used says nothing when a secret word follows: `url_password` is
     // the password for a URL, `token_url` is a URL.
     let last = pieces(name).last().map_or(0, |(at, _)| at);
@@ -1628,6 +1656,20 @@ fn github_crc32_ok(secret: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ulids_action_types_and_urns_are_names() {
+        assert!(is_ulid(b"01HSZSQ33TVA9NC9ZTM0QQQ5R8"));
+        assert!(!is_ulid(b"7ZZZZZZZZZTVA9NC9ZTM0QQQ5R"));
+        assert!(!is_ulid(b"ZHSZSQ33TVA9NC9ZTM0QQQ5R8K"));
+        assert!(!is_ulid(b"01HSZSQ33TVA9NC9ZTM0QQQ5RU"));
+        assert!(looks_like_path(b"checkout/API_KEY_REVOKED"));
+        assert!(looks_like_path(b"urn:ietf:params:oauth:grant-type:jwt-bearer"));
+        assert!(!looks_like_path(b"Xk9q/API_KEY"));
+        assert!(!looks_like_path(b"urn:"));
+        assert!(looks_like_identifier("Contraseña".as_bytes()));
+        assert!(!looks_like_identifier("Kq8ñzX2vL9pQ".as_bytes()));
+    }
 
     #[test]
     fn passphrases_are_plain_words_that_name_nothing() {

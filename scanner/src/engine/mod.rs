@@ -466,6 +466,7 @@ impl CompiledRule {
                 || checks::looks_like_code(secret)
                 || checks::looks_like_path(secret)
                 || checks::is_uuid(secret)
+                || checks::is_ulid(secret)
                 || checks::is_password_hash(secret))
         {
             return false;
