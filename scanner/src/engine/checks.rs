@@ -361,7 +361,14 @@ pub fn is_reference(value: &[u8]) -> bool {
             let crypt_id = rest.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-').count();
             variable || ((1..=12).contains(&crypt_id) && rest.get(crypt_id) == Some(&b'$'))
         }
-        b'%' => name_len > 0 && after_name == b"%",
+        // `%APPDATA%`; `%{hiera('token')}`, `%{lookup('x')}`, `%{::fqdn}`: Puppet's
+        // interpolation (a value class may stop at its quote: `%{hiera(`).
+        b'%' => {
+            let puppet = rest.strip_prefix(b"{").is_some_and(|inner| {
+                inner.starts_with(b"::") || inner.iter().take_while(|b| b.is_ascii_lowercase()).count() >= 3
+            });
+            (name_len > 0 && after_name == b"%") || puppet
+        }
         b'#' => name_len > 0 && after_name.is_empty(),
         b'@' | b'&' | b'*' => alias,
         _ => false,
@@ -530,14 +537,14 @@ pub fn looks_like_path(value: &[u8]) -> bool {
         return true;
     }
     // `urn:ietf:params:oauth:grant-type:jwt-bearer`: a URN names a thing.
-    let namespace =
-        value.get(4..).map_or(&b""[..], |rest| &rest[..rest.iter().position(|&b| b == b':').unwrap_or(0)]);
-    if value.len() > 4
-        && value[..4].eq_ignore_ascii_case(b"urn:")
-        && !namespace.is_empty()
-        && namespace.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return true;
+    if value.len() > 4 && value[..4].eq_ignore_ascii_case(b"urn:") {
+        let rest = &value[4..];
+        let namespace = rest.iter().position(|&b| b == b':').map(|colon| &rest[..colon]);
+        if namespace
+            .is_some_and(|ns| !ns.is_empty() && ns.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-'))
+        {
+            return true;
+        }
     }
     (rooted || parts.len() >= 3 || two_words)
         && !value.iter().any(|&b| b == b'+' || b == b'=')
@@ -1444,7 +1451,7 @@ const NON_SECRET_NAME_WORDS: &[&str] = &[
 /// its last word: places, which tell where a secret is used or kept when a word follows
 /// (`url_password`, `FIELD_ENCRYPTION_KEY`, `ENV_SECRET`) and name a place at the end
 /// (`token_url`, `password_file`, `SMTP_PASSWORD_HOST`); `nonce` (`oauth_nonce` is a
-/// one-time value, WordPress's `NONCE_KEY` a key); and the texts a form shows about a
+/// one-time value, WordPress's `NONCE_KEY` a key); `commit` (a git commit's id); and the texts a form shows about a
 /// secret (`password_help`, `passwordPrompt`), where a service may bear the word first
 /// (`PROMPT_API_KEY`).
 const LAST_WORD_ONLY: &[&str] = &[
@@ -1460,6 +1467,7 @@ const LAST_WORD_ONLY: &[&str] = &[
     "var",
     "variable",
     "nonce",
+    "commit",
     "help",
     "title",
     "prompt",
@@ -1716,6 +1724,7 @@ mod tests {
             "password_field",
             "SECRET_KEY_FILE",
             "oauth_nonce",
+            "inventory.password.reset.commit",
             "password_help",
             "secret_santa_title",
             "PASSWORD_HASHERS_ALGO",
@@ -1928,6 +1937,8 @@ mod tests {
             "$this->password",
             "$2b$12$R9h/cIPz0gi.URNNX3kh2O",
             "%APPDATA%",
+            "%{hiera('token')}",
+            "%{hiera(",
             "@db_password",
             "&default_password",
             "*db_password",
@@ -1943,6 +1954,7 @@ mod tests {
             "$7#kve_i4qojhxnfr",
             "@Wq4nZ8tLm2Xr7Kv5!",
             "%9fK2mQ7xLp4Zr8Tn",
+            "%{Zq8xLp4#Tn2}",
             "$Kx9pQ)vL2#",
         ] {
             assert!(!is_reference(value.as_bytes()), "{value}");
