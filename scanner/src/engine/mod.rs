@@ -411,11 +411,12 @@ impl RuleSet {
                     continue;
                 }
                 if let Some(secret) = secret_span(captures, compiled.rule.secret_group) {
-                    if compiled.accepts(&haystack[secret.clone()])
+                    let value = &haystack[secret.clone()];
+                    let passphrase = compiled.rule.generic && checks::is_passphrase(value);
+                    // A passphrase is one only under a password's or a secret's name.
+                    if compiled.accepts_judged(value, passphrase)
                         && !(compiled.rule.generic && names_a_non_secret(haystack, captures, secret.clone()))
-                        && !(compiled.rule.generic
-                            && checks::is_passphrase(&haystack[secret.clone()])
-                            && !names_a_password(haystack, captures))
+                        && (!passphrase || names_a_password(haystack, captures))
                     {
                         on_match(RawMatch { rule: rule_index, secret, whole: found.range() });
                     }
@@ -430,6 +431,11 @@ impl RuleSet {
 impl CompiledRule {
     /// Whether `secret` passes this rule's checks.
     pub fn accepts(&self, secret: &[u8]) -> bool {
+        self.accepts_judged(secret, self.rule.generic && checks::is_passphrase(secret))
+    }
+
+    /// [`Self::accepts`], told whether `secret` is a passphrase a generic rule found.
+    fn accepts_judged(&self, secret: &[u8], passphrase: bool) -> bool {
         let rule = &self.rule;
         // A reference (`$GITLAB_TOKEN`, `%APPDATA%`, `{x}`) stands for a secret kept
         // elsewhere, and a value published by design (a browser key) guards nothing,
@@ -444,7 +450,7 @@ impl CompiledRule {
         // A passphrase of plain words is strong by its number of words: the checks for
         // classes, names and entropy below would drop it. A generic value with a space in
         // it is a passphrase or prose.
-        if rule.generic && checks::is_passphrase(secret) {
+        if passphrase {
             return self.not_excluded(secret);
         }
         if rule.generic && secret.contains(&b' ') {
@@ -474,7 +480,8 @@ impl CompiledRule {
         // Hex has 16 symbols: a random 32-digit key falls under 3.5 bits one time in five.
         // Its bar is lower; a run or a repeat that hex makes (`aaaa…`, `0123…`) is a
         // placeholder, judged above.
-        let hex = secret.len() >= 20 && secret.iter().all(u8::is_ascii_hexdigit);
+        let all_hex = secret.iter().all(u8::is_ascii_hexdigit);
+        let hex = secret.len() >= 20 && all_hex;
         // Ten characters hold at most log2(10) = 3.3 bits each, and two repeated ones among
         // them (`2ou_oY2~K9`) leave 2.9; eight hold at most 3.0, and any repeat leaves less.
         // A bar of 3.0 dropped half of random 8- and 9-character passwords and a quarter of
@@ -486,8 +493,7 @@ impl CompiledRule {
         // Short hex draws from 16 symbols only, so repeats are common: the bars above drop
         // 10-29% of random 8- to 18-digit hex values. Under 0.5 * log2(length) + 0.6 falls
         // fewer than one in twenty (2.1 bits for 8 digits, 2.6 for 16).
-        let short_hex =
-            rule.generic && (8..20).contains(&secret.len()) && secret.iter().all(u8::is_ascii_hexdigit);
+        let short_hex = rule.generic && (8..20).contains(&secret.len()) && all_hex;
         let min_entropy = rule.entropy.map(|min| {
             let min = if hex { min.min(3.2) } else { min };
             let length_bits = (secret.len() as f64).log2();
