@@ -357,6 +357,7 @@ fn convert(file: File, source: &str) -> Result<GitleaksConfig, Error> {
             stopwords: Vec::new(),
             excluded_secrets: Vec::new(),
             generic: false,
+            reader: None,
             severity: Severity::High,
             revoke: None,
             // gitleaks runs a rule's regex over the whole file once a keyword occurs

@@ -18,4 +18,4 @@ pub mod schema;
 
 pub use allowlist::AllowlistSpec;
 pub use load::{parse_rule_file, Error};
-pub use schema::{Checksum, Rule, Severity};
+pub use schema::{Checksum, Reader, Rule, Severity};

@@ -42,6 +42,11 @@ pub struct Rule {
     /// specific rule found a secret in the same bytes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generic: bool,
+    /// How values are read below the header the regex finds, for secrets named by a
+    /// table's column header rather than beside them. The regex's secret group then holds
+    /// the header (a table's header line, an SQL `INSERT`'s column list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<Reader>,
     /// How bad a leak of this credential is.
     pub severity: Severity,
     /// How to revoke or rotate the credential: a URL or a short sentence.
@@ -100,6 +105,18 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+}
+
+/// A structural reader: where a rule's values are, relative to the header its regex finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reader {
+    /// Delimited rows (CSV, TSV, `;` or `|` separated) or a Markdown table under a header
+    /// line; the secret group is the header line.
+    Table,
+    /// The tuples after `VALUES` of an SQL `INSERT`; the secret group is the column list
+    /// inside its parentheses, and the match ends where the tuples start.
+    SqlValues,
 }
 
 /// A checksum embedded in a token format.

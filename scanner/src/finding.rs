@@ -46,6 +46,10 @@ pub struct Finding {
     /// secret is that of the encoded span in the input.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decoded: Vec<Encoding>,
+    /// For a value read from a table: the line of the header naming its column. A commit
+    /// that writes that header introduces the finding as much as one that writes the value.
+    #[serde(skip)]
+    pub header_line: Option<usize>,
 }
 
 impl Finding {
@@ -86,6 +90,7 @@ impl Finding {
             date: None,
             revoke: None,
             decoded: Vec::new(),
+            header_line: None,
         }
     }
 }

@@ -355,7 +355,7 @@ impl Scanner {
         self.scan_matches(haystack, name, worker, summary, &mut matches, |m| {
             let (line, column) = lines.locate(m.secret.start);
             let (end_line, _) = end_position(haystack, m.secret.clone(), (line, column));
-            keep(line, end_line)
+            keep(line, end_line) || header_line(haystack, m, line).is_some_and(|header| keep(header, header))
         });
         let mut locator = LineLocator::new(haystack);
         for m in &matches {
@@ -622,7 +622,7 @@ impl Scanner {
     }
 
     fn finding(&self, haystack: &[u8], name: InputName, m: &RawMatch, locator: &mut LineLocator) -> Finding {
-        self.finding_at(
+        let mut finding = self.finding_at(
             haystack,
             name,
             m.rule,
@@ -630,7 +630,9 @@ impl Scanner {
             &haystack[m.secret.clone()],
             Vec::new(),
             locator,
-        )
+        );
+        finding.header_line = header_line(haystack, m, finding.line);
+        finding
     }
 
     /// A finding of rule `rule` for `secret`, located at `span` of `haystack`.
@@ -665,6 +667,7 @@ impl Scanner {
             date: None,
             revoke: rule.revoke.clone(),
             decoded,
+            header_line: None,
         }
     }
 
@@ -681,6 +684,13 @@ impl Scanner {
         let chain = m.chain.as_slice().to_vec();
         self.finding_at(haystack, name, m.rule, m.origin.clone(), &m.secret, chain, locator)
     }
+}
+
+/// The line of the header of a value `m` read from a table, whose secret is on `line`.
+fn header_line(haystack: &[u8], m: &RawMatch, line: usize) -> Option<usize> {
+    let anchor = m.anchor.as_ref()?;
+    let between = haystack.get(anchor.start..m.secret.start.max(anchor.start))?;
+    Some(line - memchr::memchr_iter(b'\n', between).count())
 }
 
 /// The finding of a path rule: the file itself, at line 1, with no secret.
@@ -702,6 +712,7 @@ fn path_finding(rule: &PathRule, name: InputName) -> Finding {
         date: None,
         revoke: None,
         decoded: Vec::new(),
+        header_line: None,
     }
 }
 

@@ -1751,6 +1751,43 @@ fn positives(r: &mut Rng, c: &mut Corpus) {
     context_cases(r, c);
     build_and_tool_file_cases(r, c);
     less_common_syntax_cases(r, c);
+    table_cases(r, c);
+}
+
+/// Secrets named by a column's header lines above them (CSV, TSV, Markdown, an SQL
+/// `INSERT`'s column list), and tables whose secret columns hold nothing secret.
+fn table_cases(r: &mut Rng, c: &mut Corpus) {
+    for _ in 0..2 {
+        let v = format!("{}!{}", r.mixed(7, 7), r.mixed(6, 6));
+        let rows: String = (0..r.pick(&[3, 40, 300])).map(|i| format!("svc-{i},staging,,ops\n")).collect();
+        c.pos(
+            "table",
+            "credentials.csv",
+            format!("service,environment,password,owner\n{rows}payments,live,{v},app\n"),
+            &v,
+        );
+        let v = r.s(HEX, 32);
+        c.pos("table", "README.md", format!("# Access\n\n| Service | User | Secret | Notes |\n|---|---|---|---|\n| Grafana | viewer | (SSO) | read only |\n| App | svc_api | `{v}` | shared |\n"), &v);
+        let v = r.mixed(20, 20);
+        c.pos("table", "keys.tsv", format!("host\tuser\tapi_key\ndb1\tetl\t{v}\n"), &v);
+        let v = format!("{}#{}", r.mixed(8, 8), r.mixed(5, 5));
+        c.pos("table", "seed.sql", format!("-- seed users\nINSERT INTO users (id, username, email, password, role) VALUES\n  (1, 'admin', 'admin@acme.io', NULL, 'user'),\n  (2, 'dave', 'dave@acme.io', '{v}', 'admin');\n"), &v);
+    }
+    let hash = format!("$2b$12${}", r.s(&[LETTERS, DIGITS, "./"].concat(), 53));
+    c.neg("table", "users.csv", format!("id,username,password_hash,role\n1,bob,{hash},admin\n"));
+    c.neg(
+        "table",
+        "users.csv",
+        "id,username,password,role\n1,bob,********,admin\n2,amy,<redacted>,ops\n3,eve,,ops\n".to_string(),
+    );
+    c.neg("table", "SECURITY.md", "| Setting | Password policy |\n|---|---|\n| length | at least 12 characters |\n| rotation | every 90 days |\n".to_string());
+    c.neg("table", "seed.sql", format!("INSERT INTO users (id, username, password_hash) VALUES (1, 'bob', '{hash}');\nINSERT INTO users (id, username, password) VALUES (2, 'amy', :password);\n"));
+    c.neg("table", "login.py", format!("def login(user, password):\n    return check(user, password)\n\nuser, password = read_credentials()\nbob, token = 'bob', fetch_token()\n"));
+    c.neg(
+        "table",
+        "tokens.csv",
+        format!("name,token_type,expires_in\nweb,bearer,3600\napi,refresh,{}\n", r.s(DIGITS, 6)),
+    );
 }
 
 /// Keys known only by a `..._KEY` / `..._PAT` name, letters-only passwords given to a

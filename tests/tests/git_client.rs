@@ -74,6 +74,37 @@ fn pre_commit_reports_only_added_lines_but_sees_whole_multiline_secrets() {
     assert_eq!(found[0]["line"], 1);
 }
 
+/// A row added to a table far below its header (more lines than the context scanned around
+/// an added line) is caught; the rows already committed are not reported again, and a
+/// header renamed to name a secret reports the rows under it.
+#[test]
+fn pre_commit_reads_a_table_row_under_a_header_far_above() {
+    let repo = Repo::init();
+    let filler: String = (0..400).map(|n| format!("user{n},,viewer\n")).collect();
+    let old_row = format!("bob,{}7q,admin\n", common::random_alnum(12));
+    repo.write("users.csv", &format!("user,notes,role\n{filler}{old_row}"));
+    repo.commit_all("a table without secrets");
+
+    repo.write("users.csv", &format!("user,password,role\n{filler}{old_row}"));
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["rule_id"], "generic-secret-table-column");
+    assert_eq!(found[0]["line"], 402);
+    repo.commit_all("the column is named for what it holds");
+
+    let new_row = format!("amy,{}4x,ops\n", common::random_alnum(12));
+    repo.write("users.csv", &format!("user,password,role\n{filler}{old_row}{new_row}"));
+    repo.git(&["add", "-A"]);
+    let out = repo.secretgate(&["pre-commit", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let found = findings(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["line"], 403);
+}
+
 #[test]
 fn pre_commit_handles_renames_paths_crlf_binary_symlinks_and_subdirectories() {
     let repo = Repo::init();
@@ -507,7 +538,8 @@ fn sweep_finds_a_removed_secret_and_names_the_commit_that_added_it() {
 /// The sweep reports exactly what a scan of every blob finds: each (rule, secret) of every
 /// blob, nothing more, and each fingerprint once; also after `git gc` packs the blobs as
 /// deltas of each other, in a bare clone, and reading deltas only where they differ from
-/// their base (with a base64-encoded secret that must be decoded in both).
+/// their base (with a base64-encoded secret that must be decoded in both, and a table whose
+/// header decides rows far below it).
 #[test]
 fn sweep_agrees_with_a_scan_of_every_blob() {
     let repo = Repo::init();
@@ -533,7 +565,18 @@ fn sweep_agrees_with_a_scan_of_every_blob() {
             }
         })
         .collect();
+    // A table whose header, far above its rows, decides them: a row copied unchanged
+    // into a version whose header now names a secret, and a row appended far below a
+    // header copied unchanged.
+    let mut table_rows: String = (0..200).map(|n| format!("user{n},,viewer\n")).collect();
+    let first_row = format!("bob,{}7q,admin\n", common::random_alnum(12));
+    table_rows.push_str(&first_row);
     for (i, key) in keys.iter().enumerate() {
+        if i == 2 {
+            table_rows.push_str(&format!("amy,{}4x,ops\n", common::random_alnum(12)));
+        }
+        let header = if i == 0 { "user,notes,role" } else { "user,password,role" };
+        repo.write("users.csv", &format!("{header}\n{table_rows}"));
         if i == 2 {
             let lines: Vec<&str> = pem.lines().collect();
             let changed = format!(
@@ -564,6 +607,8 @@ fn sweep_agrees_with_a_scan_of_every_blob() {
 
     let expected = every_blob_scanned(&repo);
     assert!(expected.len() >= 5, "{expected:?}");
+    let table_values = expected.iter().filter(|(rule, _)| rule == "generic-secret-table-column").count();
+    assert_eq!(table_values, 2, "{expected:?}");
     let bare = bare_clone(&repo);
     let whole: &[&str] = &["--whole-blobs"];
     // Every mode also attributes each finding to the same commit and line.

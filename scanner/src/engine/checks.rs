@@ -1562,6 +1562,35 @@ pub fn names_a_non_secret(name: &[u8]) -> bool {
     false
 }
 
+/// Whether a table column's header names a secret (`Password`, `client_secret`, `API
+/// Key`) and not something about one (`password_hint`, `token_type`). Stricter than an
+/// assigned-to name: `Key` and `Author` head columns of names.
+pub fn names_a_column_secret(name: &[u8]) -> bool {
+    const PARTS: &[&str] = &[
+        "passw",
+        "passphrase",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "accesskey",
+        "privatekey",
+        "authkey",
+        "signingkey",
+        "encryptionkey",
+        "masterkey",
+        "storagekey",
+        "accountkey",
+        "credential",
+    ];
+    let squashed: Vec<u8> =
+        name.iter().filter(|b| b.is_ascii_alphanumeric()).map(u8::to_ascii_lowercase).collect();
+    let names_one = PARTS.iter().any(|part| memchr::memmem::find(&squashed, part.as_bytes()).is_some())
+        || has_word(name, b"pass")
+        || has_pass_compound(name);
+    names_one && !names_a_non_secret(name)
+}
+
 /// Whether `name` names a CAPTCHA's site key (reCAPTCHA, hCaptcha, Turnstile), which every
 /// page showing the widget holds; its secret is the `secret_key`, same format, other name.
 /// Only a name that says CAPTCHA, or is the site key and nothing else: a `SITE_PRIVATE_KEY`

@@ -15,6 +15,7 @@
 //!    classes and stopwords.
 
 pub mod checks;
+pub mod columns;
 pub mod prefilter;
 
 use std::{ops::Range, sync::OnceLock};
@@ -226,8 +227,22 @@ pub struct RawMatch {
     pub rule: usize,
     /// The bytes of the secret (the rule's secret group).
     pub secret: Range<usize>,
-    /// The bytes of the whole regex match.
+    /// The bytes of the whole regex match; for a value read from a table, its row.
     pub whole: Range<usize>,
+    /// For a value read from a table: the header that names its column, which decides the
+    /// match as much as the row does (and so do the rows between them).
+    pub anchor: Option<Range<usize>>,
+}
+
+impl RawMatch {
+    /// The bytes this match reads: its whole match, its secret, and its header.
+    pub fn extent(&self) -> Range<usize> {
+        let (start, end) = (self.whole.start.min(self.secret.start), self.whole.end.max(self.secret.end));
+        match &self.anchor {
+            Some(anchor) => start.min(anchor.start)..end.max(anchor.end),
+            None => start..end,
+        }
+    }
 }
 
 /// Every rule compiled, plus the keyword prefilter. Immutable and shared between threads;
@@ -348,7 +363,9 @@ impl RuleSet {
         let watching = !watch.is_empty();
         self.prefilter.for_each_hit(haystack, |hit| {
             for &rule in self.prefilter.rules_of(hit.keyword) {
-                if watching && watch[rule as usize] {
+                // A reader's rule records the headers it reads under instead; see
+                // `search_windows`.
+                if watching && watch[rule as usize] && self.rules[rule as usize].rule.reader.is_none() {
                     watched.push((rule, hit.start..hit.end));
                 }
                 let window = self.rules[rule as usize].search_window(&(hit.start..hit.end), len);
@@ -410,7 +427,31 @@ impl RuleSet {
                     end = (end + compiled.rule.window().max(4096)).min(haystack.len());
                     continue;
                 }
-                if let Some(secret) = secret_span(captures, compiled.rule.secret_group) {
+                if let Some(reader) = compiled.rule.reader {
+                    if let Some(header) = secret_span(captures, compiled.rule.secret_group) {
+                        let is_header = columns::read(
+                            reader,
+                            haystack,
+                            header,
+                            found.end(),
+                            checks::names_a_column_secret,
+                            |column| {
+                                if compiled.accepts_column_value(haystack, &column) {
+                                    let (secret, whole) = (column.value, column.row);
+                                    on_match(RawMatch {
+                                        rule: rule_index,
+                                        secret,
+                                        whole,
+                                        anchor: Some(found.range()),
+                                    });
+                                }
+                            },
+                        );
+                        if is_header && cache.watch.get(rule_index) == Some(&true) {
+                            cache.watched.push((rule_index as u32, found.range()));
+                        }
+                    }
+                } else if let Some(secret) = secret_span(captures, compiled.rule.secret_group) {
                     let value = &haystack[secret.clone()];
                     let passphrase = compiled.rule.generic && checks::is_passphrase(value);
                     // A passphrase is one only under a password's or a secret's name.
@@ -418,7 +459,7 @@ impl RuleSet {
                         && !(compiled.rule.generic && names_a_non_secret(haystack, captures, secret.clone()))
                         && (!passphrase || names_a_password(haystack, captures))
                     {
-                        on_match(RawMatch { rule: rule_index, secret, whole: found.range() });
+                        on_match(RawMatch { rule: rule_index, secret, whole: found.range(), anchor: None });
                     }
                 }
                 at = if found.is_empty() { found.end() + 1 } else { found.end() };
@@ -432,6 +473,15 @@ impl CompiledRule {
     /// Whether `secret` passes this rule's checks.
     pub fn accepts(&self, secret: &[u8]) -> bool {
         self.accepts_judged(secret, self.rule.generic && checks::is_passphrase(secret))
+    }
+
+    /// Whether a value read from a table column passes this rule's checks: a passphrase
+    /// only under a password's or a secret's name, as for a generic assignment.
+    fn accepts_column_value(&self, haystack: &[u8], column: &columns::ColumnValue) -> bool {
+        let value = &haystack[column.value.clone()];
+        let passphrase = checks::is_passphrase(value);
+        self.accepts_judged(value, passphrase)
+            && (!passphrase || names_a_password_in(&haystack[column.name.clone()]))
     }
 
     /// [`Self::accepts`], told whether `secret` is a passphrase a generic rule found.
@@ -524,10 +574,12 @@ impl CompiledRule {
 /// passphrase may be; a key's or a token's name given words (`METADATA_KEY =
 /// 'pydantic-mypy-metadata'`) holds a lookup key or a label.
 fn names_a_password(haystack: &[u8], captures: &Captures) -> bool {
-    let Some(name) = captures.get_group_by_name("name") else {
-        return false;
-    };
-    let name = haystack[name.range()].to_ascii_lowercase();
+    captures.get_group_by_name("name").is_some_and(|name| names_a_password_in(&haystack[name.range()]))
+}
+
+/// [`names_a_password`] for the name itself.
+fn names_a_password_in(name: &[u8]) -> bool {
+    let name = name.to_ascii_lowercase();
     [&b"pass"[..], b"pwd", b"secret"].iter().any(|word| memchr::memmem::find(&name, word).is_some())
 }
 

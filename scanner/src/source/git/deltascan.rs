@@ -59,6 +59,16 @@ impl Reach {
         let rules = scanner.rules().rules();
         let mut reach = Reach { margin: Vec::new(), before: Vec::new(), after: Vec::new(), long: Vec::new() };
         for rule in rules {
+            if rule.rule.reader.is_some() {
+                // A value read under a header: the header (recorded where the keyword
+                // would be) and every row down to the value decide it, and it lies up to
+                // MAX_TABLE past the header's start.
+                reach.long.push(true);
+                reach.margin.push(LOOK);
+                reach.before.push(0);
+                reach.after.push(crate::engine::columns::MAX_TABLE);
+                continue;
+            }
             let window = rule.rule.window();
             let len = rule.max_len().unwrap_or(window).min(1 << 20);
             let (margin, before, after) = match rule.keyword_at() {
@@ -394,7 +404,8 @@ fn search(
 
 /// The bytes a match occupies: the whole match and its secret group.
 fn span(m: &RawMatch) -> (usize, usize) {
-    (m.whole.start.min(m.secret.start), m.whole.end.max(m.secret.end))
+    let extent = m.extent();
+    (extent.start, extent.end)
 }
 
 /// Sorts and merges overlapping ranges, clamped to `len`.
@@ -419,7 +430,12 @@ fn move_range(r: Range<usize>, by: isize) -> Range<usize> {
 }
 
 fn shift(m: RawMatch, by: isize) -> RawMatch {
-    RawMatch { rule: m.rule, secret: move_range(m.secret, by), whole: move_range(m.whole, by) }
+    RawMatch {
+        rule: m.rule,
+        secret: move_range(m.secret, by),
+        whole: move_range(m.whole, by),
+        anchor: m.anchor.map(|anchor| move_range(anchor, by)),
+    }
 }
 
 fn shift_decoded(m: DecodedMatch, by: isize) -> DecodedMatch {
@@ -507,7 +523,7 @@ mod tests {
     }
 
     /// Lines to build texts from: code, secrets of short and long rules, encoded secrets,
-    /// a line with an inline allow marker, and a long minified line.
+    /// a line with an inline allow marker, a long minified line, and tables.
     fn line(kind: u8, seed: u32) -> String {
         const ALPHANUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let token = |len: usize| -> String {
@@ -522,7 +538,7 @@ mod tests {
                 .collect()
         };
         let stripe = format!("{}{}", "sk_live_", token(28));
-        match kind % 9 {
+        match kind % 11 {
             0 => format!("let value_{seed} = compute({seed}) + offset;\n"),
             1 => format!("STRIPE_KEY = \"{stripe}\"\n"),
             2 => format!("password = \"{}\"\n", token(18)),
@@ -536,6 +552,17 @@ mod tests {
             4 => format!("blob = \"{}\"\n", b64(format!("stripe: {stripe}").as_bytes())),
             5 => format!("DROPBOX = \"sl.{}\"\n", token(140)),
             6 => format!("KEY = \"{stripe}\" # secretgate:allow\n"),
+            // Values under a column header: an edit between the header and a row, or to
+            // the header, decides the row's match.
+            9 if seed % 2 == 0 => {
+                format!("user,password,role\nbob{seed},{},admin\namy,{}x,ops\n", token(14), token(12))
+            }
+            9 => format!("| user | token |\n|---|---|\n| bob | {} |\n", token(16)),
+            10 => format!(
+                "INSERT INTO users (id, password) VALUES\n  ({seed}, '{}'),\n  (2, '{}');\n",
+                token(13),
+                token(15)
+            ),
             7 => format!("{}\n", (0..40).map(|i| format!("var v{i}={seed};")).collect::<String>()),
             _ => format!("// comment {seed} about ssl. and tokens\n"),
         }
@@ -553,8 +580,8 @@ mod tests {
         /// scan of the whole target finds.
         #[test]
         fn a_delta_scan_finds_what_a_whole_scan_finds(
-            base_lines in proptest::collection::vec((0u8..9, 0u32..1000), 20..120),
-            edits in proptest::collection::vec((0usize..1000, 0u8..3, 0u8..9, 0u32..1000), 1..12),
+            base_lines in proptest::collection::vec((0u8..11, 0u32..1000), 20..120),
+            edits in proptest::collection::vec((0usize..1000, 0u8..3, 0u8..11, 0u32..1000), 1..12),
             filler in 0usize..60,
         ) {
             let scanner = scanner();

@@ -444,7 +444,8 @@ impl AddedLinesCache {
         }
     }
 
-    /// Whether `finding` lies on a line that `commit` added at its path.
+    /// Whether `finding` lies on a line that `commit` added at its path, or under a table
+    /// header it added.
     fn touches(
         &mut self,
         repo: &gix::Repository,
@@ -473,6 +474,8 @@ impl AddedLinesCache {
             };
             self.by_change.insert(key.clone(), added);
         }
-        Ok(self.by_change[&key].touches(finding.line, finding.end_line))
+        let added = &self.by_change[&key];
+        let header = finding.header_line.is_some_and(|header| added.touches(header, header));
+        Ok(header || added.touches(finding.line, finding.end_line))
     }
 }

@@ -1,0 +1,459 @@
+//! Values read from a table column whose header names a secret.
+//!
+//! A regex sees one stretch of text; it cannot pair a value with the header of its column
+//! lines above (`payments,live,uZ0…` under `service,environment,password`). A rule with a
+//! `reader` finds the header with its regex, and the reader here walks the rows below it:
+//!
+//! - [`Reader::Table`]: CSV, TSV and other delimited text (`,` `;` tab `|`), and Markdown
+//!   tables (`| User | Password |` over a `|---|---|` line);
+//! - [`Reader::SqlValues`]: `INSERT INTO t (id, name, password) VALUES (…), (…)`.
+//!
+//! A row's value depends on the header and on every row between them (the table ends at
+//! the first line that does not fit), and on nothing after it; rows are read at most
+//! [`MAX_TABLE`] bytes past the header's start. So the bytes from the header to the row
+//! decide a value, which is what the history sweep's delta scan needs to know.
+
+use std::ops::Range;
+
+use secretgate_patterns::Reader;
+
+/// How far past its header's start a table is read.
+pub const MAX_TABLE: usize = 64 << 10;
+
+/// The most cells a header may have.
+const MAX_COLUMNS: usize = 64;
+
+/// One value under a secret's column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnValue {
+    /// The header cell naming the column.
+    pub name: Range<usize>,
+    /// The value, without quotes and surrounding blanks.
+    pub value: Range<usize>,
+    /// The row holding it (a line, or an SQL tuple).
+    pub row: Range<usize>,
+}
+
+/// Reads the rows under the header that `reader`'s regex matched at `header` (the header
+/// line for a table, the column list inside its parentheses for SQL, which the `VALUES`
+/// keyword ends at `after`). Calls `emit` for each value in a column whose name
+/// `names_secret` accepts; returns whether `header` is a header with such a column.
+pub fn read(
+    reader: Reader,
+    haystack: &[u8],
+    header: Range<usize>,
+    after: usize,
+    names_secret: impl Fn(&[u8]) -> bool,
+    emit: impl FnMut(ColumnValue),
+) -> bool {
+    let limit = header.start.saturating_add(MAX_TABLE).min(haystack.len());
+    match reader {
+        Reader::Table => read_table(haystack, header, limit, &names_secret, emit),
+        Reader::SqlValues => read_sql_values(haystack, header, after, limit, &names_secret, emit),
+    }
+}
+
+/// Splits a delimited line into cells (ranges into `line`'s haystack, offset by `at`),
+/// honouring double quotes (`"a,b"`, `""` inside). `None` when a quote is left open
+/// (a cell that goes on to the next line: the row does not fit).
+fn split_cells(line: &[u8], at: usize, delimiter: u8, cells: &mut Vec<Range<usize>>) -> Option<()> {
+    cells.clear();
+    let mut start = 0;
+    let mut i = 0;
+    let mut quoted = false;
+    while i < line.len() {
+        let b = line[i];
+        if quoted {
+            if b == b'"' {
+                if line.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if b == b'"' && line[start..i].iter().all(|c| *c == b' ' || *c == b'\t') {
+            quoted = true;
+        } else if b == b'\\' && delimiter == b'|' {
+            // Markdown escapes a pipe inside a cell.
+            i += 1;
+        } else if b == delimiter {
+            cells.push(at + start..at + i);
+            start = i + 1;
+        }
+        i += 1;
+        if cells.len() > MAX_COLUMNS {
+            return None;
+        }
+    }
+    if quoted {
+        return None;
+    }
+    cells.push(at + start..at + line.len());
+    Some(())
+}
+
+/// A cell without surrounding blanks, quotes or backticks.
+fn cell_text(haystack: &[u8], cell: &Range<usize>) -> Range<usize> {
+    let mut r = trim(haystack, cell.clone());
+    for (open, close) in [(b'"', b'"'), (b'\'', b'\''), (b'`', b'`'), (b'[', b']')] {
+        if r.len() >= 2 && haystack[r.start] == open && haystack[r.end - 1] == close {
+            r = trim(haystack, r.start + 1..r.end - 1);
+            break;
+        }
+    }
+    r
+}
+
+fn trim(haystack: &[u8], mut r: Range<usize>) -> Range<usize> {
+    while r.start < r.end && haystack[r.start].is_ascii_whitespace() {
+        r.start += 1;
+    }
+    while r.end > r.start && haystack[r.end - 1].is_ascii_whitespace() {
+        r.end -= 1;
+    }
+    r
+}
+
+/// Whether `text` reads as a column's name: a letter first, then letters, digits, blanks
+/// and `_ - . / #`, at most four words, and a note in parentheses (`Password (prod)`).
+/// Code (`login(user, password)`, `x = y`) does not.
+fn is_column_name(text: &[u8]) -> bool {
+    let count = |byte: u8| text.iter().filter(|b| **b == byte).count();
+    let note = match memchr::memchr(b'(', text) {
+        None => count(b')') == 0,
+        Some(open) => {
+            count(b'(') == 1 && count(b')') == 1 && text.ends_with(b")") && open > 0 && text[open - 1] == b' '
+        }
+    };
+    // A statement's first word before a name (`print user, password`) is code.
+    let first_word = text.split(|b| *b == b' ').next().unwrap_or_default();
+    let statement = text.contains(&b' ')
+        && CODE_WORDS.iter().any(|word| first_word.eq_ignore_ascii_case(word.as_bytes()));
+    (1..=48).contains(&text.len())
+        && !statement
+        && (text[0].is_ascii_alphabetic() || text[0] == b'_')
+        && text.iter().all(|b| b.is_ascii_alphanumeric() || b" _-./()#".contains(b))
+        && note
+        && text.split(|b| *b == b' ').filter(|w| !w.is_empty()).count() <= 4
+}
+
+/// Words that start a statement, not a column's name.
+const CODE_WORDS: &[&str] = &[
+    "print", "echo", "return", "yield", "let", "var", "const", "local", "export", "set", "def", "if", "for",
+    "while", "select", "from", "import", "await", "new", "my", "our", "func", "fn", "public", "private",
+];
+
+/// The line from `at` (without its newline and any `\r`), where the next starts, and
+/// whether the line is whole: ended by a newline or by the haystack, not cut by `limit`.
+fn line_at(haystack: &[u8], at: usize, limit: usize) -> (Range<usize>, usize, bool) {
+    let newline = memchr::memchr(b'\n', &haystack[at..limit]).map(|i| at + i);
+    let end = newline.unwrap_or(limit);
+    let next = newline.map_or(limit, |end| end + 1);
+    let text_end = if end > at && haystack[end - 1] == b'\r' { end - 1 } else { end };
+    (at..text_end, next, newline.is_some() || limit == haystack.len())
+}
+
+/// A Markdown table row's cells: between its outer pipes.
+fn markdown_cells(haystack: &[u8], line: Range<usize>, cells: &mut Vec<Range<usize>>) -> bool {
+    let r = trim(haystack, line);
+    let text = &haystack[r.clone()];
+    if text.len() < 2 || text[0] != b'|' {
+        return false;
+    }
+    let inner_end = if text.ends_with(b"|") && !text.ends_with(b"\\|") { r.end - 1 } else { r.end };
+    split_cells(&haystack[r.start + 1..inner_end], r.start + 1, b'|', cells).is_some()
+}
+
+/// Whether every cell of a Markdown line is a `---`, `:--`, `--:` or `:-:` rule.
+fn is_markdown_rule(haystack: &[u8], cells: &[Range<usize>]) -> bool {
+    cells.iter().all(|cell| {
+        let text = &haystack[trim(haystack, cell.clone())];
+        let dashes = text.strip_prefix(b":").unwrap_or(text);
+        let dashes = dashes.strip_suffix(b":").unwrap_or(dashes);
+        !dashes.is_empty() && dashes.iter().all(|b| *b == b'-')
+    })
+}
+
+fn read_table(
+    haystack: &[u8],
+    header: Range<usize>,
+    limit: usize,
+    names_secret: &impl Fn(&[u8]) -> bool,
+    mut emit: impl FnMut(ColumnValue),
+) -> bool {
+    let (line, mut next, _) = line_at(haystack, header.start, limit);
+    let mut names = Vec::new();
+    let markdown = markdown_cells(haystack, line.clone(), &mut names);
+    let delimiter = if markdown {
+        b'|'
+    } else {
+        // A delimited header starts its line: an indented one is code (`    yield value, token`).
+        let text = &haystack[line.clone()];
+        if text.first().is_some_and(u8::is_ascii_whitespace) {
+            return false;
+        }
+        let Some(&delimiter) = [b'\t', b',', b';', b'|'].iter().find(|d| text.contains(d)) else {
+            return false;
+        };
+        if split_cells(text, line.start, delimiter, &mut names).is_none() {
+            return false;
+        }
+        delimiter
+    };
+    if names.len() < 2 || !names.iter().all(|cell| is_column_name(&haystack[cell_text(haystack, cell)])) {
+        return false;
+    }
+    let secret_columns: Vec<usize> =
+        (0..names.len()).filter(|&i| names_secret(&haystack[cell_text(haystack, &names[i])])).collect();
+    if secret_columns.is_empty() {
+        return false;
+    }
+    let mut cells = Vec::new();
+    if markdown {
+        let (rule_line, after_rule, _) = line_at(haystack, next, limit);
+        if next >= limit
+            || !markdown_cells(haystack, rule_line, &mut cells)
+            || cells.len() != names.len()
+            || !is_markdown_rule(haystack, &cells)
+        {
+            return false;
+        }
+        next = after_rule;
+    }
+    while next < limit {
+        let (row, after, whole) = line_at(haystack, next, limit);
+        // A line cut by the limit may be cut mid-value.
+        if !whole {
+            break;
+        }
+        let fits = if markdown {
+            markdown_cells(haystack, row.clone(), &mut cells)
+        } else {
+            !row.is_empty() && split_cells(&haystack[row.clone()], row.start, delimiter, &mut cells).is_some()
+        };
+        if !fits || cells.len() != names.len() {
+            break;
+        }
+        for &column in &secret_columns {
+            let value = cell_text(haystack, &cells[column]);
+            if !value.is_empty() {
+                emit(ColumnValue { name: cell_text(haystack, &names[column]), value, row: row.clone() });
+            }
+        }
+        next = after;
+    }
+    true
+}
+
+fn read_sql_values(
+    haystack: &[u8],
+    columns: Range<usize>,
+    after: usize,
+    limit: usize,
+    names_secret: &impl Fn(&[u8]) -> bool,
+    mut emit: impl FnMut(ColumnValue),
+) -> bool {
+    let mut names = Vec::new();
+    if split_cells(&haystack[columns.clone()], columns.start, b',', &mut names).is_none()
+        || !names.iter().all(|cell| is_column_name(&haystack[cell_text(haystack, cell)]))
+    {
+        return false;
+    }
+    let secret_columns: Vec<usize> =
+        (0..names.len()).filter(|&i| names_secret(&haystack[cell_text(haystack, &names[i])])).collect();
+    if secret_columns.is_empty() {
+        return false;
+    }
+    let mut at = after;
+    let mut values: Vec<Option<Range<usize>>> = Vec::with_capacity(names.len());
+    loop {
+        at = skip_blanks(haystack, at, limit);
+        if at >= limit || haystack[at] != b'(' {
+            break;
+        }
+        let start = at;
+        let Some(end) = sql_tuple(haystack, at + 1, limit, &mut values) else {
+            break;
+        };
+        if values.len() == names.len() {
+            for &column in &secret_columns {
+                if let Some(value) = values[column].clone().filter(|v| !v.is_empty()) {
+                    let name = cell_text(haystack, &names[column]);
+                    emit(ColumnValue { name, value, row: start..end });
+                }
+            }
+        }
+        at = skip_blanks(haystack, end, limit);
+        if at >= limit || haystack[at] != b',' {
+            break;
+        }
+        at += 1;
+    }
+    true
+}
+
+/// Skips blanks and `--` comments.
+fn skip_blanks(haystack: &[u8], mut at: usize, limit: usize) -> usize {
+    loop {
+        while at < limit && haystack[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if haystack[at..limit].starts_with(b"--") {
+            at = memchr::memchr(b'\n', &haystack[at..limit]).map_or(limit, |i| at + i);
+            continue;
+        }
+        return at;
+    }
+}
+
+/// Reads one tuple's values from just after its `(`: each string literal's contents
+/// (`None` for any other value: a number, `NULL`, a call). Returns where the tuple ends
+/// (after its `)`), or `None` when it does not end before `limit`.
+fn sql_tuple(
+    haystack: &[u8],
+    mut at: usize,
+    limit: usize,
+    values: &mut Vec<Option<Range<usize>>>,
+) -> Option<usize> {
+    values.clear();
+    loop {
+        at = skip_blanks(haystack, at, limit);
+        let mut value = None;
+        // `E'…'` and `N'…'` are string literals too.
+        let prefixed = at + 1 < limit && b"EeNn".contains(&haystack[at]) && haystack[at + 1] == b'\'';
+        if at < limit && (haystack[at] == b'\'' || prefixed) {
+            let open = if prefixed { at + 1 } else { at };
+            let mut i = open + 1;
+            loop {
+                if i >= limit {
+                    return None;
+                }
+                if haystack[i] == b'\'' {
+                    if haystack.get(i + 1) == Some(&b'\'') && i + 1 < limit {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            value = Some(open + 1..i);
+            at = skip_blanks(haystack, i + 1, limit);
+        } else {
+            // Anything else runs to the next `,` or `)` outside parentheses and quotes.
+            let mut depth = 0usize;
+            while at < limit {
+                match haystack[at] {
+                    b'(' => depth += 1,
+                    b')' if depth == 0 => break,
+                    b')' => depth -= 1,
+                    b',' if depth == 0 => break,
+                    b'\'' => at = at + 1 + memchr::memchr(b'\'', &haystack[at + 1..limit])?,
+                    b';' => return None,
+                    _ => {}
+                }
+                at += 1;
+            }
+        }
+        if at >= limit || values.len() >= MAX_COLUMNS {
+            return None;
+        }
+        values.push(value);
+        match haystack[at] {
+            b',' => at += 1,
+            b')' => return Some(at + 1),
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_secret(name: &[u8]) -> bool {
+        let lower = name.to_ascii_lowercase();
+        [&b"password"[..], b"secret", b"token"].iter().any(|w| memchr::memmem::find(&lower, w).is_some())
+    }
+
+    /// The values read from the header starting at `header_at`, as text.
+    fn values(reader: Reader, text: &str, header: &str) -> Vec<String> {
+        let start = text.find(header).unwrap();
+        let header = start..start + header.len();
+        let mut out = Vec::new();
+        read(reader, text.as_bytes(), header.clone(), header.end, names_secret, |v| {
+            out.push(format!("{}={}", &text[v.name], &text[v.value]))
+        });
+        out
+    }
+
+    fn table(text: &str) -> Vec<String> {
+        values(Reader::Table, text, text.lines().find(|l| names_secret(l.as_bytes())).unwrap())
+    }
+
+    #[test]
+    fn csv_rows_give_the_secret_column() {
+        let text = "service,env,password,owner\napi,live,,admin\npay,\"live\",\"uZ0,08\"\"!g\",app\nlog,prod,k2Jd9s,ops\n";
+        assert_eq!(table(text), ["password=uZ0,08\"\"!g", "password=k2Jd9s"]);
+        // A row with another number of cells ends the table.
+        let text = "user;token\nbob;Zq81kd\n\nnotes; here; and there\n";
+        assert_eq!(table(text), ["token=Zq81kd"]);
+        let text = "user\tpassword\r\nbob\tx8Kd9s2m\r\n";
+        assert_eq!(table(text), ["password=x8Kd9s2m"]);
+    }
+
+    #[test]
+    fn markdown_tables_need_their_rule_line() {
+        let text = "| Service | Secret | Notes |\n|---|:---:|--|\n| App | `bb14d5` | shared |\n| G | (SSO) | ro |\n\nafter\n";
+        assert_eq!(table(text), ["Secret=bb14d5", "Secret=(SSO)"]);
+        let text = "| Service | Secret |\n| App | bb14d5 |\n";
+        assert!(table(text).is_empty());
+    }
+
+    #[test]
+    fn code_is_no_header() {
+        for text in [
+            "login(user, password)\nlogin(bob, hunter2)\n",
+            "user, password = read()\nbob, x = 1, 2\n",
+            "# a password, or a token\nbob, x\n",
+            "    yield value, token\n    yield from self.tokenize(var.base, VARIABLE)\n",
+            "print user, password\nprint bob, s3cr3tValue9\n",
+        ] {
+            let line = text.lines().next().unwrap();
+            let start = text.find(line).unwrap();
+            let found =
+                read(Reader::Table, text.as_bytes(), start..start + line.len(), 0, names_secret, |_| {});
+            assert!(!found, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn sql_inserts_give_the_secret_column_of_each_tuple() {
+        let text = "INSERT INTO users (id, username, `password`, role) VALUES\n  (1, 'a', NULL, 'user'),\n  (2, 'dave', 'it''s', now()), -- seed\n  (3, 'x', E'k9\\x', 'r');\n";
+        let columns = "id, username, `password`, role";
+        let start = text.find(columns).unwrap();
+        let after = text.find("VALUES").unwrap() + 6;
+        let mut out = Vec::new();
+        let found = read(
+            Reader::SqlValues,
+            text.as_bytes(),
+            start..start + columns.len(),
+            after,
+            names_secret,
+            |v| out.push(text[v.value].to_string()),
+        );
+        assert!(found);
+        assert_eq!(out, ["it''s", "k9\\x"]);
+    }
+
+    #[test]
+    fn a_table_is_read_no_further_than_its_limit() {
+        let mut text = String::from("user,password\n");
+        let row = "bob,Zq81kd9\n";
+        while text.len() < MAX_TABLE + 100 {
+            text.push_str(row);
+        }
+        let rows = table(&text).len();
+        assert_eq!(rows, (MAX_TABLE - "user,password\n".len()) / row.len());
+    }
+}
