@@ -34,9 +34,26 @@ pub struct ColumnValue {
     pub row: Range<usize>,
 }
 
-/// Reads the rows under the header that `reader`'s regex matched at `header` (the header
-/// line for a table, the column list inside its parentheses for SQL, which the `VALUES`
-/// keyword ends at `after`). Calls `emit` for each value in a column whose name
+/// The bytes a header decides its values by: the whole line for a table, what the regex
+/// matched (`INSERT INTO t (…) VALUES`) for SQL; `found` is that match.
+pub fn header_extent(reader: Reader, haystack: &[u8], found: Range<usize>) -> Range<usize> {
+    match reader {
+        Reader::Table => {
+            let start = line_start(haystack, found.start);
+            let end = memchr::memchr(b'\n', &haystack[found.end..]).map_or(haystack.len(), |i| found.end + i);
+            start.min(found.start)..end.max(found.end)
+        }
+        Reader::SqlValues => found,
+    }
+}
+
+fn line_start(haystack: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &haystack[..at]).map_or(0, |i| i + 1)
+}
+
+/// Reads the rows under the header that `reader`'s regex matched at `header` (a cell of
+/// the header line for a table, the column list inside its parentheses for SQL, which the
+/// `VALUES` keyword ends at `after`). Calls `emit` for each value in a column whose name
 /// `names_secret` accepts; returns whether `header` is a header with such a column.
 pub fn read(
     reader: Reader,
@@ -46,10 +63,16 @@ pub fn read(
     names_secret: impl Fn(&[u8]) -> bool,
     emit: impl FnMut(ColumnValue),
 ) -> bool {
-    let limit = header.start.saturating_add(MAX_TABLE).min(haystack.len());
     match reader {
-        Reader::Table => read_table(haystack, header, limit, &names_secret, emit),
-        Reader::SqlValues => read_sql_values(haystack, header, after, limit, &names_secret, emit),
+        Reader::Table => {
+            let start = line_start(haystack, header.start);
+            let limit = start.saturating_add(MAX_TABLE).min(haystack.len());
+            read_table(haystack, start, limit, &names_secret, emit)
+        }
+        Reader::SqlValues => {
+            let limit = header.start.saturating_add(MAX_TABLE).min(haystack.len());
+            read_sql_values(haystack, header, after, limit, &names_secret, emit)
+        }
     }
 }
 
@@ -174,14 +197,15 @@ fn is_markdown_rule(haystack: &[u8], cells: &[Range<usize>]) -> bool {
     })
 }
 
+/// Reads the table whose header line starts at `start`; returns whether it is one.
 fn read_table(
     haystack: &[u8],
-    header: Range<usize>,
+    start: usize,
     limit: usize,
     names_secret: &impl Fn(&[u8]) -> bool,
     mut emit: impl FnMut(ColumnValue),
 ) -> bool {
-    let (line, mut next, _) = line_at(haystack, header.start, limit);
+    let (line, mut next, _) = line_at(haystack, start, limit);
     let mut names = Vec::new();
     let markdown = markdown_cells(haystack, line.clone(), &mut names);
     let delimiter = if markdown {

@@ -429,26 +429,28 @@ impl RuleSet {
                 }
                 if let Some(reader) = compiled.rule.reader {
                     if let Some(header) = secret_span(captures, compiled.rule.secret_group) {
-                        let is_header = columns::read(
-                            reader,
-                            haystack,
-                            header,
-                            found.end(),
-                            checks::names_a_column_secret,
-                            |column| {
+                        // The header's bytes decide every value read under it.
+                        let anchor = columns::header_extent(reader, haystack, found.range());
+                        let names_secret = checks::names_a_column_secret;
+                        let is_header =
+                            columns::read(reader, haystack, header, found.end(), names_secret, |column| {
                                 if compiled.accepts_column_value(haystack, &column) {
                                     let (secret, whole) = (column.value, column.row);
                                     on_match(RawMatch {
                                         rule: rule_index,
                                         secret,
                                         whole,
-                                        anchor: Some(found.range()),
+                                        anchor: Some(anchor.clone()),
                                     });
                                 }
-                            },
-                        );
-                        if is_header && cache.watch.get(rule_index) == Some(&true) {
-                            cache.watched.push((rule_index as u32, found.range()));
+                            });
+                        if is_header {
+                            if cache.watch.get(rule_index) == Some(&true) {
+                                cache.watched.push((rule_index as u32, anchor.clone()));
+                            }
+                            // One reading per header: its other cells name the same table.
+                            at = found.end().max(anchor.end);
+                            continue;
                         }
                     }
                 } else if let Some(secret) = secret_span(captures, compiled.rule.secret_group) {
