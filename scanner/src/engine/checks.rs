@@ -546,6 +546,15 @@ pub fn looks_like_path(value: &[u8]) -> bool {
             return true;
         }
     }
+    // One part after the root reads as a directory or a route (`/data`, `/Users`,
+    // `/healthz`), not as a password that happens to open with a slash (`/toXhwim7`).
+    let one_word = |part: &[u8]| {
+        part.iter().skip(1).all(|&b| !b.is_ascii_uppercase())
+            && (part[0].is_ascii_lowercase() || !part.iter().any(u8::is_ascii_digit))
+    };
+    if rooted && parts.len() == 1 && !one_word(parts[0]) {
+        return false;
+    }
     (rooted || parts.len() >= 3 || two_words)
         && !value.iter().any(|&b| b == b'+' || b == b'=')
         && parts.iter().all(|part| reads_as_name(part))
@@ -1704,6 +1713,13 @@ mod tests {
         assert!(looks_like_path(b"urn:ietf:params:oauth:grant-type:jwt-bearer"));
         assert!(!looks_like_path(b"Xk9q/API_KEY"));
         assert!(!looks_like_path(b"urn:"));
+        // One part after the root: a directory or a route, or a password opening with `/`.
+        for path in [&b"/data"[..], b"/Users", b"/healthz", b"/v1", b"/oauth2callback"] {
+            assert!(looks_like_path(path), "{}", String::from_utf8_lossy(path));
+        }
+        for password in [&b"/toXhwim7"[..], b"/twDkYfw", b"/K9qLm2"] {
+            assert!(!looks_like_path(password), "{}", String::from_utf8_lossy(password));
+        }
         assert!(looks_like_identifier("Contraseña".as_bytes()));
         assert!(!looks_like_identifier("Kq8ñzX2vL9pQ".as_bytes()));
     }
