@@ -34,40 +34,75 @@ pub struct ColumnValue {
     pub row: Range<usize>,
 }
 
+/// What the last table read from a buffer covered. A data row can read as a header too
+/// (`bob,token,admin` under `user,password,role`); when it has the table's layout, the
+/// rows below it are the table's rows again, read already: reading resumes where the table
+/// stopped, so a column of such rows costs one reading, not one per row.
+#[derive(Debug, Default)]
+pub struct TableMemo {
+    /// The delimiter and the number of cells (Markdown tables are not remembered: a data
+    /// row is never followed by a `|---|` line).
+    layout: Option<(u8, usize)>,
+    /// The columns read as secrets.
+    secret: Vec<usize>,
+    /// From the first row read to where reading stopped.
+    rows: Range<usize>,
+    /// Whether it stopped at a line that does not fit (not at the limit).
+    ended: bool,
+}
+
+/// The longest header line: a longer line (minified code) is no table's header, and is
+/// not searched end to end for each cell that names a secret.
+const MAX_HEADER_LINE: usize = 4096;
+
 /// The bytes a header decides its values by: the whole line for a table, what the regex
 /// matched (`INSERT INTO t (…) VALUES`) for SQL; `found` is that match.
 pub fn header_extent(reader: Reader, haystack: &[u8], found: Range<usize>) -> Range<usize> {
-    match reader {
-        Reader::Table => {
-            let start = line_start(haystack, found.start);
-            let end = memchr::memchr(b'\n', &haystack[found.end..]).map_or(haystack.len(), |i| found.end + i);
-            start.min(found.start)..end.max(found.end)
-        }
-        Reader::SqlValues => found,
+    match (reader, header_line(haystack, found.start)) {
+        (Reader::Table, Some(line)) => line.start.min(found.start)..line.end.max(found.end),
+        _ => found,
     }
 }
 
-fn line_start(haystack: &[u8], at: usize) -> usize {
-    memchr::memrchr(b'\n', &haystack[..at]).map_or(0, |i| i + 1)
+/// The line holding `at`, without its newline; `None` when it is longer than
+/// [`MAX_HEADER_LINE`].
+fn header_line(haystack: &[u8], at: usize) -> Option<Range<usize>> {
+    let from = at.saturating_sub(MAX_HEADER_LINE);
+    let start = match memchr::memrchr(b'\n', &haystack[from..at]) {
+        Some(i) => from + i + 1,
+        None if from == 0 => 0,
+        None => return None,
+    };
+    let to = (start + MAX_HEADER_LINE).min(haystack.len());
+    let end = match memchr::memchr(b'\n', &haystack[at..to]) {
+        Some(i) => at + i,
+        None if to == haystack.len() => to,
+        None => return None,
+    };
+    Some(start..end)
 }
 
 /// Reads the rows under the header that `reader`'s regex matched at `header` (a cell of
 /// the header line for a table, the column list inside its parentheses for SQL, which the
 /// `VALUES` keyword ends at `after`). Calls `emit` for each value in a column whose name
-/// `names_secret` accepts; returns whether `header` is a header with such a column.
+/// `names_secret` accepts; returns whether `header` is a header with such a column. `memo`
+/// carries what the last table read covered, from one header of a buffer to the next.
 pub fn read(
     reader: Reader,
     haystack: &[u8],
     header: Range<usize>,
     after: usize,
     names_secret: impl Fn(&[u8]) -> bool,
+    memo: &mut TableMemo,
     emit: impl FnMut(ColumnValue),
 ) -> bool {
     match reader {
         Reader::Table => {
-            let start = line_start(haystack, header.start);
-            let limit = start.saturating_add(MAX_TABLE).min(haystack.len());
-            read_table(haystack, start, limit, &names_secret, emit)
+            let Some(line) = header_line(haystack, header.start) else {
+                return false;
+            };
+            let limit = line.start.saturating_add(MAX_TABLE).min(haystack.len());
+            read_table(haystack, line.start, limit, &names_secret, memo, emit)
         }
         Reader::SqlValues => {
             let limit = header.start.saturating_add(MAX_TABLE).min(haystack.len());
@@ -203,6 +238,7 @@ fn read_table(
     start: usize,
     limit: usize,
     names_secret: &impl Fn(&[u8]) -> bool,
+    memo: &mut TableMemo,
     mut emit: impl FnMut(ColumnValue),
 ) -> bool {
     let (line, mut next, _) = line_at(haystack, start, limit);
@@ -244,6 +280,21 @@ fn read_table(
         }
         next = after_rule;
     }
+    let first_row = next;
+    let layout = (!markdown).then_some((delimiter, names.len()));
+    if layout.is_some()
+        && memo.layout == layout
+        && memo.rows.contains(&line.start)
+        && secret_columns.iter().all(|column| memo.secret.contains(column))
+    {
+        // A row of the table read last: its rows down to where that table stopped were
+        // read with these columns among others.
+        if memo.ended {
+            return true;
+        }
+        next = memo.rows.end;
+    }
+    let mut ended = false;
     while next < limit {
         let (row, after, whole) = line_at(haystack, next, limit);
         // A line cut by the limit may be cut mid-value.
@@ -256,6 +307,7 @@ fn read_table(
             !row.is_empty() && split_cells(&haystack[row.clone()], row.start, delimiter, &mut cells).is_some()
         };
         if !fits || cells.len() != names.len() {
+            ended = true;
             break;
         }
         for &column in &secret_columns {
@@ -265,6 +317,9 @@ fn read_table(
             }
         }
         next = after;
+    }
+    if layout.is_some() {
+        *memo = TableMemo { layout, secret: secret_columns, rows: first_row..next, ended };
     }
     true
 }
@@ -405,9 +460,15 @@ mod tests {
         let start = text.find(header).unwrap();
         let header = start..start + header.len();
         let mut out = Vec::new();
-        read(reader, text.as_bytes(), header.clone(), header.end, names_secret, |v| {
-            out.push(format!("{}={}", &text[v.name], &text[v.value]))
-        });
+        read(
+            reader,
+            text.as_bytes(),
+            header.clone(),
+            header.end,
+            names_secret,
+            &mut TableMemo::default(),
+            |v| out.push(format!("{}={}", &text[v.name], &text[v.value])),
+        );
         out
     }
 
@@ -445,8 +506,15 @@ mod tests {
         ] {
             let line = text.lines().next().unwrap();
             let start = text.find(line).unwrap();
-            let found =
-                read(Reader::Table, text.as_bytes(), start..start + line.len(), 0, names_secret, |_| {});
+            let found = read(
+                Reader::Table,
+                text.as_bytes(),
+                start..start + line.len(),
+                0,
+                names_secret,
+                &mut TableMemo::default(),
+                |_| {},
+            );
             assert!(!found, "{text:?}");
         }
     }
@@ -464,10 +532,50 @@ mod tests {
             start..start + columns.len(),
             after,
             names_secret,
+            &mut TableMemo::default(),
             |v| out.push(text[v.value].to_string()),
         );
         assert!(found);
         assert_eq!(out, ["it''s", "k9\\x"]);
+    }
+
+    /// Rows that read as headers (`bob,token,admin`) resume where the table stopped: the
+    /// values are those of one reading, each read once.
+    #[test]
+    fn rows_that_read_as_headers_are_not_read_again() {
+        let mut text = String::from("user,password,role\n");
+        for i in 0..2000 {
+            text.push_str(&format!("bob{i},token,admin\n"));
+        }
+        text.push_str("amy,Zq81kd9x,ops\n\nafter\n");
+        let mut memo = TableMemo::default();
+        let mut read_values = 0;
+        let mut line_start = 0;
+        for line in text.split_inclusive('\n') {
+            if let Some(i) = line.find("token").or_else(|| line.find("password")) {
+                let cell = line_start + i..line_start + i + 5;
+                read(Reader::Table, text.as_bytes(), cell, 0, names_secret, &mut memo, |_| read_values += 1);
+            }
+            line_start += line.len();
+        }
+        // The header's reading gives 2001 values; each row read as a header adds none.
+        assert_eq!(read_values, 2001);
+    }
+
+    #[test]
+    fn a_line_longer_than_a_header_is_none() {
+        let text = format!("{},user,password\nbob,Zq81kd9\n", "x".repeat(MAX_HEADER_LINE));
+        let at = text.find("password").unwrap();
+        assert!(!read(
+            Reader::Table,
+            text.as_bytes(),
+            at..at + 8,
+            0,
+            names_secret,
+            &mut TableMemo::default(),
+            |_| {}
+        ));
+        assert_eq!(header_extent(Reader::Table, text.as_bytes(), at..at + 8), at..at + 8);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use regex_automata::{
     util::{captures::Captures, syntax},
     Input,
 };
-use secretgate_patterns::Rule;
+use secretgate_patterns::{Reader, Rule};
 
 use self::prefilter::Prefilter;
 
@@ -414,12 +414,20 @@ impl RuleSet {
         // Matches already reported end here; a window grown past its end may reach into the
         // next window, whose search then resumes after the last match.
         let mut searched_to = 0;
+        let mut memo = columns::TableMemo::default();
         for window in windows {
             let mut at = window.start.max(searched_to);
             let mut end = window.end;
             while at < end {
-                regex.search_captures_with(regex_cache, &Input::new(haystack).range(at..end), captures);
-                let Some(found) = captures.get_match() else {
+                let input = Input::new(haystack).range(at..end);
+                // A table's reader needs only where its header is: no capture engine.
+                let found = if compiled.rule.reader == Some(Reader::Table) {
+                    regex.search_with(regex_cache, &input)
+                } else {
+                    regex.search_captures_with(regex_cache, &input, captures);
+                    captures.get_match()
+                };
+                let Some(found) = found else {
                     break;
                 };
                 if found.end() == end && end < haystack.len() && end - window.end < MAX_WINDOW_GROWTH {
@@ -428,12 +436,22 @@ impl RuleSet {
                     continue;
                 }
                 if let Some(reader) = compiled.rule.reader {
-                    if let Some(header) = secret_span(captures, compiled.rule.secret_group) {
+                    let header = match reader {
+                        Reader::Table => Some(found.range()),
+                        Reader::SqlValues => secret_span(captures, compiled.rule.secret_group),
+                    };
+                    if let Some(header) = header {
                         // The header's bytes decide every value read under it.
                         let anchor = columns::header_extent(reader, haystack, found.range());
                         let names_secret = checks::names_a_column_secret;
-                        let is_header =
-                            columns::read(reader, haystack, header, found.end(), names_secret, |column| {
+                        let is_header = columns::read(
+                            reader,
+                            haystack,
+                            header,
+                            found.end(),
+                            names_secret,
+                            &mut memo,
+                            |column| {
                                 if compiled.accepts_column_value(haystack, &column) {
                                     let (secret, whole) = (column.value, column.row);
                                     on_match(RawMatch {
@@ -443,7 +461,8 @@ impl RuleSet {
                                         anchor: Some(anchor.clone()),
                                     });
                                 }
-                            });
+                            },
+                        );
                         if is_header {
                             if cache.watch.get(rule_index) == Some(&true) {
                                 cache.watched.push((rule_index as u32, anchor.clone()));

@@ -62,11 +62,12 @@ impl Reach {
             if rule.rule.reader.is_some() {
                 // A value read under a header: the header (recorded where the keyword
                 // would be) and every row down to the value decide it, and it lies up to
-                // MAX_TABLE past the header's start.
+                // MAX_TABLE past the header's start (past its column list, for SQL: the
+                // table's name, up to 128 bytes, comes before).
                 reach.long.push(true);
                 reach.margin.push(LOOK);
                 reach.before.push(0);
-                reach.after.push(crate::engine::columns::MAX_TABLE);
+                reach.after.push(crate::engine::columns::MAX_TABLE + 4096);
                 continue;
             }
             let window = rule.rule.window();
