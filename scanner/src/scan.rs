@@ -619,6 +619,10 @@ impl Scanner {
                 && !(is_generic(m)
                     && specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end))
         });
+        // A value read under two headers (its table's, and a data row above it that reads
+        // as one) is one match: the first found, under the table's own header.
+        raw.sort_by_key(|m| (m.secret.start, m.rule, m.secret.end));
+        raw.dedup_by(|later, kept| later.rule == kept.rule && later.secret == kept.secret);
     }
 
     fn finding(&self, haystack: &[u8], name: InputName, m: &RawMatch, locator: &mut LineLocator) -> Finding {
@@ -776,6 +780,28 @@ mod tests {
                 prop_assert!(finding.column >= 1);
             }
         }
+    }
+
+    /// A data row that reads as a header (`x,secret_key,api_token` under
+    /// `id,note,api_token`) reads the table's values again: each is still one finding,
+    /// under the table's own header.
+    #[test]
+    fn a_value_read_under_two_headers_is_one_finding() {
+        let scanner = scanner();
+        let value = |seed: &str| format!("{seed}8kLq2Zx9Wm4R");
+        let text = format!("id,note,api_token\nx,secret_key,api_token\n1,{},{}\n", value("Kd"), value("Qp"));
+        let mut worker = scanner.worker();
+        let (mut summary, mut findings) = (ScanSummary::default(), Vec::new());
+        scanner.scan_input(
+            text.as_bytes(),
+            InputName::same("t.csv"),
+            &mut worker,
+            &mut summary,
+            &mut findings,
+        );
+        let found: Vec<(&str, usize, Option<usize>)> =
+            findings.iter().map(|f| (f.secret.as_str(), f.line, f.header_line)).collect();
+        assert_eq!(found, [(value("Kd").as_str(), 3, Some(2)), (value("Qp").as_str(), 3, Some(1))]);
     }
 
     fn github_token(random: &str) -> String {
