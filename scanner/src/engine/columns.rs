@@ -241,7 +241,11 @@ fn read_table(
     memo: &mut TableMemo,
     mut emit: impl FnMut(ColumnValue),
 ) -> bool {
-    let (line, mut next, _) = line_at(haystack, start, limit);
+    let (mut line, mut next, _) = line_at(haystack, start, limit);
+    // A spreadsheet's export opens with a byte-order mark.
+    if haystack[line.clone()].starts_with(b"\xEF\xBB\xBF") {
+        line.start += 3;
+    }
     let mut names = Vec::new();
     let markdown = markdown_cells(haystack, line.clone(), &mut names);
     let delimiter = if markdown {
@@ -418,21 +422,25 @@ fn sql_tuple(
             }
             value = Some(open + 1..i);
             at = skip_blanks(haystack, i + 1, limit);
-        } else {
-            // Anything else runs to the next `,` or `)` outside parentheses and quotes.
-            let mut depth = 0usize;
-            while at < limit {
-                match haystack[at] {
-                    b'(' => depth += 1,
-                    b')' if depth == 0 => break,
-                    b')' => depth -= 1,
-                    b',' if depth == 0 => break,
-                    b'\'' => at = at + 1 + memchr::memchr(b'\'', &haystack[at + 1..limit])?,
-                    b';' => return None,
-                    _ => {}
-                }
-                at += 1;
+            // A cast (`'…'::text`) leaves the literal the value; anything else
+            // (`'a' || 'b'`) makes it part of an expression.
+            if at < limit && !matches!(haystack[at], b',' | b')') && !haystack[at..limit].starts_with(b"::") {
+                value = None;
             }
+        }
+        // Anything else runs to the next `,` or `)` outside parentheses and quotes.
+        let mut depth = 0usize;
+        while at < limit {
+            match haystack[at] {
+                b'(' => depth += 1,
+                b')' if depth == 0 => break,
+                b')' => depth -= 1,
+                b',' if depth == 0 => break,
+                b'\'' => at = at + 1 + memchr::memchr(b'\'', &haystack[at + 1..limit])?,
+                b';' => return None,
+                _ => {}
+            }
+            at += 1;
         }
         if at >= limit || values.len() >= MAX_COLUMNS {
             return None;
@@ -485,6 +493,8 @@ mod tests {
         assert_eq!(table(text), ["token=Zq81kd"]);
         let text = "user\tpassword\r\nbob\tx8Kd9s2m\r\n";
         assert_eq!(table(text), ["password=x8Kd9s2m"]);
+        let text = "\u{feff}user,password\nbob,x8Kd9s2m\n";
+        assert_eq!(table(text), ["password=x8Kd9s2m"]);
     }
 
     #[test]
@@ -521,7 +531,7 @@ mod tests {
 
     #[test]
     fn sql_inserts_give_the_secret_column_of_each_tuple() {
-        let text = "INSERT INTO users (id, username, `password`, role) VALUES\n  (1, 'a', NULL, 'user'),\n  (2, 'dave', 'it''s', now()), -- seed\n  (3, 'x', E'k9\\x', 'r');\n";
+        let text = "INSERT INTO users (id, username, `password`, role) VALUES\n  (1, 'a', NULL, 'user'),\n  (2, 'dave', 'it''s', now()), -- seed\n  (3, 'x', E'k9\\x', 'r'),\n  (4, 'y', 'c4st'::text, 'r'), (5, 'z', 'a' || 'b', 'r');\n";
         let columns = "id, username, `password`, role";
         let start = text.find(columns).unwrap();
         let after = text.find("VALUES").unwrap() + 6;
@@ -536,7 +546,7 @@ mod tests {
             |v| out.push(text[v.value].to_string()),
         );
         assert!(found);
-        assert_eq!(out, ["it''s", "k9\\x"]);
+        assert_eq!(out, ["it''s", "k9\\x", "c4st"]);
     }
 
     /// Rows that read as headers (`bob,token,admin`) resume where the table stopped: the
