@@ -621,8 +621,10 @@ impl Scanner {
         });
         // A value read under two headers (its table's, and a data row above it that reads
         // as one) is one match: the first found, under the table's own header.
-        raw.sort_by_key(|m| (m.secret.start, m.rule, m.secret.end));
-        raw.dedup_by(|later, kept| later.rule == kept.rule && later.secret == kept.secret);
+        if raw.iter().any(|m| m.anchor.is_some()) {
+            raw.sort_by_key(|m| (m.secret.start, m.rule, m.secret.end));
+            raw.dedup_by(|later, kept| later.rule == kept.rule && later.secret == kept.secret);
+        }
     }
 
     fn finding(&self, haystack: &[u8], name: InputName, m: &RawMatch, locator: &mut LineLocator) -> Finding {

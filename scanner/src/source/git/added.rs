@@ -43,13 +43,22 @@ impl AddedLines {
 
     /// The stretches of lines worth scanning: each run of added lines widened by `context`
     /// lines on both sides (enough to hold a multi-line secret that is only partly new),
-    /// merged. 1-based, inclusive; `None` means the whole input.
-    pub fn regions(&self, context: usize) -> Option<Vec<(usize, usize)>> {
+    /// and by `bytes` bytes of the text whose lines start at `starts` (a table's header
+    /// that far above an added row decides it, and an added header the rows that far
+    /// below), merged. 1-based, inclusive; `None` means the whole input.
+    pub fn regions(&self, context: usize, bytes: usize, starts: &[usize]) -> Option<Vec<(usize, usize)>> {
         let AddedLines::Some(lines) = self else { return None };
         let mut regions: Vec<(usize, usize)> = Vec::new();
         for (index, _) in lines.iter().enumerate().filter(|(_, added)| **added) {
             let line = index + 1;
-            let (first, last) = (line.saturating_sub(context).max(1), (line + context).min(lines.len()));
+            let mut first = line.saturating_sub(context).max(1);
+            let mut last = (line + context).min(lines.len());
+            if let Some(&start) = starts.get(index) {
+                let from = start.saturating_sub(bytes);
+                first = first.min(starts.partition_point(|&s| s <= from).max(1));
+                let to = starts.get(line).map_or(usize::MAX, |&end| end.saturating_add(bytes));
+                last = last.max(starts.partition_point(|&s| s < to).min(lines.len()));
+            }
             match regions.last_mut() {
                 Some((_, end)) if first <= *end + 1 => *end = (*end).max(last),
                 _ => regions.push((first, last)),
@@ -113,9 +122,13 @@ mod tests {
         lines[2] = true; // line 3
         lines[5] = true; // line 6
         lines[25] = true; // line 26
-        let regions = AddedLines::Some(lines).regions(2).unwrap();
+        let regions = AddedLines::Some(lines.clone()).regions(2, 0, &[]).unwrap();
         assert_eq!(regions, vec![(1, 8), (24, 28)]);
-        assert_eq!(AddedLines::All.regions(2), None);
+        assert_eq!(AddedLines::All.regions(2, 0, &[]), None);
+        // Ten bytes a line: 45 bytes reach four lines and a half further.
+        let starts: Vec<usize> = (0..30).map(|i| i * 10).collect();
+        let regions = AddedLines::Some(lines).regions(2, 45, &starts).unwrap();
+        assert_eq!(regions, vec![(1, 11), (21, 30)]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use gix::{bstr::ByteSlice, ObjectId};
 
 use super::{added::AddedLines, changes::BlobChange, repo::CommitInfo, Context, Error};
 use crate::{
+    engine::columns::MAX_TABLE,
     scan::InputName,
     sink::{ScanSummary, SkipReason},
     suppress::allowlist::PathAllowlist,
@@ -73,15 +74,16 @@ impl ChangeScanner<'_> {
                 attribute_all(&mut out[start..], commit);
                 continue;
             }
-            match added.regions(REGION_CONTEXT_LINES) {
+            // A new file is scanned whole: its lines need no index.
+            let starts = if added == AddedLines::All { Vec::new() } else { line_starts(&new) };
+            match added.regions(REGION_CONTEXT_LINES, MAX_TABLE, &starts) {
                 None => self.scanner.scan_input(&new, InputName::same(&path), worker, summary, out),
                 // Only the neighbourhood of new lines can hold a new finding: a one-line edit
                 // of a large file costs a few lines' scan, not the file's.
                 Some(regions) => {
                     // One input, however many stretches of it are scanned.
                     let inputs = summary.inputs + 1;
-                    let starts = line_starts(&new);
-                    for (first, last) in with_table_headers(regions, &starts) {
+                    for (first, last) in regions {
                         let from = starts[first - 1];
                         let to = starts.get(last).copied().unwrap_or(new.len());
                         let offset = first - 1;
@@ -113,27 +115,6 @@ impl ChangeScanner<'_> {
 const REGION_CONTEXT_LINES: usize = 200;
 
 /// The byte offset where each line starts (line `n` starts at `starts[n - 1]`).
-/// `regions` (1-based, inclusive line ranges, in order) each widened by up to
-/// [`MAX_TABLE`] bytes on both sides: a table's header that far above an added row decides
-/// it, and an added header decides the rows that far below; merged.
-///
-/// [`MAX_TABLE`]: crate::engine::columns::MAX_TABLE
-fn with_table_headers(regions: Vec<(usize, usize)>, starts: &[usize]) -> Vec<(usize, usize)> {
-    use crate::engine::columns::MAX_TABLE;
-    let mut out: Vec<(usize, usize)> = Vec::with_capacity(regions.len());
-    for (first, last) in regions {
-        let from = starts[first - 1].saturating_sub(MAX_TABLE);
-        let first = first.min(starts.partition_point(|&start| start <= from));
-        let to = starts.get(last).map_or(usize::MAX, |&end| end.saturating_add(MAX_TABLE));
-        let last = last.max(starts.partition_point(|&start| start < to));
-        match out.last_mut() {
-            Some((_, end)) if first <= *end + 1 => *end = (*end).max(last),
-            _ => out.push((first, last)),
-        }
-    }
-    out
-}
-
 fn line_starts(data: &[u8]) -> Vec<usize> {
     let ends = memchr::memchr_iter(b'\n', data).map(|i| i + 1).filter(|&i| i < data.len());
     std::iter::once(0).chain(ends).collect()
