@@ -43,8 +43,7 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generic: bool,
     /// How values are read below the header the regex finds, for secrets named by a
-    /// table's column header rather than beside them. The regex's secret group then holds
-    /// the header (a table's header line, an SQL `INSERT`'s column list).
+    /// table's column header rather than beside them; see [`Reader`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reader: Option<Reader>,
     /// How bad a leak of this credential is.
@@ -112,7 +111,8 @@ impl Severity {
 #[serde(rename_all = "kebab-case")]
 pub enum Reader {
     /// Delimited rows (CSV, TSV, `;` or `|` separated) or a Markdown table under a header
-    /// line; the secret group is the header line.
+    /// line; any match on that line finds it (the built-in rule matches a cell naming a
+    /// secret).
     Table,
     /// The tuples after `VALUES` of an SQL `INSERT`; the secret group is the column list
     /// inside its parentheses, and the match ends where the tuples start.
