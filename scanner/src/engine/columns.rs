@@ -82,16 +82,19 @@ fn header_line(haystack: &[u8], at: usize) -> Option<Range<usize>> {
     Some(start..end)
 }
 
-/// Reads the rows under the header that `reader`'s regex matched at `header` (a cell of
-/// the header line for a table, the column list inside its parentheses for SQL, which the
-/// `VALUES` keyword ends at `after`). Calls `emit` for each value in a column whose name
-/// `names_secret` accepts; returns whether `header` is a header with such a column. `memo`
-/// carries what the last table read covered, from one header of a buffer to the next.
+/// Reads the rows under the header that `reader`'s regex matched (`found`, its whole
+/// match) at `header` (a cell of the header line for a table; for SQL, the column list
+/// inside its parentheses, and `found` runs from `INSERT` to `VALUES`). Calls `emit` for
+/// each value in a column whose name `names_secret` accepts; returns whether `header` is a
+/// header with such a column. Rows are read up to [`MAX_TABLE`] past the start of the
+/// header's extent ([`header_extent`]), the reach the delta scan and the hooks allow for.
+/// `memo` carries what the last table read covered, from one header of a buffer to the
+/// next.
 pub fn read(
     reader: Reader,
     haystack: &[u8],
     header: Range<usize>,
-    after: usize,
+    found: Range<usize>,
     names_secret: impl Fn(&[u8]) -> bool,
     memo: &mut TableMemo,
     emit: impl FnMut(ColumnValue),
@@ -105,8 +108,8 @@ pub fn read(
             read_table(haystack, line.start, limit, &names_secret, memo, emit)
         }
         Reader::SqlValues => {
-            let limit = header.start.saturating_add(MAX_TABLE).min(haystack.len());
-            read_sql_values(haystack, header, after, limit, &names_secret, emit)
+            let limit = found.start.saturating_add(MAX_TABLE).min(haystack.len());
+            read_sql_values(haystack, header, found.end, limit, &names_secret, emit)
         }
     }
 }
@@ -463,20 +466,14 @@ mod tests {
         [&b"password"[..], b"secret", b"token"].iter().any(|w| memchr::memmem::find(&lower, w).is_some())
     }
 
-    /// The values read from the header starting at `header_at`, as text.
+    /// The values read under `header` (its first occurrence in `text`), as `name=value`.
     fn values(reader: Reader, text: &str, header: &str) -> Vec<String> {
         let start = text.find(header).unwrap();
         let header = start..start + header.len();
         let mut out = Vec::new();
-        read(
-            reader,
-            text.as_bytes(),
-            header.clone(),
-            header.end,
-            names_secret,
-            &mut TableMemo::default(),
-            |v| out.push(format!("{}={}", &text[v.name], &text[v.value])),
-        );
+        read(reader, text.as_bytes(), header.clone(), header, names_secret, &mut TableMemo::default(), |v| {
+            out.push(format!("{}={}", &text[v.name], &text[v.value]))
+        });
         out
     }
 
@@ -520,7 +517,7 @@ mod tests {
                 Reader::Table,
                 text.as_bytes(),
                 start..start + line.len(),
-                0,
+                start..start + line.len(),
                 names_secret,
                 &mut TableMemo::default(),
                 |_| {},
@@ -540,7 +537,7 @@ mod tests {
             Reader::SqlValues,
             text.as_bytes(),
             start..start + columns.len(),
-            after,
+            0..after,
             names_secret,
             &mut TableMemo::default(),
             |v| out.push(text[v.value].to_string()),
@@ -564,7 +561,9 @@ mod tests {
         for line in text.split_inclusive('\n') {
             if let Some(i) = line.find("token").or_else(|| line.find("password")) {
                 let cell = line_start + i..line_start + i + 5;
-                read(Reader::Table, text.as_bytes(), cell, 0, names_secret, &mut memo, |_| read_values += 1);
+                read(Reader::Table, text.as_bytes(), cell.clone(), cell, names_secret, &mut memo, |_| {
+                    read_values += 1
+                });
             }
             line_start += line.len();
         }
@@ -580,7 +579,7 @@ mod tests {
             Reader::Table,
             text.as_bytes(),
             at..at + 8,
-            0,
+            at..at + 8,
             names_secret,
             &mut TableMemo::default(),
             |_| {}

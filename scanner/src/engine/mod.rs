@@ -448,7 +448,7 @@ impl RuleSet {
                             reader,
                             haystack,
                             header,
-                            found.end(),
+                            found.range(),
                             names_secret,
                             &mut memo,
                             |column| {

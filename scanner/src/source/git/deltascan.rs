@@ -62,12 +62,11 @@ impl Reach {
             if rule.rule.reader.is_some() {
                 // A value read under a header: the header (recorded where the keyword
                 // would be) and every row down to the value decide it, and it lies up to
-                // MAX_TABLE past the header's start (past its column list, for SQL: the
-                // table's name, up to 128 bytes, comes before).
+                // MAX_TABLE past the header's start.
                 reach.long.push(true);
                 reach.margin.push(LOOK);
                 reach.before.push(0);
-                reach.after.push(crate::engine::columns::MAX_TABLE + 4096);
+                reach.after.push(crate::engine::columns::MAX_TABLE);
                 continue;
             }
             let window = rule.rule.window();
@@ -403,7 +402,8 @@ fn search(
     stretches
 }
 
-/// The bytes a match occupies: the whole match and its secret group.
+/// The bytes a match occupies ([`RawMatch::extent`]): the whole match, its secret group,
+/// and a table value's header.
 fn span(m: &RawMatch) -> (usize, usize) {
     let extent = m.extent();
     (extent.start, extent.end)
