@@ -4756,6 +4756,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         // Passphrases: plain words, strong by their number.
         ("passphrase", "db.properties", "db.url=jdbc:postgresql://db:5432/app\ndb.password={v}\n".to_string(), [r.pick(&["lucky", "coral", "brave"]), r.pick(&["panda", "anchor", "willow"]), r.pick(&["velvet", "mocha", "pine"]), r.pick(&["orbit", "tulip", "raven"])].join("-")),
         ("passphrase", "mailer.go", "const smtpPassword = \"{v}\"\n".to_string(), [r.pick(&["happy", "gray", "robin"]), r.pick(&["badger", "orange", "stone"]), r.pick(&["tiger", "hunter", "sailor"])].join(" ")),
+        // Password managers also join the words with `_` or `.`.
+        ("passphrase", "database.yml", "production:\n  adapter: postgresql\n  password: \"{v}\"\n".to_string(), [r.pick(&["crystal", "forest", "canyon"]), r.pick(&["lotus", "walnut", "silver"]), r.pick(&["marble", "zephyr", "reef"]), r.pick(&["harbor", "cabin", "ginger"])].join("_")),
+        ("passphrase", "checkout.conf", "[signing]\nkey_passphrase = {v}\n".to_string(), [r.pick(&["ribbon", "summit", "winter"]), r.pick(&["autumn", "forest", "basket"]), r.pick(&["carbon", "coral", "cactus"])].join(".")),
         ("plist-storage-key", "Keys.plist", "<dict>\n\t<key>AzureStorageKey</key>\n\t<string>{v}</string>\n</dict>\n".to_string(), format!("{}==", r.s(B64, 86))),
     ];
     for (kind, file, content, secret) in planted {
@@ -4787,6 +4790,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
     // Words under a secret's name that are no passphrase: help texts, names of things.
     c.neg("passphrase", "strings.json", "{\n  \"password_help\": \"mix letters numbers symbols\",\n  \"secret_santa_title\": \"holiday gift exchange\",\n  \"passwordPrompt\": \"enter your password here\"\n}\n".to_string());
     c.neg("passphrase", "settings.py", "PASSWORD_HASHERS_ALGO = \"argon bcrypt scrypt\"\nsecret_name = \"orders-payments-primary\"\nMETADATA_KEY = 'pydantic-mypy-metadata'\n".to_string());
+    // Names and member chains joined by `_` or `.` under a password's name.
+    c.neg("passphrase", "views.py", "password = self.cipher.decrypt\nsecret = request.form.secret\nPASSWORD_TEMPLATE = \"password_reset_form\"\n".to_string());
+    c.neg("passphrase", "application.yml", "spring:\n  datasource:\n    password: orders.internal.svc\n  secret_file: signing_key_file\n".to_string());
     // Value first, but no secret: a lifetime, a reference, an address.
     c.neg("value-name-pair", "task-definition.json", "\"environment\": [\n  {\"value\": \"3600\", \"name\": \"TOKEN_TTL\"},\n  {\"value\": \"${DB_PASSWORD}\", \"name\": \"DB_PASSWORD\"},\n  {\"value\": \"https://auth.acme.io/oauth/token\", \"name\": \"TOKEN_URL\"}\n]\n".to_string());
     c.neg(

@@ -957,24 +957,198 @@ const NAME_WORDS: &[&str] = &[
 ];
 
 /// Whether `secret` is a passphrase: three to six distinct lower-case words of 3-10 letters,
-/// pronounceable, joined by spaces or hyphens, none of them [`NAME_WORDS`]
-/// (`lucky-panda-velvet`, `happy badger tiger meadow`). Such a value has one character
-/// class and reads as words, so the checks for names and randomness would drop it; its
-/// strength is in the number of words, not in the letters.
+/// pronounceable, joined by one kind of separator (space, `-`, `_` or `.`), none of them
+/// [`NAME_WORDS`] (`lucky-panda-velvet`, `happy badger tiger meadow`,
+/// `crystal_lotus_marble`, `ribbon.autumn.carbon`). Such a value has one character class
+/// and reads as words, so the checks for names and randomness would drop it; its strength
+/// is in the number of words, not in the letters.
+///
+/// Password managers join the words of a generated passphrase with any of the four, but
+/// `_` and `.` also join the words of names and member chains (`password_reset_form`,
+/// `self.cipher.decrypt`): there, no word may be one that code names things with
+/// ([`CODE_CHAIN_WORDS`]) either.
 pub fn is_passphrase(secret: &[u8]) -> bool {
-    let Some(&separator) = secret.iter().find(|&&b| b == b' ' || b == b'-') else {
+    let Some(&separator) = secret.iter().find(|&&b| matches!(b, b' ' | b'-' | b'_' | b'.')) else {
         return false;
     };
+    let code_joined = matches!(separator, b'_' | b'.');
     let words: Vec<&[u8]> = secret.split(|&b| b == separator).collect();
+    let listed = |list: &[&str], word: &[u8]| list.iter().any(|name| name.as_bytes() == word);
     let plain_word = |word: &&[u8]| {
         (3..=10).contains(&word.len())
             && word.iter().all(u8::is_ascii_lowercase)
             && is_word(word)
-            && !NAME_WORDS.iter().any(|name| name.as_bytes() == *word)
+            && !listed(NAME_WORDS, word)
+            && !(code_joined && listed(CODE_CHAIN_WORDS, word))
     };
     let distinct = words.iter().enumerate().all(|(i, word)| !words[..i].contains(word));
     secret.len() >= 14 && (3..=6).contains(&words.len()) && words.iter().all(plain_word) && distinct
 }
+
+/// Words that name things in code, by which a name or a member chain joined by `_` or `.`
+/// is told from a passphrase: receivers and request objects (`self.form.data`), what a
+/// password field does (`password_reset_confirm`), file extensions (`secret.key.pem`).
+const CODE_CHAIN_WORDS: &[&str] = &[
+    "self",
+    "cls",
+    "obj",
+    "object",
+    "req",
+    "request",
+    "res",
+    "resp",
+    "response",
+    "ctx",
+    "context",
+    "params",
+    "param",
+    "args",
+    "arg",
+    "kwargs",
+    "props",
+    "prop",
+    "state",
+    "form",
+    "forms",
+    "input",
+    "inputs",
+    "output",
+    "options",
+    "opts",
+    "json",
+    "yaml",
+    "body",
+    "payload",
+    "process",
+    "system",
+    "window",
+    "document",
+    "module",
+    "exports",
+    "result",
+    "field",
+    "fields",
+    "model",
+    "models",
+    "entity",
+    "schema",
+    "table",
+    "column",
+    "record",
+    "item",
+    "items",
+    "event",
+    "message",
+    "query",
+    "cleaned",
+    "decrypt",
+    "encrypt",
+    "decode",
+    "encode",
+    "hashed",
+    "reset",
+    "confirm",
+    "confirmed",
+    "confirmation",
+    "changed",
+    "forgot",
+    "forgotten",
+    "recover",
+    "recovery",
+    "verify",
+    "required",
+    "invalid",
+    "expired",
+    "missing",
+    "length",
+    "min",
+    "max",
+    "minimum",
+    "maximum",
+    "grant",
+    "code",
+    "scope",
+    "mode",
+    "method",
+    "flow",
+    "provider",
+    "handler",
+    "manager",
+    "encoder",
+    "validator",
+    "hasher",
+    "label",
+    "hint",
+    "prompt",
+    "error",
+    "errors",
+    "util",
+    "utils",
+    "helper",
+    "helpers",
+    "common",
+    "core",
+    "lib",
+    "src",
+    "pem",
+    "txt",
+    "cfg",
+    "conf",
+    "ini",
+    "yml",
+    "toml",
+    "crt",
+    "der",
+    "csr",
+    "jks",
+    "pfx",
+    "log",
+    "bak",
+    "spec",
+    "stub",
+    "fixture",
+    "fixtures",
+    "factory",
+    "const",
+    "enum",
+    "str",
+    "int",
+    "len",
+    "has",
+    "ids",
+    "uuid",
+    "index",
+    "list",
+    "dict",
+    "map",
+    "array",
+    "attr",
+    "attrs",
+    "meta",
+    "info",
+    "detail",
+    "details",
+    "view",
+    "views",
+    "page",
+    "route",
+    "routes",
+    "controller",
+    "action",
+    "actions",
+    "reducer",
+    "slice",
+    "selector",
+    "hooks",
+    "component",
+    "widget",
+    "button",
+    "dialog",
+    "modal",
+    "screen",
+    "template",
+    "text",
+];
 
 /// Whether `secret` reads as an identifier made of words (`Ec2InstanceMetadata`,
 /// `test_schema_2`, `HTTPServerKey`, `15.minutes`) rather than a random string.
@@ -1737,7 +1911,13 @@ mod tests {
 
     #[test]
     fn passphrases_are_plain_words_that_name_nothing() {
-        for value in ["lucky-panda-velvet", "happy badger tiger meadow", "coral-anchor-brown-mocha"] {
+        for value in [
+            "lucky-panda-velvet",
+            "happy badger tiger meadow",
+            "coral-anchor-brown-mocha",
+            "crystal_lotus_marble_harbor",
+            "ribbon.autumn.carbon",
+        ] {
             assert!(is_passphrase(value.as_bytes()), "{value}");
         }
         for value in [
@@ -1748,8 +1928,13 @@ mod tests {
             "two words",
             "lucky-lucky-panda",
             "Lucky-Panda-Velvet",
-            "lucky_panda_velvet",
             "lucky panda-velvet",
+            "password_reset_form",
+            "self.cipher.decrypt",
+            "request.form.secret",
+            "cleaned_data_field",
+            "orders.internal.svc",
+            "signing_key_file",
             "brwnx-panda-velvet",
             "a-b-c-d-e-f-g",
         ] {
