@@ -4759,6 +4759,8 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         // Password managers also join the words with `_` or `.`.
         ("passphrase", "database.yml", "production:\n  adapter: postgresql\n  password: \"{v}\"\n".to_string(), [r.pick(&["crystal", "forest", "canyon"]), r.pick(&["lotus", "walnut", "silver"]), r.pick(&["marble", "zephyr", "reef"]), r.pick(&["harbor", "cabin", "ginger"])].join("_")),
         ("passphrase", "checkout.conf", "[signing]\nkey_passphrase = {v}\n".to_string(), [r.pick(&["ribbon", "summit", "winter"]), r.pick(&["autumn", "forest", "basket"]), r.pick(&["carbon", "coral", "cactus"])].join(".")),
+        // Or run the words together.
+        ("passphrase", "prod.py", "DATABASES = {}\nDB_PASSWORD = \"{v}\"\n".to_string(), [r.pick(&["silver", "cinder", "hollow"]), r.pick(&["glacier", "blossom", "crater"]), r.pick(&["maple", "nectar", "granite"]), r.pick(&["laurel", "tundra", "violet"])].concat()),
         ("plist-storage-key", "Keys.plist", "<dict>\n\t<key>AzureStorageKey</key>\n\t<string>{v}</string>\n</dict>\n".to_string(), format!("{}==", r.s(B64, 86))),
     ];
     for (kind, file, content, secret) in planted {
@@ -4792,7 +4794,13 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
     c.neg("passphrase", "settings.py", "PASSWORD_HASHERS_ALGO = \"argon bcrypt scrypt\"\nsecret_name = \"orders-payments-primary\"\nMETADATA_KEY = 'pydantic-mypy-metadata'\n".to_string());
     // Names and member chains joined by `_` or `.` under a password's name.
     c.neg("passphrase", "views.py", "password = self.cipher.decrypt\nsecret = request.form.secret\nPASSWORD_TEMPLATE = \"password_reset_form\"\n".to_string());
-    c.neg("passphrase", "application.yml", "spring:\n  datasource:\n    password: orders.internal.svc\n  secret_file: signing_key_file\n".to_string());
+    c.neg(
+        "passphrase",
+        "application.yml",
+        "spring:\n  datasource:\n    password: orders.internal.svc\n  secret_file: signing_key_file\n"
+            .to_string(),
+    );
+    c.neg("passphrase", "docker-compose.yml", "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: supersecretpassword\n      DASHBOARD_SECRET: kubernetesdashboard\n".to_string());
     // Value first, but no secret: a lifetime, a reference, an address.
     c.neg("value-name-pair", "task-definition.json", "\"environment\": [\n  {\"value\": \"3600\", \"name\": \"TOKEN_TTL\"},\n  {\"value\": \"${DB_PASSWORD}\", \"name\": \"DB_PASSWORD\"},\n  {\"value\": \"https://auth.acme.io/oauth/token\", \"name\": \"TOKEN_URL\"}\n]\n".to_string());
     c.neg(

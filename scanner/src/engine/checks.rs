@@ -969,7 +969,7 @@ const NAME_WORDS: &[&str] = &[
 /// ([`CODE_CHAIN_WORDS`]) either.
 pub fn is_passphrase(secret: &[u8]) -> bool {
     let Some(&separator) = secret.iter().find(|&&b| matches!(b, b' ' | b'-' | b'_' | b'.')) else {
-        return false;
+        return is_run_together_passphrase(secret);
     };
     let code_joined = matches!(separator, b'_' | b'.');
     let words: Vec<&[u8]> = secret.split(|&b| b == separator).collect();
@@ -984,6 +984,95 @@ pub fn is_passphrase(secret: &[u8]) -> bool {
     let distinct = words.iter().enumerate().all(|(i, word)| !words[..i].contains(word));
     secret.len() >= 14 && (3..=6).contains(&words.len()) && words.iter().all(plain_word) && distinct
 }
+
+/// Whether `secret` is a passphrase written without separators
+/// (`silverglaciermaplelaurel`): 16-48 lower-case letters that read as words, with no
+/// word in them that names a thing. Without a dictionary the words cannot be told apart,
+/// so the test is on the whole: vowels as in words (30-65%), no five consonants running
+/// (the seam of two words may hold four: `amber` + `shrine`), no letter three times over
+/// nor five letters twice,
+/// and none of [`NAME_WORDS`] or [`CODE_CHAIN_WORDS`] of five letters or more, nor of
+/// [`RUN_TOGETHER_STAND_INS`], inside (`supersecretpassword`, `kubernetesdashboard`,
+/// `mytestingvalue`). Other short names are not looked for: `for` is in `forest`, `live`
+/// in `olive`. Random lower-case letters hold about 23% vowels and are judged by their
+/// entropy instead.
+fn is_run_together_passphrase(secret: &[u8]) -> bool {
+    if !(16..=48).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let is_vowel = |b: &u8| matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
+    let vowels = secret.iter().filter(|b| is_vowel(b)).count();
+    if vowels * 100 < secret.len() * 30 || vowels * 100 > secret.len() * 65 {
+        return false;
+    }
+    let mut consonants = 0;
+    for b in secret {
+        consonants = if is_vowel(b) { 0 } else { consonants + 1 };
+        if consonants >= 5 {
+            return false;
+        }
+    }
+    // `aaa`, `amberamberamber`: a letter or a word said again.
+    let repeats_a_word =
+        secret.windows(5).enumerate().any(|(i, w)| secret[i + 1..].windows(5).any(|v| v == w));
+    if secret.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) || repeats_a_word {
+        return false;
+    }
+    let long_names = NAME_WORDS.iter().chain(CODE_CHAIN_WORDS).filter(|word| word.len() >= 5);
+    let names_a_thing = long_names
+        .chain(RUN_TOGETHER_STAND_INS)
+        .any(|word| memchr::memmem::find(secret, word.as_bytes()).is_some());
+    !names_a_thing
+}
+
+/// Words that give a value away as a stand-in or a name when written as one word under a
+/// password's name (`letmeinplease`, `mytestpassword`, `rootuseraccess`): the short names
+/// worth looking for inside, and stand-ins beyond [`NAME_WORDS`].
+const RUN_TOGETHER_STAND_INS: &[&str] = &[
+    "pass",
+    "pwd",
+    "test",
+    "demo",
+    "fake",
+    "mock",
+    "user",
+    "root",
+    "auth",
+    "prod",
+    "null",
+    "none",
+    "todo",
+    "temp",
+    "blah",
+    "asdf",
+    "abcd",
+    "qwerty",
+    "letmein",
+    "sesame",
+    "iloveyou",
+    "whatever",
+    "nothing",
+    "something",
+    "anything",
+    "everything",
+    "drowssap",
+    "hello",
+    "welcome",
+    "trustno",
+    "insecure",
+    "unsafe",
+    "notsecure",
+    "notreal",
+    "foobar",
+    "lorem",
+    "ipsum",
+    "dolor",
+    "thequick",
+    "brownfox",
+    "lazydog",
+    "goeshere",
+    "yours",
+];
 
 /// Words that name things in code, by which a name or a member chain joined by `_` or `.`
 /// is told from a passphrase: receivers and request objects (`self.form.data`), what a
@@ -1917,6 +2006,8 @@ mod tests {
             "coral-anchor-brown-mocha",
             "crystal_lotus_marble_harbor",
             "ribbon.autumn.carbon",
+            "silverglaciermaplelaurel",
+            "cinderblossomsagenectar",
         ] {
             assert!(is_passphrase(value.as_bytes()), "{value}");
         }
@@ -1937,6 +2028,16 @@ mod tests {
             "signing_key_file",
             "brwnx-panda-velvet",
             "a-b-c-d-e-f-g",
+            // Run together: stand-ins, names, random letters, keyboard rows.
+            "supersecretpassword",
+            "kubernetesdashboard",
+            "correcthorsebatterystaple",
+            "letmeinpleasenow",
+            "qwertyuiopasdfgh",
+            "localdevelopmentonly",
+            "xkqzvbnmwrtplkjhgf",
+            "amberamberamberamber",
+            "cinderblossom",
         ] {
             assert!(!is_passphrase(value.as_bytes()), "{value}");
         }
