@@ -4761,6 +4761,14 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("passphrase", "checkout.conf", "[signing]\nkey_passphrase = {v}\n".to_string(), [r.pick(&["ribbon", "summit", "winter"]), r.pick(&["autumn", "forest", "basket"]), r.pick(&["carbon", "coral", "cactus"])].join(".")),
         // Or run the words together.
         ("passphrase", "prod.py", "DATABASES = {}\nDB_PASSWORD = \"{v}\"\n".to_string(), [r.pick(&["silver", "cinder", "hollow"]), r.pick(&["glacier", "blossom", "crater"]), r.pick(&["maple", "nectar", "granite"]), r.pick(&["laurel", "tundra", "violet"])].concat()),
+        // Words and a number, as people make passwords; and in SQL, a passphrase.
+        ("human-password", "settings.py", "DEBUG = False\nDB_PASSWORD = \"{v}\"\n".to_string(), format!("{}{}{}", r.pick(&["Harbor", "Pepper", "Breeze"]), r.pick(&["Gray", "Thunder", "Walnut"]), r.pick(&["37", "1982", "6"]))),
+        ("human-password", "roles.sql", "CREATE USER app_owner IDENTIFIED BY \"{v}\";\n".to_string(), format!("{}.{}.{}*", r.pick(&["desert", "spruce", "panda"]), r.pick(&["pink", "winter", "compass"]), r.pick(&["82", "66", "9"]))),
+        ("url-short-hex", "db.js", "mongoose.connect('mongodb://inventory:{v}@mongo.internal:27017/inventory');\n".to_string(), {
+            // 8 hex digits with repeats, as a random draw often has (`4bb9f04b`: 2.2 bits).
+            let (a, b) = (r.pick(&["4", "7"]), r.pick(&["b", "c"]));
+            format!("{a}{b}{b}{}{}{}{a}{b}", r.pick(&["9", "2"]), r.pick(&["f", "e"]), r.pick(&["0", "5"]))
+        }),
         ("plist-storage-key", "Keys.plist", "<dict>\n\t<key>AzureStorageKey</key>\n\t<string>{v}</string>\n</dict>\n".to_string(), format!("{}==", r.s(B64, 86))),
     ];
     for (kind, file, content, secret) in planted {
@@ -4801,6 +4809,12 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
             .to_string(),
     );
     c.neg("passphrase", "docker-compose.yml", "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: supersecretpassword\n      DASHBOARD_SECRET: kubernetesdashboard\n".to_string());
+    c.neg(
+        "human-password",
+        "seed.yml",
+        "admin_password: Welcome1\nreadonly_password: Password1\nsecret: hunter42\npassword_hasher: Argon2\n"
+            .to_string(),
+    );
     // Value first, but no secret: a lifetime, a reference, an address.
     c.neg("value-name-pair", "task-definition.json", "\"environment\": [\n  {\"value\": \"3600\", \"name\": \"TOKEN_TTL\"},\n  {\"value\": \"${DB_PASSWORD}\", \"name\": \"DB_PASSWORD\"},\n  {\"value\": \"https://auth.acme.io/oauth/token\", \"name\": \"TOKEN_URL\"}\n]\n".to_string());
     c.neg(

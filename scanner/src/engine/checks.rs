@@ -968,6 +968,9 @@ const NAME_WORDS: &[&str] = &[
 /// `self.cipher.decrypt`): there, no word may be one that code names things with
 /// ([`CODE_CHAIN_WORDS`]) either.
 pub fn is_passphrase(secret: &[u8]) -> bool {
+    if is_words_and_number(secret) {
+        return true;
+    }
     let Some(&separator) = secret.iter().find(|&&b| matches!(b, b' ' | b'-' | b'_' | b'.')) else {
         return is_run_together_passphrase(secret);
     };
@@ -984,6 +987,69 @@ pub fn is_passphrase(secret: &[u8]) -> bool {
     let distinct = words.iter().enumerate().all(|(i, word)| !words[..i].contains(word));
     secret.len() >= 14 && (3..=6).contains(&words.len()) && words.iter().all(plain_word) && distinct
 }
+
+/// Whether `secret` is a password made as people make them: one to four plain words, run
+/// together, capitalised or joined by one kind of separator, then a number of one to four
+/// digits and perhaps a symbol (`Pine84`, `HarborGray3`, `pepperthunder2022`,
+/// `brown-hawk-28`, `spruce.winter.66*`). Names of things are made so too (`Route53`,
+/// `Base64`, `Python3`, `node-pool-3`, `Welcome1`): no word may be one of
+/// [`NAME_WORDS`], [`CODE_CHAIN_WORDS`], [`TECH_WORDS`] or [`RUN_TOGETHER_STAND_INS`].
+fn is_words_and_number(secret: &[u8]) -> bool {
+    let body = secret.strip_suffix(b"!").or(secret.strip_suffix(b"#")).or(secret.strip_suffix(b"?"));
+    let body = body.or(secret.strip_suffix(b"*")).or(secret.strip_suffix(b"@")).or(secret.strip_suffix(b"$"));
+    let body = body.unwrap_or(secret);
+    let digits = body.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    if !(1..=4).contains(&digits) || secret.len() < 6 {
+        return false;
+    }
+    let words = &body[..body.len() - digits];
+    let separators: Vec<u8> = words.iter().copied().filter(|b| matches!(b, b'-' | b'.' | b'_')).collect();
+    if separators.iter().any(|&b| b != separators[0])
+        || words.first().is_some_and(|b| !b.is_ascii_alphabetic())
+    {
+        return false;
+    }
+    // The number follows the last word or the same separator (`brown-hawk-28`).
+    let words = match separators.first() {
+        Some(&separator) => words.strip_suffix(&[separator]).unwrap_or(words),
+        None => words,
+    };
+    if words.last().is_none_or(|b| !b.is_ascii_alphabetic()) {
+        return false;
+    }
+    let mut count = 0;
+    for chunk in words.split(|&b| matches!(b, b'-' | b'.' | b'_')) {
+        let mut at = 0;
+        while at < chunk.len() {
+            let word = next_piece(&chunk[at..]);
+            at += word.len();
+            count += 1;
+            let lower = word.to_ascii_lowercase();
+            let plain = (3..=20).contains(&word.len())
+                && word.iter().all(u8::is_ascii_alphabetic)
+                && word[1..].iter().all(u8::is_ascii_lowercase)
+                && is_word(word);
+            let listed = [NAME_WORDS, CODE_CHAIN_WORDS, TECH_WORDS, RUN_TOGETHER_STAND_INS]
+                .iter()
+                .any(|list| list.iter().any(|name| name.as_bytes() == lower));
+            if !plain || listed || count > 4 {
+                return false;
+            }
+        }
+    }
+    count >= 1
+}
+
+/// Names of software, formats and algorithms that end in a version or a size
+/// (`Python3`, `Sha256`, `Ubuntu2204`, `Vue3`): a word and a number, but no password.
+const TECH_WORDS: &[&str] = &[
+    "base", "route", "sha", "hmac", "pbkdf", "argon", "bcrypt", "scrypt", "aes", "rsa", "ecdsa", "utf",
+    "latin", "ascii", "python", "java", "node", "php", "dotnet", "win", "linux", "ubuntu", "debian",
+    "alpine", "centos", "vue", "angular", "react", "gpt", "http", "tls", "ssl", "ipv", "mysql", "mariadb",
+    "sqlite", "mssql", "version", "release", "build", "level", "tier", "phase", "step", "round", "part",
+    "page", "line", "row", "slot", "shard", "replica", "worker", "pool", "batch", "instance", "server",
+    "web", "volume", "size",
+];
 
 /// Whether `secret` is a passphrase written without separators
 /// (`silverglaciermaplelaurel`): 16-48 lower-case letters that read as words, with no
@@ -1026,9 +1092,10 @@ fn is_run_together_passphrase(secret: &[u8]) -> bool {
 }
 
 /// Words that give a value away as a stand-in or a name when written as one word under a
-/// password's name (`letmeinplease`, `mytestpassword`, `rootuseraccess`): the short names
+/// password's name (`letmeinplease`, `mytestpassword`, `hunter42`): the short names
 /// worth looking for inside, and stand-ins beyond [`NAME_WORDS`].
 const RUN_TOGETHER_STAND_INS: &[&str] = &[
+    "hunter",
     "pass",
     "pwd",
     "test",
@@ -2008,6 +2075,14 @@ mod tests {
             "ribbon.autumn.carbon",
             "silverglaciermaplelaurel",
             "cinderblossomsagenectar",
+            // Words and a number.
+            "Pine84",
+            "HarborGray3",
+            "pepperthunder2022",
+            "brown-hawk-28",
+            "spruce.winter.66*",
+            "Sailor-Latte-Mango-19",
+            "BreezePepper69!",
         ] {
             assert!(is_passphrase(value.as_bytes()), "{value}");
         }
@@ -2038,6 +2113,20 @@ mod tests {
             "xkqzvbnmwrtplkjhgf",
             "amberamberamberamber",
             "cinderblossom",
+            // Names with a version or a number, stand-ins with a digit.
+            "Route53",
+            "Base64",
+            "Python3",
+            "node-pool-3",
+            "Welcome1",
+            "Password1",
+            "admin123",
+            "Test1234",
+            "hunter42",
+            "Summer",
+            "us-east-1",
+            "v1.2.3",
+            "Pine-84-x",
         ] {
             assert!(!is_passphrase(value.as_bytes()), "{value}");
         }

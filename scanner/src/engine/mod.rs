@@ -478,7 +478,7 @@ impl RuleSet {
                     // A passphrase is one only under a password's or a secret's name.
                     if compiled.accepts_judged(value, passphrase)
                         && !(compiled.rule.generic && names_a_non_secret(haystack, captures, secret.clone()))
-                        && (!passphrase || names_a_password(haystack, captures))
+                        && (!passphrase || names_a_password(haystack, captures, &secret))
                     {
                         on_match(RawMatch { rule: rule_index, secret, whole: found.range(), anchor: None });
                     }
@@ -559,12 +559,15 @@ impl CompiledRule {
         // 10-character ones. A generic rule's short value (8 to 15 characters) is judged
         // against what its length allows: log2(length) - 0.75, a bar that random values
         // pass, while placeholders, names and references are told apart by the checks above,
-        // not by their entropy.
+        // not by their entropy. Other rules keep their bar: without those checks, it is
+        // what drops words (`commented` in a `.netrc`).
         let short = rule.generic && (8..16).contains(&secret.len());
         // Short hex draws from 16 symbols only, so repeats are common: the bars above drop
         // 10-29% of random 8- to 18-digit hex values. Under 0.5 * log2(length) + 0.6 falls
-        // fewer than one in twenty (2.1 bits for 8 digits, 2.6 for 16).
-        let short_hex = rule.generic && (8..20).contains(&secret.len()) && all_hex;
+        // fewer than one in twenty (2.1 bits for 8 digits, 2.6 for 16). This holds for
+        // every rule that finds values this short (`4bb9f04b` in a database URL): hex is no
+        // word.
+        let short_hex = (8..20).contains(&secret.len()) && all_hex;
         let min_entropy = rule.entropy.map(|min| {
             let min = if hex { min.min(3.2) } else { min };
             let length_bits = (secret.len() as f64).log2();
@@ -591,11 +594,21 @@ impl CompiledRule {
     }
 }
 
-/// Whether a generic match's `name` group names a password or a secret, which a
-/// passphrase may be; a key's or a token's name given words (`METADATA_KEY =
-/// 'pydantic-mypy-metadata'`) holds a lookup key or a label.
-fn names_a_password(haystack: &[u8], captures: &Captures) -> bool {
-    captures.get_group_by_name("name").is_some_and(|name| names_a_password_in(&haystack[name.range()]))
+/// Whether a generic match's `name` group (or, with none, its text before the value) names
+/// a password or a secret, which a passphrase may be; a key's or a token's name given words
+/// (`METADATA_KEY = 'pydantic-mypy-metadata'`) holds a lookup key or a label.
+fn names_a_password(haystack: &[u8], captures: &Captures, secret: &Range<usize>) -> bool {
+    match captures.get_group_by_name("name") {
+        Some(name) => names_a_password_in(&haystack[name.range()]),
+        // A rule with no name knows a password by the statement around it: the text it
+        // matched before the value says so or not (`WITH LOGIN PASSWORD '…'`, `Password=…;`,
+        // SQL's `IDENTIFIED BY '…'`).
+        None => captures.get_match().is_some_and(|found| {
+            let before = &haystack[found.start()..secret.start];
+            names_a_password_in(before)
+                || memchr::memmem::find(&before.to_ascii_lowercase(), b"identified by").is_some()
+        }),
+    }
 }
 
 /// [`names_a_password`] for the name itself.
