@@ -1036,6 +1036,13 @@ fn providers() -> Vec<Provider> {
                 format!("{}{}", concat!("dp.", "pt."), r.s(BASE62, 43))
             }
         }),
+        p("tailscale", ["TS_AUTHKEY", "TAILSCALE_OAUTH_CLIENT_SECRET"], 2, |r| {
+            let kind = r.pick(&["auth-", "client-", "api-"]);
+            format!("{}{kind}k{}CNTRL-{}", concat!("tsk", "ey-"), r.s(BASE62, 10), r.s(BASE62, 34))
+        }),
+        p("apify", ["APIFY_TOKEN", "APIFY_API_TOKEN"], 2, |r| {
+            format!("{}{}", concat!("apify", "_api_"), r.s(BASE62, 36))
+        }),
         p("vault", ["VAULT_TOKEN", "VAULT_ROOT"], 4, |r| {
             // Vault >= 1.10 service tokens: `hvs.` and a ~90-character body.
             let len = r.range(86, 100);
