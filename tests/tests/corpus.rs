@@ -4776,6 +4776,9 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
             let (a, b) = (r.pick(&["4", "7"]), r.pick(&["b", "c"]));
             format!("{a}{b}{b}{}{}{}{a}{b}", r.pick(&["9", "2"]), r.pick(&["f", "e"]), r.pick(&["0", "5"]))
         }),
+        ("yaml-value-child", ".gitlab-ci.yml", "variables:\n  ENVIRONMENT:\n    value: production\n  WEBHOOK_SECRET:\n    description: \"signs the deploy hook\"\n    value: {v}\n".to_string(), r.s(HEX, 64)),
+        ("ssm-export", "ssm-live.json", "{\n  \"Parameters\": [\n    {\n      \"Name\": \"/live/checkout/azure/storage/key\",\n      \"Type\": \"SecureString\",\n      \"Version\": 6,\n      \"Value\": \"{v}\"\n    }\n  ]\n}\n".to_string(), format!("{}==", r.s(B64, 86))),
+        ("xml-properties-entry", "app-config.xml", "<properties>\n  <entry key=\"azure.storage.account\">stx5kxdzk</entry>\n  <entry key=\"azure.storage.key\">{v}</entry>\n</properties>\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("plist-storage-key", "Keys.plist", "<dict>\n\t<key>AzureStorageKey</key>\n\t<string>{v}</string>\n</dict>\n".to_string(), format!("{}==", r.s(B64, 86))),
     ];
     for (kind, file, content, secret) in planted {
