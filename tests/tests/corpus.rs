@@ -4779,6 +4779,7 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("yaml-value-child", ".gitlab-ci.yml", "variables:\n  ENVIRONMENT:\n    value: production\n  WEBHOOK_SECRET:\n    description: \"signs the deploy hook\"\n    value: {v}\n".to_string(), r.s(HEX, 64)),
         ("ssm-export", "ssm-live.json", "{\n  \"Parameters\": [\n    {\n      \"Name\": \"/live/checkout/azure/storage/key\",\n      \"Type\": \"SecureString\",\n      \"Version\": 6,\n      \"Value\": \"{v}\"\n    }\n  ]\n}\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("xml-properties-entry", "app-config.xml", "<properties>\n  <entry key=\"azure.storage.account\">stx5kxdzk</entry>\n  <entry key=\"azure.storage.key\">{v}</entry>\n</properties>\n".to_string(), format!("{}==", r.s(B64, 86))),
+        ("docker-config-auth", ".dockercfg", "{\n  \"quay.io\": {\n    \"auth\": \"{v}\",\n    \"email\": \"ci@acme.io\"\n  }\n}\n".to_string(), b64(format!("ci_robot:{}", r.s(BASE62, 32)).as_bytes(), B64, true)),
         ("plist-storage-key", "Keys.plist", "<dict>\n\t<key>AzureStorageKey</key>\n\t<string>{v}</string>\n</dict>\n".to_string(), format!("{}==", r.s(B64, 86))),
     ];
     for (kind, file, content, secret) in planted {
@@ -4825,6 +4826,14 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         "admin_password: Welcome1\nreadonly_password: Password1\nsecret: hunter42\npassword_hasher: Argon2\n"
             .to_string(),
     );
+    // Tokens a deployment step replaces, and base64 of a default password in an example.
+    c.neg(
+        "template-token",
+        ".netrc.tmpl",
+        "machine api.heroku.com\n  login deploy@acme.io\n  password __HEROKU_API_KEY__\n".to_string(),
+    );
+    c.neg("template-token", "web.config", "<add key=\"DbPassword\" value=\"#{DbPassword}#\" />\n<add key=\"ApiToken\" value=\"@@API_TOKEN@@\" />\n".to_string());
+    c.neg("k8s-secret-placeholder", "secret.example.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: crm-sync\ntype: Opaque\ndata:\n  username: cG9zdGdyZXM=\n  password: cG9zdGdyZXM=\n".to_string());
     // Value first, but no secret: a lifetime, a reference, an address.
     c.neg("value-name-pair", "task-definition.json", "\"environment\": [\n  {\"value\": \"3600\", \"name\": \"TOKEN_TTL\"},\n  {\"value\": \"${DB_PASSWORD}\", \"name\": \"DB_PASSWORD\"},\n  {\"value\": \"https://auth.acme.io/oauth/token\", \"name\": \"TOKEN_URL\"}\n]\n".to_string());
     c.neg(

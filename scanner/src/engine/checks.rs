@@ -202,8 +202,10 @@ fn is_encrypted_envelope(secret: &[u8]) -> bool {
 
 /// Passwords that stand for "a password goes here" when a whole credential is written
 /// out, as in `username:password`.
-const STAND_IN_PASSWORDS: &[&str] =
-    &["password", "passwd", "pass", "secret", "admin", "root", "test", "user", "username", "guest"];
+const STAND_IN_PASSWORDS: &[&str] = &[
+    "password", "passwd", "pass", "secret", "admin", "root", "test", "user", "username", "guest", "postgres",
+    "mysql", "changeit",
+];
 
 /// The password of a `user:password` pair, or the whole value.
 fn password_of_pair(value: &[u8]) -> &[u8] {
@@ -347,6 +349,9 @@ fn reads_as_one_case(word: &[u8]) -> bool {
 /// start with the same sigils (`#xs@h2yeppz!^…`, `&@JWZJtZ7r…`): only a name after the
 /// sigil, running to the end or into a member access, makes a reference.
 pub fn is_reference(value: &[u8]) -> bool {
+    if is_template_token(value) {
+        return true;
+    }
     let Some((&sigil, rest)) = value.split_first() else { return false };
     let rest = if sigil == b'$' { rest.strip_prefix(b"$").unwrap_or(rest) } else { rest };
     let name_len = if rest.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_') {
@@ -384,6 +389,19 @@ pub fn is_reference(value: &[u8]) -> bool {
         b'@' | b'&' | b'*' => alias,
         _ => false,
     }
+}
+
+/// Whether `value` is a token that a deployment step replaces with the secret:
+/// `__HEROKU_API_KEY__`, `#{DbPassword}#`, `@@DB_PASSWORD@@` (Azure DevOps' and Octopus'
+/// token replacement, release scripts). A name between the same two marks, doubled.
+fn is_template_token(value: &[u8]) -> bool {
+    [(&b"__"[..], &b"__"[..]), (b"#{", b"}#"), (b"@@", b"@@"), (b"##", b"##")].iter().any(|(open, close)| {
+        value.strip_prefix(*open).and_then(|inner| inner.strip_suffix(*close)).is_some_and(|name| {
+            name.first().is_some_and(u8::is_ascii_alphabetic)
+                && name.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                && reads_as_name(name)
+        })
+    })
 }
 
 /// Whether `value` is an OpenPGP key id or fingerprint as git's `user.signingkey` takes
@@ -2362,6 +2380,9 @@ mod tests {
     #[test]
     fn references_are_told_from_random_values_that_start_with_a_sigil() {
         for value in [
+            "__HEROKU_API_KEY__",
+            "#{DbPassword}#",
+            "@@DB_PASSWORD@@",
             "$DB_PASSWORD",
             "$$DB_PASSWORD",
             "$env:API_TOKEN",
@@ -2387,6 +2408,8 @@ mod tests {
             "%9fK2mQ7xLp4Zr8Tn",
             "%{Zq8xLp4#Tn2}",
             "$Kx9pQ)vL2#",
+            "__xK9qTmW2vL8pZr__",
+            "@@Wq4nZ8tLm2Xr7Kv5@@",
         ] {
             assert!(!is_reference(value.as_bytes()), "{value}");
         }
