@@ -4780,6 +4780,19 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("ssm-export", "ssm-live.json", "{\n  \"Parameters\": [\n    {\n      \"Name\": \"/live/checkout/azure/storage/key\",\n      \"Type\": \"SecureString\",\n      \"Version\": 6,\n      \"Value\": \"{v}\"\n    }\n  ]\n}\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("xml-properties-entry", "app-config.xml", "<properties>\n  <entry key=\"azure.storage.account\">stx5kxdzk</entry>\n  <entry key=\"azure.storage.key\">{v}</entry>\n</properties>\n".to_string(), format!("{}==", r.s(B64, 86))),
         ("docker-config-auth", ".dockercfg", "{\n  \"quay.io\": {\n    \"auth\": \"{v}\",\n    \"email\": \"ci@acme.io\"\n  }\n}\n".to_string(), b64(format!("ci_robot:{}", r.s(BASE62, 32)).as_bytes(), B64, true)),
+        // Secrets in program source: fallbacks of environment lookups, passwords by
+        // position, header setters, map arrows.
+        ("env-fallback", "Jenkinsfile.groovy", "def ADMIN_PASSWORD = System.getenv('DB_PASSWORD') ?: '{v}'\n".to_string(), format!("{}*{}", r.mixed(9, 9), r.mixed(8, 8))),
+        ("env-fallback", "store.pm", "my $db_pass = $ENV{DB_PASSWORD} // '{v}';\n".to_string(), format!("{}*{}", r.mixed(9, 9), r.mixed(8, 8))),
+        ("env-fallback", "Auth.swift", "static let jwtSigningKey = ProcessInfo.processInfo.environment[\"JWT_SECRET\"] ?? \"{v}\"\n".to_string(), format!("{}=", r.s(B64, 43))),
+        ("env-fallback", "token_service.R", "jwt_signing_key <- Sys.getenv(\"JWT_SECRET\", unset = \"{v}\")\n".to_string(), r.s(HEX, 64)),
+        ("env-fallback", "migrate.lua", "local SMTP_PASSWORD = os.getenv(\"SMTP_PASSWORD\") or \"{v}\"\n".to_string(), format!("{}%{}", r.mixed(9, 9), r.mixed(8, 8))),
+        ("positional-password", "database.ts", "const pool = mysql.createPool('db.internal', 'backend', '{v}');\n".to_string(), format!("{}*{}", r.mixed(9, 9), r.mixed(8, 8))),
+        ("positional-password", "ldap.go", "if err := l.Bind(\"cn=deploy\", \"{v}\"); err != nil {\n\treturn err\n}\n".to_string(), format!("{}~{}", r.mixed(9, 9), r.mixed(7, 7))),
+        ("positional-password", "smtp.cpp", "session->login(\"etl\", \"{v}\");\n".to_string(), format!("{}~{}", r.mixed(9, 9), r.mixed(7, 7))),
+        ("header-setter", "ApiClient.cs", "_http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(\"Bearer\", \"{v}\");\n".to_string(), r.s(HEX, 32)),
+        ("header-setter", "ACMTelemetry.m", "[request setValue:@\"{v}\" forHTTPHeaderField:@\"DD-API-KEY\"];\n".to_string(), r.s(HEX, 32)),
+        ("map-arrow", "Otp.scala", "val settings = Map(\n  \"twilioAuthToken\" -> \"{v}\"\n)\n".to_string(), r.s(HEX, 32)),
         ("plist-storage-key", "Keys.plist", "<dict>\n\t<key>AzureStorageKey</key>\n\t<string>{v}</string>\n</dict>\n".to_string(), format!("{}==", r.s(B64, 86))),
     ];
     for (kind, file, content, secret) in planted {
@@ -4834,6 +4847,8 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
     );
     c.neg("template-token", "web.config", "<add key=\"DbPassword\" value=\"#{DbPassword}#\" />\n<add key=\"ApiToken\" value=\"@@API_TOKEN@@\" />\n".to_string());
     c.neg("k8s-secret-placeholder", "secret.example.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: crm-sync\ntype: Opaque\ndata:\n  username: cG9zdGdyZXM=\n  password: cG9zdGdyZXM=\n".to_string());
+    // Patterns that detect tokens, kept under a token's name.
+    c.neg("regex-pattern", "patterns.rb", "PATTERNS = {\n  slack_token: 'xox[baprs]-[0-9A-Za-z-]{10,72}',\n  github_token: '^ghp_[A-Za-z0-9]{36}$'\n}\n".to_string());
     // Value first, but no secret: a lifetime, a reference, an address.
     c.neg("value-name-pair", "task-definition.json", "\"environment\": [\n  {\"value\": \"3600\", \"name\": \"TOKEN_TTL\"},\n  {\"value\": \"${DB_PASSWORD}\", \"name\": \"DB_PASSWORD\"},\n  {\"value\": \"https://auth.acme.io/oauth/token\", \"name\": \"TOKEN_URL\"}\n]\n".to_string());
     c.neg(

@@ -391,6 +391,27 @@ pub fn is_reference(value: &[u8]) -> bool {
     }
 }
 
+/// Whether `value` is a regular expression, as code that detects or validates tokens keeps
+/// them under a token's name (`slack_token: 'xox[baprs]-[0-9A-Za-z-]{10,72}'`): a
+/// character class with a range (`[0-9`, `[A-Za-z`), a repetition count after a class or
+/// group (`]{10,72}`, `){2}`), an escape class (`\d`, `\w`) or a group's flags (`(?:`).
+/// A random password may hold a bracket or a brace, but not these in sequence.
+pub fn looks_like_regex(value: &[u8]) -> bool {
+    let class_range = value.windows(4).any(|w| {
+        w[0] == b'['
+            && (w[1] == b'^' || w[1].is_ascii_alphanumeric())
+            && w[2] == b'-'
+            && w[3].is_ascii_alphanumeric()
+            || w[0] == b'[' && w[1] == b'^' && w[2].is_ascii_alphanumeric() && w[3] == b'-'
+    });
+    let counted =
+        value.windows(3).any(|w| matches!(w[0], b']' | b')') && w[1] == b'{' && w[2].is_ascii_digit());
+    let escape_class = value.windows(2).any(|w| w[0] == b'\\' && matches!(w[1], b'd' | b'w' | b's' | b'b'));
+    let group =
+        memchr::memmem::find(value, b"(?:").is_some() || memchr::memmem::find(value, b"(?i)").is_some();
+    class_range || counted || (escape_class && value.iter().any(|b| matches!(b, b'+' | b'*' | b'{'))) || group
+}
+
 /// Whether `value` is a token that a deployment step replaces with the secret:
 /// `__HEROKU_API_KEY__`, `#{DbPassword}#`, `@@DB_PASSWORD@@` (Azure DevOps' and Octopus'
 /// token replacement, release scripts). A name between the same two marks, doubled.
@@ -2412,6 +2433,16 @@ mod tests {
             "@@Wq4nZ8tLm2Xr7Kv5@@",
         ] {
             assert!(!is_reference(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn regular_expressions_are_told_from_passwords() {
+        for regex in ["xox[baprs]-[0-9A-Za-z-]{10,72}", "^ghp_[A-Za-z0-9]{36}$", "(?:sk|rk)_live_\\w+"] {
+            assert!(looks_like_regex(regex.as_bytes()), "{regex}");
+        }
+        for password in ["Kq8[zX2-vL9pQ", "a]{b7x!Qm2Lp", "Wq4n{Z8tLm2Xr7K}v5", "p49B5ivIFN3%~==w0u2"] {
+            assert!(!looks_like_regex(password.as_bytes()), "{password}");
         }
     }
 

@@ -541,6 +541,7 @@ impl CompiledRule {
             && (checks::looks_like_identifier(secret)
                 || checks::is_email_address(secret)
                 || checks::looks_like_code(secret)
+                || checks::looks_like_regex(secret)
                 || checks::looks_like_path(secret)
                 || checks::is_uuid(secret)
                 || checks::is_ulid(secret)
