@@ -122,16 +122,17 @@ pub fn open_push(repo_dir: &Path, quarantine: &Quarantine) -> Result<PushView, E
         .tempdir()
         .map_err(|err| Error::Input(format!("cannot create a temporary object directory: {err}")))?;
     open.push(layer.path().to_path_buf());
-    drop(listed);
     // The view owns the directory from here: an error drops it, which unlists and removes it.
     let dir = layer.path().to_path_buf();
     let mut view = PushView { repo, layer: Some(layer) };
-    std::fs::create_dir_all(dir.join("info"))
-        .and_then(|()| {
-            let list: String = stores.iter().map(|p| format!("{}\n", p.display())).collect();
-            std::fs::write(dir.join("info/alternates"), list)
-        })
-        .map_err(|err| Error::Input(format!("cannot write the temporary object directory: {err}")))?;
+    // Written under the lock too: once `close_push_views` has removed the directory, a
+    // write here would make it again, and nothing would remove it.
+    let written = std::fs::create_dir_all(dir.join("info")).and_then(|()| {
+        let list: String = stores.iter().map(|p| format!("{}\n", p.display())).collect();
+        std::fs::write(dir.join("info/alternates"), list)
+    });
+    drop(listed);
+    written.map_err(|err| Error::Input(format!("cannot write the temporary object directory: {err}")))?;
     let odb = gix::odb::at(&dir, view.repo.object_hash())
         .map_err(|err| Error::Open { path: objects.display().to_string(), message: err.to_string() })?;
     view.repo.objects = odb.into();
