@@ -4787,7 +4787,7 @@ fn less_common_syntax_cases(r: &mut Rng, c: &mut Corpus) {
         ("env-fallback", "Auth.swift", "static let jwtSigningKey = ProcessInfo.processInfo.environment[\"JWT_SECRET\"] ?? \"{v}\"\n".to_string(), format!("{}=", r.s(B64, 43))),
         ("env-fallback", "token_service.R", "jwt_signing_key <- Sys.getenv(\"JWT_SECRET\", unset = \"{v}\")\n".to_string(), r.s(HEX, 64)),
         ("env-fallback", "migrate.lua", "local SMTP_PASSWORD = os.getenv(\"SMTP_PASSWORD\") or \"{v}\"\n".to_string(), format!("{}%{}", r.mixed(9, 9), r.mixed(8, 8))),
-        ("positional-password", "database.ts", "const pool = mysql.createPool('db.internal', 'backend', '{v}');\n".to_string(), format!("{}*{}", r.mixed(9, 9), r.mixed(8, 8))),
+        ("positional-password", "Store.groovy", "def sql = Sql.newInstance('jdbc:postgresql://db.internal:5432/app', 'app', '{v}', 'org.postgresql.Driver')\n".to_string(), format!("{}*{}", r.mixed(9, 9), r.mixed(8, 8))),
         ("positional-password", "ldap.go", "if err := l.Bind(\"cn=deploy\", \"{v}\"); err != nil {\n\treturn err\n}\n".to_string(), format!("{}~{}", r.mixed(9, 9), r.mixed(7, 7))),
         ("positional-password", "smtp.cpp", "session->login(\"etl\", \"{v}\");\n".to_string(), format!("{}~{}", r.mixed(9, 9), r.mixed(7, 7))),
         ("header-setter", "ApiClient.cs", "_http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(\"Bearer\", \"{v}\");\n".to_string(), r.s(HEX, 32)),

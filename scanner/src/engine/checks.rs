@@ -397,15 +397,19 @@ pub fn is_reference(value: &[u8]) -> bool {
 /// group (`]{10,72}`, `){2}`), an escape class (`\d`, `\w`) or a group's flags (`(?:`).
 /// A random password may hold a bracket or a brace, but not these in sequence.
 pub fn looks_like_regex(value: &[u8]) -> bool {
+    // The ranges regexes use (`[0-9`, `[a-z`, `[A-F`), not any `[x-y` a random value holds.
     let class_range = value.windows(4).any(|w| {
         w[0] == b'['
-            && (w[1] == b'^' || w[1].is_ascii_alphanumeric())
             && w[2] == b'-'
-            && w[3].is_ascii_alphanumeric()
-            || w[0] == b'[' && w[1] == b'^' && w[2].is_ascii_alphanumeric() && w[3] == b'-'
+            && matches!((w[1], w[3]), (b'0', b'9') | (b'a', b'z' | b'f') | (b'A', b'Z' | b'F'))
     });
-    let counted =
-        value.windows(3).any(|w| matches!(w[0], b']' | b')') && w[1] == b'{' && w[2].is_ascii_digit());
+    // A count closed as a count: `]{10,72}`, `){2}`.
+    let counted = value.windows(2).enumerate().any(|(at, w)| {
+        matches!(w[0], b']' | b')') && w[1] == b'{' && {
+            let digits = value[at + 2..].iter().take_while(|b| b.is_ascii_digit()).count();
+            digits > 0 && matches!(value.get(at + 2 + digits), Some(b'}' | b','))
+        }
+    });
     let escape_class = value.windows(2).any(|w| w[0] == b'\\' && matches!(w[1], b'd' | b'w' | b's' | b'b'));
     let group =
         memchr::memmem::find(value, b"(?:").is_some() || memchr::memmem::find(value, b"(?i)").is_some();
@@ -420,9 +424,31 @@ fn is_template_token(value: &[u8]) -> bool {
         value.strip_prefix(*open).and_then(|inner| inner.strip_suffix(*close)).is_some_and(|name| {
             name.first().is_some_and(u8::is_ascii_alphabetic)
                 && name.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-                && reads_as_name(name)
+                && is_named_in_words(name)
         })
     })
+}
+
+/// Whether a template token's `name` is made of words (`HEROKU_API_KEY`, `DbPassword`,
+/// `SMTP_PASS`): each piece of three letters or more a word or a short acronym, digits at
+/// most four in a row, and one such piece at least. Random text between the marks
+/// (`__k9x2mq7vz4__`) cuts into scraps.
+fn is_named_in_words(name: &[u8]) -> bool {
+    let mut worded = false;
+    for (_, piece) in pieces(name) {
+        if piece[0].is_ascii_digit() {
+            if piece.len() > 4 {
+                return false;
+            }
+        } else if piece.len() >= 3 {
+            let acronym = piece.len() <= 5 && piece.iter().all(u8::is_ascii_uppercase);
+            if !acronym && !is_word(piece) {
+                return false;
+            }
+            worded = true;
+        }
+    }
+    worded
 }
 
 /// Whether `value` is an OpenPGP key id or fingerprint as git's `user.signingkey` takes
@@ -995,7 +1021,10 @@ const NAME_WORDS: &[&str] = &[
     "staple",
 ];
 
-/// Whether `secret` is a passphrase: three to six distinct lower-case words of 3-10 letters,
+/// Whether `secret` is a password made of words, which the checks for names and randomness
+/// would drop: words and a number as people make them ([`is_words_and_number`]), a
+/// passphrase run together ([`is_run_together_passphrase`]), or a passphrase of three to
+/// six distinct lower-case words of 3-10 letters,
 /// pronounceable, joined by one kind of separator (space, `-`, `_` or `.`), none of them
 /// [`NAME_WORDS`] (`lucky-panda-velvet`, `happy badger tiger meadow`,
 /// `crystal_lotus_marble`, `ribbon.autumn.carbon`). Such a value has one character class
@@ -1021,7 +1050,7 @@ pub fn is_passphrase(secret: &[u8]) -> bool {
             && word.iter().all(u8::is_ascii_lowercase)
             && is_word(word)
             && !listed(NAME_WORDS, word)
-            && !(code_joined && listed(CODE_CHAIN_WORDS, word))
+            && !(code_joined && (listed(CODE_CHAIN_WORDS, word) || listed(CODE_CHAIN_WORDS, singular(word))))
     };
     let distinct = words.iter().enumerate().all(|(i, word)| !words[..i].contains(word));
     secret.len() >= 14 && (3..=6).contains(&words.len()) && words.iter().all(plain_word) && distinct
@@ -1067,9 +1096,21 @@ fn is_words_and_number(secret: &[u8]) -> bool {
                 && word.iter().all(u8::is_ascii_alphabetic)
                 && word[1..].iter().all(u8::is_ascii_lowercase)
                 && is_word(word);
-            let listed = [NAME_WORDS, CODE_CHAIN_WORDS, TECH_WORDS, RUN_TOGETHER_STAND_INS]
-                .iter()
-                .any(|list| list.iter().any(|name| name.as_bytes() == lower));
+            // A stand-in inside a word counts (`mypass123`, `testuser1`, `letmein1`); a short
+            // one only where the word starts with it, as `pass` is in `compass`.
+            let unprefixed = lower.strip_prefix(b"my").unwrap_or(&lower);
+            let stand_in = RUN_TOGETHER_STAND_INS.iter().any(|stand_in| {
+                let stand_in = stand_in.as_bytes();
+                if stand_in.len() >= 5 {
+                    holds(&lower, stand_in)
+                } else {
+                    unprefixed.starts_with(stand_in)
+                }
+            });
+            let listed = stand_in
+                || [NAME_WORDS, CODE_CHAIN_WORDS, TECH_WORDS]
+                    .iter()
+                    .any(|list| list.iter().any(|name| name.as_bytes() == lower));
             if !plain || listed || count > 4 {
                 return false;
             }
@@ -1081,12 +1122,12 @@ fn is_words_and_number(secret: &[u8]) -> bool {
 /// Names of software, formats and algorithms that end in a version or a size
 /// (`Python3`, `Sha256`, `Ubuntu2204`, `Vue3`): a word and a number, but no password.
 const TECH_WORDS: &[&str] = &[
-    "base", "route", "sha", "hmac", "pbkdf", "argon", "bcrypt", "scrypt", "aes", "rsa", "ecdsa", "utf",
-    "latin", "ascii", "python", "java", "node", "php", "dotnet", "win", "linux", "ubuntu", "debian",
-    "alpine", "centos", "vue", "angular", "react", "gpt", "http", "tls", "ssl", "ipv", "mysql", "mariadb",
-    "sqlite", "mssql", "version", "release", "build", "level", "tier", "phase", "step", "round", "part",
-    "page", "line", "row", "slot", "shard", "replica", "worker", "pool", "batch", "instance", "server",
-    "web", "volume", "size",
+    "base", "route", "argon", "bcrypt", "scrypt", "aes", "ecdsa", "utf", "latin", "ascii", "python", "java",
+    "dotnet", "win", "linux", "ubuntu", "debian", "alpine", "centos", "vue", "angular", "react", "ipv",
+    "mariadb", "sqlite", "version", "release", "build", "level", "tier", "phase", "step", "round", "part",
+    "page", "line", "row", "slot", "shard", "replica", "worker", "pool", "batch", "instance", "web",
+    "volume", "size", "chacha", "salsa", "poly", "blake", "windows", "macos", "ios", "android", "fedora",
+    "oracle", "kotlin", "swift", "golang", "rust",
 ];
 
 /// Whether `secret` is a passphrase written without separators
@@ -1122,10 +1163,13 @@ fn is_run_together_passphrase(secret: &[u8]) -> bool {
     if secret.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) || repeats_a_word {
         return false;
     }
+    // `thisisnotarealkey`, `setmeinyourdotenv`: a sentence run together, as stand-ins say.
+    let prose = [&b"this"[..], b"my", b"your", b"dont", b"not", b"set", b"put", b"use"];
+    if prose.iter().any(|opening| secret.starts_with(opening)) {
+        return false;
+    }
     let long_names = NAME_WORDS.iter().chain(CODE_CHAIN_WORDS).filter(|word| word.len() >= 5);
-    let names_a_thing = long_names
-        .chain(RUN_TOGETHER_STAND_INS)
-        .any(|word| memchr::memmem::find(secret, word.as_bytes()).is_some());
+    let names_a_thing = long_names.chain(RUN_TOGETHER_STAND_INS).any(|word| holds(secret, word.as_bytes()));
     !names_a_thing
 }
 
@@ -1177,7 +1221,16 @@ const RUN_TOGETHER_STAND_INS: &[&str] = &[
     "lazydog",
     "goeshere",
     "yours",
+    "changeit",
+    "qwer",
+    "tiger",
+    "scott",
 ];
+
+/// `word` without a plural `s` (`validators`, `digits`).
+fn singular(word: &[u8]) -> &[u8] {
+    word.strip_suffix(b"s").unwrap_or(word)
+}
 
 /// Words that name things in code, by which a name or a member chain joined by `_` or `.`
 /// is told from a passphrase: receivers and request objects (`self.form.data`), what a
@@ -2119,6 +2172,7 @@ mod tests {
             "pepperthunder2022",
             "brown-hawk-28",
             "spruce.winter.66*",
+            "panda.compass.89",
             "Sailor-Latte-Mango-19",
             "BreezePepper69!",
             "summer_panther123_",
@@ -2152,6 +2206,8 @@ mod tests {
             "xkqzvbnmwrtplkjhgf",
             "amberamberamberamber",
             "cinderblossom",
+            "thisisnotarealkeyvalue",
+            "accounts.validators.complexity",
             // Names with a version or a number, stand-ins with a digit.
             "Route53",
             "Base64",
@@ -2162,6 +2218,11 @@ mod tests {
             "admin123",
             "Test1234",
             "hunter42",
+            "mypass123",
+            "testuser1",
+            "Changeit1",
+            "chacha20",
+            "windows1252",
             "Summer",
             "us-east-1",
             "v1.2.3",
@@ -2430,6 +2491,7 @@ mod tests {
             "%{Zq8xLp4#Tn2}",
             "$Kx9pQ)vL2#",
             "__xK9qTmW2vL8pZr__",
+            "__k9x2mq7vz4__",
             "@@Wq4nZ8tLm2Xr7Kv5@@",
         ] {
             assert!(!is_reference(value.as_bytes()), "{value}");

@@ -518,9 +518,10 @@ impl CompiledRule {
         {
             return false;
         }
-        // A passphrase of plain words is strong by its number of words: the checks for
-        // classes, names and entropy below would drop it. A generic value with a space in
-        // it is a passphrase or prose.
+        // A password of plain words (a passphrase, or words and a number as people make
+        // them) reads as a name and holds few classes: the checks for classes, names and
+        // entropy below would drop it, and the caller has seen it under a password's
+        // name. A generic value with a space in it is a passphrase or prose.
         if passphrase {
             return self.not_excluded(secret);
         }
@@ -566,9 +567,11 @@ impl CompiledRule {
         // Short hex draws from 16 symbols only, so repeats are common: the bars above drop
         // 10-29% of random 8- to 18-digit hex values. Under 0.5 * log2(length) + 0.6 falls
         // fewer than one in twenty (2.1 bits for 8 digits, 2.6 for 16). This holds for
-        // every rule that finds values this short (`4bb9f04b` in a database URL): hex is no
-        // word.
-        let short_hex = (8..20).contains(&secret.len()) && all_hex;
+        // every rule that finds values this short (`4bb9f04b` in a database URL).
+        // Outside generic rules, which judge words and names themselves, a hex value must
+        // mix digits and letters: `deadbeef`, `cafebabe` and `12345678` are hex too.
+        let mixed_hex = secret.iter().any(u8::is_ascii_digit) && secret.iter().any(u8::is_ascii_alphabetic);
+        let short_hex = (8..20).contains(&secret.len()) && all_hex && (rule.generic || mixed_hex);
         let min_entropy = rule.entropy.map(|min| {
             let min = if hex { min.min(3.2) } else { min };
             let length_bits = (secret.len() as f64).log2();
@@ -606,10 +609,19 @@ fn names_a_password(haystack: &[u8], captures: &Captures, secret: &Range<usize>)
         // SQL's `IDENTIFIED BY '…'`).
         None => captures.get_match().is_some_and(|found| {
             let before = &haystack[found.start()..secret.start];
-            names_a_password_in(before)
-                || memchr::memmem::find(&before.to_ascii_lowercase(), b"identified by").is_some()
+            names_a_password_in(before) || says_identified_by(before)
         }),
     }
+}
+
+/// Whether `text` holds SQL's `IDENTIFIED BY`, in any case and spacing.
+fn says_identified_by(text: &[u8]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    memchr::memmem::find_iter(&lower, b"identified").any(|at| {
+        let rest = &lower[at + b"identified".len()..];
+        let space = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        space > 0 && rest[space..].starts_with(b"by")
+    })
 }
 
 /// [`names_a_password`] for the name itself.
