@@ -1223,8 +1223,6 @@ const RUN_TOGETHER_STAND_INS: &[&str] = &[
     "yours",
     "changeit",
     "qwer",
-    "tiger",
-    "scott",
 ];
 
 /// `word` without a plural `s` (`validators`, `digits`).
@@ -2173,6 +2171,7 @@ mod tests {
             "brown-hawk-28",
             "spruce.winter.66*",
             "panda.compass.89",
+            "tiger-maple-phoenix-tiger22",
             "Sailor-Latte-Mango-19",
             "BreezePepper69!",
             "summer_panther123_",
