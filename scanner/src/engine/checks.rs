@@ -1145,17 +1145,12 @@ fn is_run_together_passphrase(secret: &[u8]) -> bool {
     if !(16..=48).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_lowercase) {
         return false;
     }
-    let is_vowel = |b: &u8| matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
     let vowels = secret.iter().filter(|b| is_vowel(b)).count();
-    if vowels * 100 < secret.len() * 30 || vowels * 100 > secret.len() * 65 {
+    if vowels * 100 < secret.len() * 30
+        || vowels * 100 > secret.len() * 65
+        || longest_consonant_run(secret) >= 5
+    {
         return false;
-    }
-    let mut consonants = 0;
-    for b in secret {
-        consonants = if is_vowel(b) { 0 } else { consonants + 1 };
-        if consonants >= 5 {
-            return false;
-        }
     }
     // `aaa`, `amberamberamber`: a letter or a word said again.
     let repeats_a_word =
@@ -1793,19 +1788,29 @@ const RARE_PAIRS: [&[u8; 2]; 94] = [
 /// a word: two or more letters, a vowel, no four consonants in a row, and no letter pair
 /// that words of names almost never hold ([`RARE_PAIRS`]).
 fn is_word(piece: &[u8]) -> bool {
-    let is_vowel = |b: &u8| matches!(b.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
-    let mut consonants = 0;
-    for b in piece {
-        consonants = if is_vowel(b) { 0 } else { consonants + 1 };
-        if consonants >= 4 {
-            return false;
-        }
+    if longest_consonant_run(piece) >= 4 {
+        return false;
     }
     let rare_pair = piece.windows(2).any(|pair| {
         let pair = [pair[0].to_ascii_lowercase(), pair[1].to_ascii_lowercase()];
         RARE_PAIRS.iter().any(|rare| **rare == pair)
     });
     piece.len() >= 2 && piece.iter().any(is_vowel) && !rare_pair
+}
+
+/// Whether `b` is a vowel, `y` included, in either case.
+fn is_vowel(b: &u8) -> bool {
+    matches!(b.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
+}
+
+/// The most consonants (any byte but a vowel) that `text` holds in a row.
+fn longest_consonant_run(text: &[u8]) -> usize {
+    let (mut run, mut longest) = (0, 0);
+    for b in text {
+        run = if is_vowel(b) { 0 } else { run + 1 };
+        longest = longest.max(run);
+    }
+    longest
 }
 
 /// Words that make a name about a secret rather than the secret itself: its hash, its
