@@ -1044,13 +1044,13 @@ pub fn is_passphrase(secret: &[u8]) -> bool {
     };
     let code_joined = matches!(separator, b'_' | b'.');
     let words: Vec<&[u8]> = secret.split(|&b| b == separator).collect();
-    let listed = |list: &[&str], word: &[u8]| list.iter().any(|name| name.as_bytes() == word);
     let plain_word = |word: &&[u8]| {
         (3..=10).contains(&word.len())
             && word.iter().all(u8::is_ascii_lowercase)
             && is_word(word)
-            && !listed(NAME_WORDS, word)
-            && !(code_joined && (listed(CODE_CHAIN_WORDS, word) || listed(CODE_CHAIN_WORDS, singular(word))))
+            && !is_listed(NAME_WORDS, word)
+            && !(code_joined
+                && (is_listed(CODE_CHAIN_WORDS, word) || is_listed(CODE_CHAIN_WORDS, singular(word))))
     };
     let distinct = words.iter().enumerate().all(|(i, word)| !words[..i].contains(word));
     secret.len() >= 14 && (3..=6).contains(&words.len()) && words.iter().all(plain_word) && distinct
@@ -1070,32 +1070,36 @@ fn is_words_and_number(secret: &[u8]) -> bool {
         return false;
     }
     let words = &body[..body.len() - digits];
-    let separators: Vec<u8> = words.iter().copied().filter(|b| matches!(b, b'-' | b'.' | b'_')).collect();
-    if separators.iter().any(|&b| b != separators[0])
+    let is_separator = |b: &u8| matches!(b, b'-' | b'.' | b'_');
+    let separator = words.iter().copied().find(is_separator);
+    if words.iter().any(|b| is_separator(b) && Some(*b) != separator)
         || words.first().is_some_and(|b| !b.is_ascii_alphabetic())
     {
         return false;
     }
     // The number follows the last word or the same separator (`brown-hawk-28`).
-    let words = match separators.first() {
-        Some(&separator) => words.strip_suffix(&[separator]).unwrap_or(words),
+    let words = match separator {
+        Some(separator) => words.strip_suffix(&[separator]).unwrap_or(words),
         None => words,
     };
     if words.last().is_none_or(|b| !b.is_ascii_alphabetic()) {
         return false;
     }
     let mut count = 0;
-    for chunk in words.split(|&b| matches!(b, b'-' | b'.' | b'_')) {
+    for chunk in words.split(is_separator) {
         let mut at = 0;
         while at < chunk.len() {
             let word = next_piece(&chunk[at..]);
             at += word.len();
             count += 1;
-            let lower = word.to_ascii_lowercase();
             let plain = (3..=20).contains(&word.len())
                 && word.iter().all(u8::is_ascii_alphabetic)
                 && word[1..].iter().all(u8::is_ascii_lowercase)
                 && is_word(word);
+            if !plain || count > 4 {
+                return false;
+            }
+            let lower = word.to_ascii_lowercase();
             // A stand-in inside a word counts (`mypass123`, `testuser1`, `letmein1`); a short
             // one only where the word starts with it, as `pass` is in `compass`.
             let unprefixed = lower.strip_prefix(b"my").unwrap_or(&lower);
@@ -1107,11 +1111,9 @@ fn is_words_and_number(secret: &[u8]) -> bool {
                     unprefixed.starts_with(stand_in)
                 }
             });
-            let listed = stand_in
-                || [NAME_WORDS, CODE_CHAIN_WORDS, TECH_WORDS]
-                    .iter()
-                    .any(|list| list.iter().any(|name| name.as_bytes() == lower));
-            if !plain || listed || count > 4 {
+            if stand_in
+                || [NAME_WORDS, CODE_CHAIN_WORDS, TECH_WORDS].iter().any(|list| is_listed(list, &lower))
+            {
                 return false;
             }
         }
@@ -1219,6 +1221,11 @@ const RUN_TOGETHER_STAND_INS: &[&str] = &[
     "changeit",
     "qwer",
 ];
+
+/// Whether `word` is one of `list`.
+fn is_listed(list: &[&str], word: &[u8]) -> bool {
+    list.iter().any(|name| name.as_bytes() == word)
+}
 
 /// `word` without a plural `s` (`validators`, `digits`).
 fn singular(word: &[u8]) -> &[u8] {
